@@ -1,0 +1,219 @@
+"""Tables. Idempotency lives here: unique (platform, external_id) for messages and customers,
+unique outbox keys, one conversation per (platform, thread, customer).
+
+Changing a table means adding an Alembic revision under bot/migrations/versions.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def ts_field(nullable: bool = True, **kw) -> object:
+    return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, **kw)
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"  # waiting on us
+    PENDING = "pending"  # we answered; waiting on the customer
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class Priority(enum.StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Tone(enum.StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"  # from the customer
+    OUTBOUND = "outbound"  # from the brand to the customer
+    NOTE = "note"  # internal, written in Slack; never sent
+
+
+class DeliveryStatus(enum.StrEnum):
+    RECEIVED = "received"  # inbound
+    PENDING = "pending"  # outbound, stored, not yet sent
+    SENDING = "sending"  # a send was attempted; outcome unknown until confirmed
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id", name="uq_customer_platform_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    handle: str = Field(max_length=255, index=True)
+    name: str = Field(max_length=255)
+    followers: int | None = None
+    verified: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Conversation(SQLModel, table=True):
+    """One customer's case: a thread of messages on one platform, mirrored to one Slack thread."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "thread_key", "customer_id", name="uq_conversation_thread"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: int | None = Field(default=None, unique=True)  # the "#N" people type; equals id
+    platform: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    thread_key: str = Field(max_length=64)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    query_names: str = Field(default="", max_length=255)  # comma-separated search queries
+    url: str | None = Field(default=None, max_length=512)
+    status: str = Field(default=Status.OPEN, max_length=16, index=True)
+    priority: str = Field(default=Priority.NORMAL, max_length=16)
+    priority_reasons: str = Field(default="", max_length=512)  # "; "-joined, human readable
+    tone: str = Field(default=Tone.NEUTRAL, max_length=16)
+    complaint: bool = False
+    language: str | None = Field(default=None, max_length=8)
+    assignee: str | None = Field(default=None, max_length=32)  # Slack user id
+    channel: str = Field(max_length=32)  # Slack channel the thread lives in
+    slack_ts: str | None = Field(default=None, max_length=32)  # ts of the parent card
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    last_customer_message_at: datetime | None = ts_field()
+    first_response_at: datetime | None = ts_field()
+    last_response_at: datetime | None = ts_field()
+    resolved_at: datetime | None = ts_field()
+    snoozed_until: datetime | None = ts_field()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id", name="uq_message_platform_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    platform: str = Field(max_length=16)
+    # Inbound: the platform's id. Outbound: our own key until the platform returns its id.
+    external_id: str = Field(max_length=128)
+    direction: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    text: str = Field(sa_type=sa.Text())
+    author_id: str = Field(max_length=64)  # customer external id, or Slack user id for staff
+    author_name: str = Field(default="", max_length=255)
+    url: str | None = Field(default=None, max_length=512)
+    in_reply_to: str | None = Field(default=None, max_length=128)
+    language: str | None = Field(default=None, max_length=8)
+    tone: str | None = Field(default=None, max_length=16)
+    complaint: bool = False
+    priority: str | None = Field(default=None, max_length=16)
+    priority_reasons: str = Field(default="", max_length=512)
+    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    delivered_at: datetime | None = ts_field()
+    delivery_status: str = Field(default=DeliveryStatus.RECEIVED, max_length=16)
+    delivery_error: str | None = Field(default=None, max_length=512)
+
+
+class MessageMatch(SQLModel, table=True):
+    """Which configured X search queries found a message (one row per query; share of voice)."""
+
+    __tablename__ = "message_matches"
+    message_id: int = Field(foreign_key="messages.id", primary_key=True)
+    query_name: str = Field(max_length=64, primary_key=True)
+
+
+class Cursor(SQLModel, table=True):
+    __tablename__ = "cursors"
+    stream: str = Field(primary_key=True, max_length=128)
+    value: str | None = Field(default=None, max_length=128)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class OutboxKind(enum.StrEnum):
+    POST_CARD = "post_card"  # the conversation's parent message
+    UPDATE_CARD = "update_card"  # chat.update of the parent with the current state
+    THREAD_MESSAGE = "thread_message"  # a message (customer follow-up, receipt...) in the thread
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # attempted; on restart, look it up in Slack before sending again
+    SENT = "sent"
+    DEAD = "dead"  # gave up (e.g. channel_not_found); kept for inspection
+
+
+class OutboxItem(SQLModel, table=True):
+    """A Slack delivery intent, written in the same transaction as the change that causes it.
+
+    Content is rendered at send time from the current database state, so a card update queued
+    behind others always shows the latest status.
+    """
+
+    __tablename__ = "outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)  # idempotency key, also sent as Slack metadata
+    kind: str = Field(max_length=16)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="messages.id")
+    text: str | None = Field(default=None, sa_type=sa.Text())  # for THREAD_MESSAGE notices
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = ts_field()
+    last_error: str | None = Field(default=None, max_length=512)
+    channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    sent_at: datetime | None = ts_field()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every outbound action and state change: who, when, what, platform id, outcome."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)
+    actor: str = Field(max_length=64)  # Slack user id, or "parley" for the app itself
+    action: str = Field(max_length=32)
+    conversation_id: int | None = Field(default=None, foreign_key="conversations.id", index=True)
+    platform: str | None = Field(default=None, max_length=16)
+    external_id: str | None = Field(default=None, max_length=128)
+    outcome: str = Field(default="ok", max_length=32)
+    detail: str = Field(default="", sa_type=sa.Text())

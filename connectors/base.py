@@ -1,0 +1,123 @@
+"""The one Connector interface and the platform-neutral records it yields.
+
+A connector talks to exactly one network. It never touches Slack or the database: it turns the
+network's objects into `InboundMessage` records grouped in `Batch`es, and the pipeline in
+`bot/ingest.py` stores them. Adding a network (Instagram, Mastodon) means adding one module here
+that subclasses `Connector`.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Platform(enum.StrEnum):
+    X = "x"
+    FACEBOOK = "facebook"
+
+
+class Kind(enum.StrEnum):
+    """Where on the platform a customer message was heard."""
+
+    MENTION = "mention"  # X: a tweet that @-mentions the brand
+    SEARCH_HIT = "search_hit"  # X: a tweet matched by a configured keyword/competitor query
+    COMMENT = "comment"  # Facebook: a comment (or reply to a comment) on a Page post
+    VISITOR_POST = "visitor_post"  # Facebook: a post by someone else on the Page
+    DM = "dm"  # X: a direct message event
+    MESSENGER = "messenger"  # Facebook: a Messenger message to the Page
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """The customer as the platform describes them."""
+
+    external_id: str
+    handle: str  # X screen name without '@'; Facebook: the name (pages have no handles)
+    name: str
+    followers: int | None = None
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One customer message, exactly as heard, in platform-neutral form.
+
+    `external_id` is unique per platform (tweet id, comment id, DM event id, Messenger mid) and is
+    what makes re-reading a no-op. `thread_key` groups a customer's follow-ups into the same
+    conversation: the X `conversation_id`, the top-level Facebook comment or post id, or the DM /
+    Messenger conversation id.
+    """
+
+    platform: Platform
+    kind: Kind
+    external_id: str
+    thread_key: str
+    text: str
+    author: Author
+    created_at: datetime  # timezone-aware, UTC
+    url: str | None = None
+    query_names: tuple[str, ...] = ()  # X search queries that matched (share of voice)
+    lang_hint: str | None = None  # the platform's own language guess, e.g. tweet `lang`
+    in_reply_to: str | None = None  # external id of the message this one answers, if known
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Messages to store together, then (only then) the cursor to persist for `stream`.
+
+    `cursor=None` means "store these, leave the cursor as it is": connectors page through a
+    backlog in several batches and move the cursor only in the last one, so a crash mid-way
+    re-reads instead of skipping.
+    """
+
+    stream: str  # e.g. "x:mentions", "x:search:acme", "x:dm", "facebook:feed"
+    messages: list[InboundMessage] = field(default_factory=list)
+    cursor: str | None = None
+
+
+@dataclass(slots=True)
+class Health:
+    """What staff see about a connection (App Home, /healthz, logs)."""
+
+    ok: bool = True
+    last_success_at: datetime | None = None
+    last_error: str | None = None  # plain words, never a secret
+    last_error_at: datetime | None = None
+    paused_until: datetime | None = None  # rate-limited until this moment
+
+    def succeeded(self, now: datetime) -> None:
+        self.ok = True
+        self.last_success_at = now
+        self.last_error = None
+
+    def failed(self, now: datetime, message: str) -> None:
+        self.ok = False
+        self.last_error = message
+        self.last_error_at = now
+
+
+class Connector(abc.ABC):
+    """One network. Subclasses must implement every abstract member, checked at construction."""
+
+    platform: Platform
+
+    def __init__(self) -> None:
+        self.health = Health()
+
+    @abc.abstractmethod
+    def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
+        """Yield batches of messages newer than `cursors` (stream -> stored cursor value).
+
+        Must not raise for platform trouble (rate limits, outages, expired tokens): record it in
+        `self.health` and stop yielding; the next poll tries again. A rate-limited connector
+        returns at once until `health.paused_until` instead of sleeping.
+        """
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """Names of the cursor streams this connector reads, for status displays."""
+        return ()
