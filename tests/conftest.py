@@ -1,0 +1,89 @@
+"""Shared fixtures.
+
+`store` runs each storage/pipeline test on SQLite and on a real PostgreSQL server. The PostgreSQL
+URL comes from PARLEY_TEST_POSTGRES_URL (".ci/run" installs and starts a server and sets it). On a
+developer machine without one the PostgreSQL variants are skipped with that reason; under CI
+(CI=true) a missing server is an error, so CI can never pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from bot.store import Store, make_engine, upgrade
+
+POSTGRES_URL = os.environ.get("PARLEY_TEST_POSTGRES_URL")
+
+
+def _postgres_or_skip() -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the PostgreSQL tests: PARLEY_TEST_POSTGRES_URL is not set")
+    pytest.skip("PARLEY_TEST_POSTGRES_URL not set (no PostgreSQL server for this run)")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the test server, migrated once, dropped at the end."""
+    admin_url = _postgres_or_skip()
+    name = f"parley_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(make_engine(admin_url).url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'alembic_version'")
+            )
+        ]
+        if tables:
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
+    """A migrated, empty database URL: SQLite in tmp_path, or the shared PostgreSQL test database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'parley.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        return url
+    url = request.getfixturevalue("postgres_database")
+    engine = make_engine(url)
+    _truncate_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    store = Store.from_url(database_url, migrate=False)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[Store]:  # noqa: ANN001
+    """SQLite only, for tests whose subject is not storage."""
+    store = Store.from_url(f"sqlite:///{tmp_path / 'parley.db'}")
+    yield store
+    store.dispose()
