@@ -121,3 +121,26 @@ class Connector(abc.ABC):
     def streams(self) -> tuple[str, ...]:
         """Names of the cursor streams this connector reads, for status displays."""
         return ()
+
+
+class SendError(Exception):
+    """A platform refused or failed an outbound message.
+
+    `message` is plain words for staff (shown in the Slack thread); `code` is the platform's own
+    error code, kept for the audit log; `retryable` says whether trying again later may work
+    (rate limits, outages) or not (user doesn't accept DMs, window closed, deleted post).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retryable = retryable
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the platform gave back for a sent message."""
+
+    external_id: str  # the new tweet / comment / DM event / Messenger message id
+    url: str | None = None  # a public link, where there is one
