@@ -59,7 +59,7 @@ def _truncate_all(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN001
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """A migrated, empty database URL: SQLite in tmp_path, or the shared PostgreSQL test database."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'parley.db'}"
@@ -82,7 +82,7 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path) -> Iterator[Store]:  # noqa: ANN001
+def sqlite_store(tmp_path) -> Iterator[Store]:
     """SQLite only, for tests whose subject is not storage."""
     store = Store.from_url(f"sqlite:///{tmp_path / 'parley.db'}")
     yield store

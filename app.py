@@ -1,0 +1,186 @@
+"""Build Parley from settings and run it. Nothing runs at import time.
+
+`python app.py` is the same as `parley run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+from bot.outbox import OutboxWorker
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from starlette.applications import Starlette
+
+from bot.http import FacebookWebhookConfig, build_http_app
+from bot.ingest import Ingestor
+from bot.jobs import poll_connector
+from bot.models import utcnow
+from bot.routing import Router
+from bot.scheduler import build_scheduler
+from bot.settings import ConfigError, Settings, secret
+from bot.store import Store
+from connectors.base import Batch, Connector, InboundMessage
+
+log = logging.getLogger("parley")
+
+
+@dataclass
+class Parley:
+    """Everything one running process holds; built by `build`, started by `start`."""
+
+    settings: Settings
+    store: Store
+    connectors: list[Connector]
+    ingestor: Ingestor
+    outbox: OutboxWorker
+    bolt: App
+    http: Starlette
+    scheduler: BackgroundScheduler | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def poll_all(self, now: datetime | None = None) -> None:
+        for connector in self.connectors:
+            poll_connector(connector, self.store, self.ingestor, now or utcnow())
+
+    def deliver_webhook(self, messages: list[InboundMessage]) -> None:
+        self.ingestor.ingest(Batch(stream="facebook:webhook", messages=messages))
+
+    def health(self) -> tuple[bool, dict]:
+        try:
+            with self.store.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            db_ok = True
+        except sa.exc.SQLAlchemyError:
+            db_ok = False
+        platforms = {
+            c.platform.value: {
+                "ok": c.health.ok,
+                "last_success_at": c.health.last_success_at.isoformat() if c.health.last_success_at else None,
+                "last_error": c.health.last_error,
+                "paused_until": c.health.paused_until.isoformat() if c.health.paused_until else None,
+            }
+            for c in self.connectors
+        }
+        return db_ok, {"database": "ok" if db_ok else "unreachable", "platforms": platforms}
+
+    def start_background(self) -> None:
+        """Start the outbox worker and the polling schedule (not the HTTP server)."""
+        worker = threading.Thread(target=self.outbox.run, args=(self._stop,), name="outbox", daemon=True)
+        worker.start()
+        self._threads.append(worker)
+        jobs = {
+            c.platform.value: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
+            for c in self.connectors
+        }
+        self.scheduler = build_scheduler(jobs, self.settings.parley_poll_interval)
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.outbox.wake()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.store.dispose()
+
+    def serve(self, host: str = "0.0.0.0") -> None:
+        """Block serving HTTP (Slack in HTTP mode, webhooks, /healthz); Socket Mode alongside if set."""
+        if self.settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(self.bolt, secret(self.settings.slack_app_token)).connect()
+            log.info("Slack: Socket Mode connected; HTTP on :%d serves webhooks and /healthz",
+                     self.settings.port)
+        else:
+            log.info("Slack: HTTP mode on :%d/slack/events", self.settings.port)
+        uvicorn.Server(uvicorn.Config(self.http, host=host, port=self.settings.port, log_level="warning",
+                                      access_log=False)).run()
+
+
+def build_connectors(settings: Settings) -> list[Connector]:
+    connectors: list[Connector] = []
+    if settings.x_enabled:
+        from connectors.x import XConnector
+
+        connectors.append(XConnector(
+            bearer_token=secret(settings.x_bearer_token) or None,
+            consumer_key=secret(settings.x_consumer_key),
+            consumer_secret=secret(settings.x_consumer_secret),
+            access_token=secret(settings.x_access_token),
+            access_token_secret=secret(settings.x_access_token_secret),
+            api_url=settings.x_api_url,
+            search_queries=settings.x_search_queries,
+        ))
+    if settings.facebook_enabled:
+        from connectors.facebook import FacebookConnector
+
+        connectors.append(FacebookConnector(
+            page_id=settings.facebook_page_id or "",
+            page_token=secret(settings.facebook_page_token),
+            graph_url=settings.facebook_graph_url,
+            graph_version=settings.facebook_graph_version,
+        ))
+    return connectors
+
+
+def build_slack_client(settings: Settings) -> WebClient:
+    # Only 429s are retried by the client (Slack did not act on them). A 5xx on chat.postMessage
+    # may have posted, so the outbox decides about those, looking the message up first.
+    return WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
+                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+
+
+def build(settings: Settings, *, migrate: bool = True) -> Parley:
+    """Wire a Parley process from settings. Raises ConfigError for unusable settings."""
+    if settings.slack_bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: Parley needs a bot token (xoxb-…) to post to Slack")
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's requests "
+                          "(or set SLACK_APP_TOKEN for Socket Mode)")
+    if settings.parley_channel is None and not settings.routing.routing:
+        raise ConfigError("PARLEY_CHANNEL is not set: name the Slack channel ID for mirrored conversations")
+    store = Store.from_url(settings.database_url, migrate=migrate)
+    client = build_slack_client(settings)
+    outbox = OutboxWorker(store, client, min_interval=settings.parley_slack_min_interval.total_seconds())
+    ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake)
+    bolt = App(
+        client=client,
+        signing_secret=secret(settings.slack_signing_secret) or None,
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=False,
+    )
+    connectors = build_connectors(settings)
+    parley = Parley(settings=settings, store=store, connectors=connectors, ingestor=ingestor, outbox=outbox,
+                    bolt=bolt, http=Starlette())
+    from commands import register_all
+
+    register_all(bolt, parley)
+    facebook = None
+    if settings.facebook_webhooks_enabled:
+        facebook = FacebookWebhookConfig(page_id=settings.facebook_page_id or "",
+                                         app_secret=secret(settings.facebook_app_secret),
+                                         verify_token=secret(settings.facebook_verify_token),
+                                         deliver=parley.deliver_webhook)
+    parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
+                                 health=parley.health)
+    return parley
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.cli import main as cli_main
+
+    return cli_main(["run", *(argv or [])])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

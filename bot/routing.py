@@ -1,0 +1,99 @@
+"""Which Slack channel a new conversation goes to.
+
+Rules come from the `routing:` list of the PARLEY_CONFIG file (YAML or TOML). The first rule whose
+conditions all hold wins; with no match the conversation goes to PARLEY_CHANNEL.
+
+```yaml
+routing:
+  - {channel: C0COMPETE, query: rival}             # X search query named "rival"
+  - {channel: C0SPANISH, language: es}
+  - {channel: C0BILLING, keywords: [refund, invoice, reembolso]}
+  - {channel: C0FACEBOOK, platform: facebook}
+```
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connectors.base import InboundMessage
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class RoutingRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: str
+    platform: Literal["x", "facebook"] | None = None
+    kind: Literal["mention", "search_hit", "comment", "visitor_post", "dm", "messenger"] | None = None
+    query: str | None = None
+    language: str | None = None
+    keywords: tuple[str, ...] = ()
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        if not _CHANNEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel ID (like C0123ABCD); names can change, IDs don't")
+        return value
+
+    def matches(self, message: InboundMessage, language: str | None) -> bool:
+        if self.platform and message.platform != self.platform:
+            return False
+        if self.kind and message.kind != self.kind:
+            return False
+        if self.query and self.query not in message.query_names:
+            return False
+        if self.language and (language or "").lower() != self.language.lower():
+            return False
+        if self.keywords:
+            text = message.text.lower()
+            return any(re.search(rf"(?<!\w){re.escape(k.lower())}(?!\w)", text) for k in self.keywords)
+        return True
+
+
+class RoutingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    routing: tuple[RoutingRule, ...] = Field(default=())
+
+
+def load_routing_config(path: Path) -> RoutingConfig:
+    """Parse the PARLEY_CONFIG file; errors name the file and the bad entry."""
+    if not path.is_file():
+        raise ValueError(f"PARLEY_CONFIG: no such file {str(path)!r}")
+    raw = path.read_text(encoding="utf-8")
+    try:
+        data: Any = tomllib.loads(raw) if path.suffix == ".toml" else yaml.safe_load(raw)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"PARLEY_CONFIG: {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"PARLEY_CONFIG: {path} must hold a mapping at the top level")
+    try:
+        # Other sections (e.g. sla) belong to other modules; routing reads only its own.
+        return RoutingConfig(routing=data.get("routing") or ())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"PARLEY_CONFIG: {path}: routing.{where}: {first['msg']}") from None
+
+
+class Router:
+    def __init__(self, config: RoutingConfig, default_channel: str | None) -> None:
+        self.rules = config.routing
+        self.default_channel = default_channel
+
+    def channel_for(self, message: InboundMessage, language: str | None) -> str | None:
+        """The channel for a new conversation, or None when nothing routes it (a config error)."""
+        for rule in self.rules:
+            if rule.matches(message, language):
+                return rule.channel
+        return self.default_channel

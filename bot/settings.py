@@ -1,0 +1,190 @@
+"""Configuration from the environment (and `.env`), validated once at start-up.
+
+A malformed value stops start-up with a message naming the variable. Secrets are `SecretStr`, so
+they print as '**********' in logs, reprs and error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.routing import RoutingConfig, load_routing_config
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_QUERY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+class ConfigError(Exception):
+    """Start-up configuration is unusable; the message names the variable(s) to fix."""
+
+
+def parse_duration(value: str | float | int | timedelta) -> timedelta:
+    """'90s', '15m', '4h', '1d', '250ms' or a plain number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration like 30s, 2m, 4h or 1d")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "").lower() or None]
+    if seconds <= 0:
+        raise ValueError("a duration must be greater than zero")
+    return timedelta(seconds=seconds)
+
+
+def parse_search_queries(value: str | dict[str, str] | None) -> dict[str, str]:
+    """'acme: (acme OR "acme corp") -is:retweet; rival: rivalco -is:retweet' -> {name: query}."""
+    if not value:
+        return {}
+    if isinstance(value, dict):
+        return value
+    queries: dict[str, str] = {}
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        name, sep, query = part.partition(":")
+        name, query = name.strip(), query.strip()
+        if not sep or not query:
+            raise ValueError(f"{part.strip()!r} should look like 'name: query'")
+        if not _QUERY_NAME.match(name):
+            raise ValueError(f"query name {name!r} may only use letters, digits, '_' and '-'")
+        if name in queries:
+            raise ValueError(f"query name {name!r} is used twice")
+        queries[name] = query
+    return queries
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      case_sensitive=False)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None  # present -> Socket Mode
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
+    parley_channel: str | None = None
+
+    # X
+    x_bearer_token: SecretStr | None = None
+    x_consumer_key: SecretStr | None = None
+    x_consumer_secret: SecretStr | None = None
+    x_access_token: SecretStr | None = None
+    x_access_token_secret: SecretStr | None = None
+    x_api_url: str = "https://api.twitter.com"
+    x_search_queries: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
+    # Facebook
+    facebook_page_id: str | None = None
+    facebook_page_token: SecretStr | None = None
+    facebook_app_secret: SecretStr | None = None
+    facebook_verify_token: SecretStr | None = None
+    facebook_graph_url: str = "https://graph.facebook.com/"
+    facebook_graph_version: str = "v23.0"
+
+    # Parley
+    database_url: str = "sqlite:///parley.db"
+    parley_poll_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=60)
+    parley_config: Path | None = None
+    parley_log_level: str = "INFO"
+    # Slack allows about one message per second per channel; the emulator can go faster.
+    parley_slack_min_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=1)
+
+    routing: RoutingConfig = Field(default_factory=RoutingConfig, exclude=True)
+
+    @field_validator("parley_poll_interval", "parley_slack_min_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("x_search_queries", mode="before")
+    @classmethod
+    def _queries(cls, value: Any) -> dict[str, str]:
+        return parse_search_queries(value)
+
+    @field_validator("facebook_graph_version")
+    @classmethod
+    def _graph_version(cls, value: str) -> str:
+        if not re.fullmatch(r"v\d+\.\d+", value):
+            raise ValueError(f"{value!r} should look like v23.0")
+        return value
+
+    @field_validator("parley_log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @field_validator("slack_api_url", "x_api_url", "facebook_graph_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _complete_credential_sets(self) -> Settings:
+        x_user = {
+            "X_CONSUMER_KEY": self.x_consumer_key,
+            "X_CONSUMER_SECRET": self.x_consumer_secret,
+            "X_ACCESS_TOKEN": self.x_access_token,
+            "X_ACCESS_TOKEN_SECRET": self.x_access_token_secret,
+        }
+        given = [k for k, v in x_user.items() if v]
+        if given and len(given) != len(x_user):
+            missing = ", ".join(k for k, v in x_user.items() if not v)
+            raise ValueError(f"X needs all four user-context credentials; missing {missing}")
+        if self.facebook_page_token and not self.facebook_page_id:
+            raise ValueError("FACEBOOK_PAGE_TOKEN is set but FACEBOOK_PAGE_ID is not")
+        if self.parley_config is not None:
+            self.routing = load_routing_config(self.parley_config)
+        return self
+
+    # --- derived ------------------------------------------------------------------------------
+    @property
+    def x_enabled(self) -> bool:
+        return self.x_consumer_key is not None
+
+    @property
+    def facebook_enabled(self) -> bool:
+        return bool(self.facebook_page_id and self.facebook_page_token)
+
+    @property
+    def facebook_webhooks_enabled(self) -> bool:
+        return self.facebook_enabled and bool(self.facebook_app_secret and self.facebook_verify_token)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+def secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; turn validation failures into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "configuration"
+            name = field.upper() if err["loc"] else "configuration"
+            # err["msg"] never contains the input for our validators; pydantic's own messages
+            # describe the expected type, not the value, so secrets cannot leak here.
+            problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("Invalid configuration:\n  " + "\n  ".join(problems)) from None
+    except ValueError as exc:  # routing file problems raised outside field validation
+        raise ConfigError(f"Invalid configuration: {exc}") from None
