@@ -1,0 +1,332 @@
+"""Facebook Page + Messenger via facebook-sdk: polling the feed and inbox, and sending replies.
+
+Streams: "facebook:feed" (comments and replies on the Page's posts, visitor posts and the comments
+under them) and "facebook:messenger". Each stream's cursor is the newest created/updated time seen
+(ISO 8601); a poll re-reads a few minutes before it, which is harmless because the store ignores
+external ids it already has. Everything the Page wrote itself is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import facebook
+import requests
+
+from connectors.base import Author, Batch, Connector, InboundMessage, Kind, Platform, SendError, SendResult
+
+log = logging.getLogger(__name__)
+
+FEED, MESSENGER = "facebook:feed", "facebook:messenger"
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001})
+TOKEN_ERROR = "Facebook Page token expired or invalid — generate a new Page token"
+OVERLAP = timedelta(minutes=5)  # re-read a little: Graph's lists are not instantly consistent
+DEFAULT_PAUSE = timedelta(minutes=5)
+POST_FIELDS = "id,message,from,created_time,updated_time,permalink_url"
+COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url"
+MESSAGE_FIELDS = "id,message,from,created_time"
+
+
+class GraphError(facebook.GraphAPIError):
+    """A Graph error answer, with the HTTP status and headers (usage headers say how long to wait)."""
+
+    def __init__(self, result: Any, status: int, headers: Mapping[str, str]) -> None:
+        if not isinstance(result, dict) or not isinstance(result.get("error"), dict):
+            result = {"error": {"message": f"Graph answered HTTP {status}", "code": None}}
+        super().__init__(result)
+        self.status, self.headers = status, headers
+        self.subcode: int | None = result["error"].get("error_subcode")
+
+
+class PageGraph(facebook.GraphAPI):
+    """facebook-sdk's GraphAPI with a per-instance base URL and a current API version.
+
+    The library's constructor only accepts long-retired versions and reads its base URL from a module
+    global; overriding `request` keeps each instance on its own `graph_url` (the emulator in tests).
+    """
+
+    def __init__(self, access_token: str, graph_url: str, version: str, timeout: float = 30) -> None:
+        super().__init__(access_token=access_token, timeout=timeout)
+        self.version = version if version.startswith("v") else f"v{version}"
+        self.graph_url = graph_url.rstrip("/") + "/"
+
+    def request(self, path: str, args: dict | None = None, post_args: dict | None = None,
+                files: dict | None = None, method: str | None = None) -> Any:
+        # The token travels in the Authorization header (Graph accepts Bearer), never in the URL, so
+        # urllib3's debug log, proxies and exception texts that quote URLs can't leak it.
+        response = self.session.request(
+            "POST" if post_args is not None else (method or "GET"), self.graph_url + path,
+            params=args or {}, data=post_args, files=files, timeout=self.timeout, proxies=self.proxies,
+            headers={"Authorization": f"Bearer {self.access_token}"},
+        )
+        try:
+            result = response.json()
+        except ValueError:
+            result = None
+        if response.status_code >= 400 or not isinstance(result, dict | list) or (
+                isinstance(result, dict) and result.get("error")):
+            raise GraphError(result, response.status_code, response.headers)
+        return result
+
+
+def parse_time(value: str) -> datetime:
+    """Graph's `2024-05-01T12:34:56+0000` as an aware UTC datetime."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+
+
+def usage_pause(headers: Mapping[str, str]) -> timedelta | None:
+    """The longest `estimated_time_to_regain_access` (minutes) in Graph's usage headers, if any."""
+    minutes: list[int] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            value = node.get("estimated_time_to_regain_access")
+            if isinstance(value, int | float) and value > 0:
+                minutes.append(int(value))
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    for name in ("x-business-use-case-usage", "x-app-usage", "x-ad-account-usage"):
+        raw = headers.get(name)
+        if raw:
+            try:
+                walk(json.loads(raw))
+            except ValueError:
+                continue
+    return timedelta(minutes=max(minutes)) if minutes else None
+
+
+ANONYMOUS = {"id": "anonymous", "name": "Facebook user"}
+
+
+def _from(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The item's author; Graph omits `from` for some people's comments (privacy), never crash on it."""
+    who = item.get("from")
+    return who if isinstance(who, dict) and who.get("id") else ANONYMOUS
+
+
+def _author(who: Mapping[str, Any]) -> Author:
+    name = str(who.get("name") or "")
+    return Author(external_id=str(who["id"]), handle=name, name=name)
+
+
+class FacebookConnector(Connector):
+    """One Facebook Page: its feed and its Messenger inbox, read by polling the Graph API."""
+
+    platform = Platform.FACEBOOK
+
+    def __init__(self, *, page_id: str, page_token: str, graph_url: str = "https://graph.facebook.com/",
+                 graph_version: str = "v23.0", page_size: int = 50,
+                 lookback: timedelta = timedelta(days=7)) -> None:
+        super().__init__()
+        self.page_id, self.page_size, self.lookback = page_id, page_size, lookback
+        self.graph = PageGraph(page_token, graph_url, graph_version)
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return (FEED, MESSENGER)
+
+    # --- polling ------------------------------------------------------------------------------
+    def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
+        """Feed, then Messenger. Platform trouble ends the poll quietly and is recorded in `health`:
+        a rate limit pauses the connector (until the usage headers' estimate, else 5 minutes); an
+        invalid token says so in plain words. The cursor of a stream is only in its last batch."""
+        if self.health.paused_until is not None:
+            if now < self.health.paused_until:
+                return
+            self.health.paused_until = None
+        try:
+            yield from self._poll_feed(cursors.get(FEED), now)
+            yield from self._poll_messenger(cursors.get(MESSENGER), now)
+        except GraphError as exc:
+            self._record_trouble(exc, now)
+            return
+        except requests.RequestException as exc:
+            # Exception texts quote URLs and hosts; the type is enough and can never carry a secret.
+            log.warning("Facebook Graph API unreachable (%s)", type(exc).__name__)
+            self.health.failed(now, f"Facebook Graph API unreachable ({type(exc).__name__})")
+            return
+        self.health.succeeded(now)
+
+    def _record_trouble(self, exc: GraphError, now: datetime) -> None:
+        if exc.code in RATE_LIMIT_CODES:
+            until = now + (usage_pause(exc.headers) or DEFAULT_PAUSE)
+            self.health.paused_until = until
+            message = f"Facebook rate limit reached (code {exc.code}); paused until {until:%H:%M} UTC"
+        elif exc.code == 190:
+            message = TOKEN_ERROR
+        else:
+            message = f"Facebook Graph error (code {exc.code}): {exc.message}"
+        log.warning("%s", message)
+        self.health.failed(now, message)
+
+    def _since(self, cursor: str | None, now: datetime) -> datetime:
+        return datetime.fromisoformat(cursor) - OVERLAP if cursor else now - self.lookback
+
+    def _pages(self, object_id: str, edge: str, **args: Any) -> Iterator[list[dict[str, Any]]]:
+        """Each page of an edge, following Graph's `after` cursors until there is no `next`."""
+        args["limit"] = self.page_size
+        while True:
+            page = self.graph.get_connections(object_id, edge, **args)
+            yield page.get("data", [])
+            paging = page.get("paging", {})
+            if not paging.get("next"):
+                return
+            args["after"] = paging["cursors"]["after"]
+
+    def _poll_feed(self, cursor: str | None, now: datetime) -> Iterator[Batch]:
+        since = self._since(cursor, now)
+        newest = datetime.fromisoformat(cursor) if cursor else None
+        # Old posts still gather comments, so list every post of the lookback period and keep
+        # those whose updated_time (bumped by each new comment) is recent.
+        listed_since = min(since, now - self.lookback)
+        active: list[dict[str, Any]] = []
+        for posts in self._pages(self.page_id, "feed", fields=POST_FIELDS, since=int(listed_since.timestamp())):
+            batch = []
+            for post in posts:
+                updated = parse_time(post.get("updated_time") or post["created_time"])
+                if updated < since:
+                    continue
+                active.append(post)
+                newest = max(newest or updated, updated)
+                if _from(post)["id"] != self.page_id and parse_time(post["created_time"]) >= since:
+                    batch.append(self._visitor_post(post))
+            if batch:
+                yield Batch(FEED, batch)
+        for post in active:
+            for comments in self._pages(post["id"], "comments", fields=COMMENT_FIELDS, filter="stream",
+                                        order="chronological", since=int(since.timestamp())):
+                batch = [self._comment(c, post) for c in comments if _from(c)["id"] != self.page_id]
+                for comment in comments:
+                    newest = max(newest or since, parse_time(comment["created_time"]))
+                if batch:
+                    yield Batch(FEED, batch)
+        yield Batch(FEED, [], cursor=newest.isoformat() if newest else None)
+
+    def _visitor_post(self, post: dict[str, Any]) -> InboundMessage:
+        return InboundMessage(
+            platform=Platform.FACEBOOK, kind=Kind.VISITOR_POST, external_id=post["id"], thread_key=post["id"],
+            text=post.get("message", ""), author=_author(_from(post)), created_at=parse_time(post["created_time"]),
+            url=post.get("permalink_url"),
+        )
+
+    def _comment(self, comment: dict[str, Any], post: dict[str, Any]) -> InboundMessage:
+        parent = (comment.get("parent") or {}).get("id")
+        if parent:
+            thread_key = parent
+        elif _from(post)["id"] == _from(comment)["id"] not in (self.page_id, ANONYMOUS["id"]):
+            thread_key = post["id"]  # a visitor following up under their own post
+        else:
+            thread_key = comment["id"]
+        return InboundMessage(
+            platform=Platform.FACEBOOK, kind=Kind.COMMENT, external_id=comment["id"], thread_key=thread_key,
+            text=comment.get("message", ""), author=_author(_from(comment)),
+            created_at=parse_time(comment["created_time"]), url=comment.get("permalink_url"),
+            in_reply_to=parent or (post["id"] if thread_key == post["id"] else None),
+        )
+
+    def _poll_messenger(self, cursor: str | None, now: datetime) -> Iterator[Batch]:
+        since = self._since(cursor, now)
+        newest = datetime.fromisoformat(cursor) if cursor else None
+        active: list[str] = []
+        for conversations in self._pages(self.page_id, "conversations", platform="messenger",
+                                         fields="id,updated_time"):
+            recent = [c for c in conversations if parse_time(c["updated_time"]) >= since]
+            active += [c["id"] for c in recent]
+            for conv in recent:
+                newest = max(newest or since, parse_time(conv["updated_time"]))
+            if len(recent) < len(conversations):  # listed newest first: the rest are older still
+                break
+        for conversation_id in active:
+            for messages in self._pages(conversation_id, "messages", fields=MESSAGE_FIELDS):
+                recent = [m for m in messages if parse_time(m["created_time"]) >= since]
+                batch = [messenger_record(m) for m in recent if _from(m)["id"] != self.page_id]
+                if batch:
+                    yield Batch(MESSENGER, batch)
+                if len(recent) < len(messages):
+                    break
+        yield Batch(MESSENGER, [], cursor=newest.isoformat() if newest else None)
+
+    # --- lookups and outbound -----------------------------------------------------------------
+    def fetch_name(self, psid: str) -> str | None:
+        """The Messenger user's name, or None if Graph won't say (webhooks carry only the PSID)."""
+        try:
+            return self.graph.get_object(psid, fields="name").get("name")
+        except GraphError as exc:
+            log.warning("Facebook name lookup failed (code %s)", exc.code)
+        except requests.RequestException as exc:
+            log.warning("Facebook name lookup failed (%s)", type(exc).__name__)
+        return None
+
+    def reply_comment(self, comment_id: str, text: str) -> SendResult:
+        """A public reply under the comment, as the Page."""
+        answer = self._send(lambda: self.graph.put_object(comment_id, "comments", message=text))
+        return SendResult(external_id=answer["id"])
+
+    def private_reply(self, comment_id: str, text: str) -> SendResult:
+        """A Messenger message to the comment's author (Facebook allows one per comment, within 7 days)."""
+        answer = self._send(lambda: self.graph.put_object(
+            self.page_id, "messages", recipient=json.dumps({"comment_id": comment_id}),
+            message=json.dumps({"text": text})))
+        return SendResult(external_id=answer["message_id"])
+
+    def send_messenger(self, psid: str, text: str, *, human_agent_tag: bool = False) -> SendResult:
+        """A Messenger reply: within 24 hours of the customer's last message, or with the HUMAN_AGENT
+        tag within 7 days."""
+        args = {"recipient": json.dumps({"id": psid}), "message": json.dumps({"text": text})}
+        if human_agent_tag:
+            args |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        else:
+            args["messaging_type"] = "RESPONSE"
+        answer = self._send(lambda: self.graph.put_object(self.page_id, "messages", **args))
+        return SendResult(external_id=answer["message_id"])
+
+    def _send(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return call()
+        except GraphError as exc:
+            raise send_error(exc) from None
+        except requests.RequestException as exc:
+            # `from None`: the chained exception's text can carry the request URL and the token.
+            log.warning("Facebook send failed (%s)", type(exc).__name__)
+            raise SendError("Couldn't reach Facebook; will try again.", retryable=True) from None
+
+
+def messenger_record(message: Mapping[str, Any]) -> InboundMessage:
+    """A Messenger message (Graph's `/{conversation}/messages` shape) from a customer."""
+    psid = str(_from(message)["id"])
+    return InboundMessage(
+        platform=Platform.FACEBOOK, kind=Kind.MESSENGER, external_id=message["id"],
+        # The PSID, not the t_ conversation id: webhooks carry only the PSID, and a Page has exactly
+        # one Messenger conversation per person, so both paths thread the same way.
+        thread_key=psid, text=message.get("message") or "(attachment)", author=_author(_from(message)),
+        created_at=parse_time(message["created_time"]),
+    )
+
+
+SEND_ERRORS: dict[int, str] = {
+    10900: "Facebook allows only one private reply per comment, and this comment already has one.",
+    10903: "This comment can no longer get a private reply (Facebook allows it for 7 days).",
+    551: "This person isn't available on Messenger right now.",
+    100: "Facebook couldn't find that comment or person (deleted?).",
+}
+
+
+def send_error(exc: GraphError) -> SendError:
+    """Graph's refusal in plain words for staff, with its code and whether retrying can help."""
+    code = f"{exc.code}/{exc.subcode}" if exc.subcode else str(exc.code)
+    if exc.code in RATE_LIMIT_CODES or exc.code in (1, 2) or exc.status >= 500:
+        return SendError("Facebook is busy or rate-limiting us; will try again.", code=code, retryable=True)
+    if exc.code == 190:
+        return SendError(TOKEN_ERROR, code=code)
+    if exc.code == 10 and exc.subcode == 2018278:
+        return SendError("Outside Messenger's reply window: 24 hours after the customer's last message, "
+                         "or 7 days with the human-agent tag.", code=code)
+    return SendError(SEND_ERRORS.get(exc.code or 0, f"Facebook refused the message: {exc.message}"), code=code)
