@@ -1,0 +1,96 @@
+"""Which language a customer wrote in.
+
+py3langid, restricted to the languages our customers write in, does the heavy lifting; on short
+social texts it is unreliable ("hola" comes out English), so its probabilities are combined with the
+platform's own guess (X's tweet `lang`) and with cheap evidence that is hard to fake: Spanish and
+English function words, and Spanish-only characters (ñ ¿ ¡ and accented vowels). A text with no
+letters left after removing links, mentions and emoji is "und".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+# The detector only chooses among these: fewer classes means fewer absurd answers on short texts.
+CANDIDATES = ("en", "es", "pt", "fr", "de", "it")
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|ly|me|io|co|example)(?:/\S*)?", re.I)
+_HANDLE = re.compile(r"[@#]\w+")
+_WORD = re.compile(r"[^\W\d_]+")
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ES_WORDS = _words(
+    """el la los las un una unos unas de del que y en es por para con no mi mis su sus me te se le lo
+    al pero muy ya como cuando donde dónde qué cómo cuándo cuánto cuanto está están estoy esta este esto
+    son fue hay tengo tiene tienen hace hacen puedo pueden nada nadie nunca más también sin sobre hasta
+    desde otra otro vez hola gracias porque pues ni tampoco ayer hoy mañana llegó llega pedido quiero
+    les nos sí así todo toda bien mal aquí aqui ahora"""
+)
+EN_WORDS = _words(
+    """the a an and or of to in is are was were be been my your our their it this that these those for
+    with on at from not no but have has had do does did don't can't cannot can could would should will
+    i you we they he she me us them what when where why how who hi hey thanks thank please just still
+    again never any anyone some got get out up about so very really"""
+)
+_ES_CHARS = set("ñ¿¡áéíóú")
+
+_lock = threading.Lock()
+_identifier = None  # built on first use: loading the model takes about a second
+
+
+def _get_identifier():  # -> py3langid.langid.LanguageIdentifier
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            ident.set_languages(list(CANDIDATES))
+            _identifier = ident
+        return _identifier
+
+
+def strip_noise(text: str) -> str:
+    """The text without links, @mentions and #hashtags (they carry no language)."""
+    return _HANDLE.sub(" ", _URL.sub(" ", text))
+
+
+def _fold(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def detect_language(text: str, lang_hint: str | None = None) -> str:
+    """The ISO 639-1 code of `text`, or "und" when there is nothing to judge.
+
+    The hint is a platform's guess (e.g. a tweet's `lang`); it wins on texts too short to judge and
+    is otherwise one vote among the detector and the function-word evidence.
+    """
+    hint = (lang_hint or "").strip().lower()[:2] or None
+    if hint is not None and not hint.isalpha():
+        hint = None
+    clean = strip_noise(text)
+    words = [w.lower() for w in _WORD.findall(clean)]
+    letters = sum(len(w) for w in words)
+    if letters == 0:
+        return hint if hint in CANDIDATES else "und"
+
+    scores = dict(_get_identifier().rank(clean))
+    # Function words: a clear majority for one language is strong evidence even in five words.
+    es_hits = sum(1 for w in words if w in ES_WORDS or _fold(w) in ES_WORDS)
+    en_hits = sum(1 for w in words if w in EN_WORDS)
+    es_chars = sum(1 for c in clean.lower() if c in _ES_CHARS)
+    scores["es"] = scores.get("es", 0.0) + 0.25 * es_hits + 0.15 * min(es_chars, 3)
+    scores["en"] = scores.get("en", 0.0) + 0.25 * en_hits
+    if hint in CANDIDATES:
+        # Weighted so that a short text follows the platform unless the words clearly disagree.
+        scores[hint] = scores.get(hint, 0.0) + (0.6 if letters >= 12 else 1.5)
+    best, best_score = max(scores.items(), key=lambda kv: kv[1])
+    total = sum(scores.values()) or 1.0
+    if hint is None and ((letters < 4 and es_hits + en_hits == 0) or best_score / total < 0.4):
+        return "und"
+    return best
