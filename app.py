@@ -133,11 +133,13 @@ def build_connectors(settings: Settings) -> list[Connector]:
     return connectors
 
 
-def build_slack_client(settings: Settings) -> WebClient:
-    # Only 429s are retried by the client (Slack did not act on them). A 5xx on chat.postMessage
-    # may have posted, so the outbox decides about those, looking the message up first.
+def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
+    """The outbox's client retries nothing itself: a 429 must pause one channel, not sleep the worker,
+    and a dropped connection or 5xx on chat.postMessage may already have posted, so the outbox looks
+    the message up before sending again. Interactive calls (Bolt) may retry 429s."""
+    handlers = [] if for_outbox else [RateLimitErrorRetryHandler(max_retry_count=2)]
     return WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+                     retry_handlers=handlers)
 
 
 def build(settings: Settings, *, migrate: bool = True) -> Parley:
@@ -151,7 +153,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
         raise ConfigError("PARLEY_CHANNEL is not set: name the Slack channel ID for mirrored conversations")
     store = Store.from_url(settings.database_url, migrate=migrate)
     client = build_slack_client(settings)
-    outbox = OutboxWorker(store, client, min_interval=settings.parley_slack_min_interval.total_seconds())
+    outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True), min_interval=settings.parley_slack_min_interval.total_seconds())
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake)
     bolt = App(
         client=client,
