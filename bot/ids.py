@@ -1,0 +1,100 @@
+"""Every Slack identifier Parley uses: action_id, block_id, callback_id, the slash command and its
+subcommands. Cards (bot/cards/) set them; handlers (commands/) match on them. Nothing else
+spells these strings, so renaming one can never break a button silently.
+
+Buttons on a conversation card carry the conversation id in `value`. The snooze select has no
+per-button value, so each of its options carries "<conversation id>|<choice>"; use
+`snooze_option_value` / `parse_snooze_option_value` rather than building or splitting it by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- slash command -------------------------------------------------------------------------------
+SLASH_COMMAND: Final = "/social"
+
+SUB_HELP: Final = "help"
+SUB_REPLY: Final = "reply"
+SUB_PRIVATE: Final = "private"
+SUB_NOTE: Final = "note"
+SUB_ASSIGN: Final = "assign"
+SUB_UNASSIGN: Final = "unassign"
+SUB_RESOLVE: Final = "resolve"
+SUB_REOPEN: Final = "reopen"
+SUB_SNOOZE: Final = "snooze"
+SUB_QUEUE: Final = "queue"
+SUB_MINE: Final = "mine"
+SUB_FIND: Final = "find"
+SUB_CUSTOMER: Final = "customer"
+SUB_TEMPLATE: Final = "template"
+SUB_STATS: Final = "stats"
+
+SUBCOMMANDS: Final = (
+    SUB_HELP, SUB_REPLY, SUB_PRIVATE, SUB_NOTE, SUB_ASSIGN, SUB_UNASSIGN, SUB_RESOLVE, SUB_REOPEN,
+    SUB_SNOOZE, SUB_QUEUE, SUB_MINE, SUB_FIND, SUB_CUSTOMER, SUB_TEMPLATE, SUB_STATS,
+)
+
+# --- conversation card: action_ids ---------------------------------------------------------------
+ACTION_REPLY: Final = "parley.card.reply"
+ACTION_TAKE_PRIVATE: Final = "parley.card.take_private"
+ACTION_ASSIGN_ME: Final = "parley.card.assign_me"
+ACTION_RESOLVE: Final = "parley.card.resolve"
+ACTION_REOPEN: Final = "parley.card.reopen"
+ACTION_SNOOZE: Final = "parley.card.snooze"
+ACTION_OPEN_ORIGINAL: Final = "parley.card.open_original"  # link button; Slack still sends an action
+ACTION_RETRY_SEND: Final = "parley.thread.retry_send"  # on a ❌ delivery receipt (issue 3)
+
+CARD_ACTIONS: Final = (
+    ACTION_REPLY, ACTION_TAKE_PRIVATE, ACTION_ASSIGN_ME, ACTION_RESOLVE, ACTION_REOPEN, ACTION_SNOOZE,
+)
+
+# --- conversation card: block_ids ----------------------------------------------------------------
+BLOCK_CARD_TITLE: Final = "parley.card.title"
+BLOCK_CARD_TEXT: Final = "parley.card.text"
+BLOCK_CARD_LINK: Final = "parley.card.link"
+BLOCK_CARD_META: Final = "parley.card.meta"
+BLOCK_CARD_PRIORITY: Final = "parley.card.priority"
+BLOCK_CARD_ACTIONS: Final = "parley.card.actions"
+BLOCK_FOLLOWUP: Final = "parley.thread.followup"
+BLOCK_FOLLOWUP_LINK: Final = "parley.thread.followup_link"
+BLOCK_NOTICE: Final = "parley.thread.notice"
+
+# --- modals: callback_ids and their inputs (issue 3) ---------------------------------------------
+CALLBACK_REPLY_MODAL: Final = "parley.modal.reply"
+CALLBACK_PRIVATE_MODAL: Final = "parley.modal.private"
+BLOCK_MODAL_TEMPLATE: Final = "parley.modal.template"
+ACTION_MODAL_TEMPLATE: Final = "parley.modal.template_select"
+BLOCK_MODAL_TEXT: Final = "parley.modal.text"
+ACTION_MODAL_TEXT: Final = "parley.modal.text_input"
+
+# --- snooze choices ------------------------------------------------------------------------------
+SNOOZE_30M: Final = "30m"
+SNOOZE_2H: Final = "2h"
+SNOOZE_TOMORROW_9: Final = "tomorrow_9"
+SNOOZE_NEXT_WEEK: Final = "next_week"
+
+# (choice, label shown in the select), in menu order
+SNOOZE_CHOICES: Final = (
+    (SNOOZE_30M, "30 minutes"),
+    (SNOOZE_2H, "2 hours"),
+    (SNOOZE_TOMORROW_9, "Tomorrow 9:00"),
+    (SNOOZE_NEXT_WEEK, "Next week"),
+)
+
+_SNOOZE_SEP: Final = "|"
+
+
+def snooze_option_value(conversation_id: int, choice: str) -> str:
+    """The `value` of one snooze option: "<conversation id>|<choice>"."""
+    if choice not in dict(SNOOZE_CHOICES):
+        raise ValueError(f"unknown snooze choice {choice!r}")
+    return f"{conversation_id}{_SNOOZE_SEP}{choice}"
+
+
+def parse_snooze_option_value(value: str) -> tuple[int, str]:
+    """(conversation id, choice) from a snooze option value; ValueError if it is not one of ours."""
+    conv, sep, choice = value.partition(_SNOOZE_SEP)
+    if not sep or not conv.isdigit() or choice not in dict(SNOOZE_CHOICES):
+        raise ValueError(f"not a snooze option value: {value!r}")
+    return int(conv), choice
