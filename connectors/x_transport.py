@@ -1,0 +1,63 @@
+"""HTTP plumbing under tweepy: a configurable base URL, timeouts, and retries of idempotent reads.
+
+tweepy 4 hard-codes `https://api.twitter.com`, so `X_API_URL` (the loopback emulator in tests and
+the demo, or a proxy) is honoured by an adapter mounted on the client's `requests` session that
+rewrites each URL before it is sent. OAuth 1.0a signs the URL, so a rewritten user-context request
+is signed again for the address it really goes to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+TWEEPY_HOST = "https://api.twitter.com"
+DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read: tweepy sets none, and a hung socket would stall a poll
+
+Resign = Callable[[requests.PreparedRequest], object]
+
+
+def read_retry(total: int = 3, backoff: float = 0.5) -> Retry:
+    """Retry GETs on 500/502/503/504 with exponential backoff; never POSTs (a retried POST can
+    post twice) and never 429s (those pause the stream instead of sleeping here)."""
+    return Retry(
+        total=total,
+        connect=total,
+        read=total,
+        status=total,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        backoff_factor=backoff,
+        respect_retry_after_header=False,
+        raise_on_status=False,  # hand the last 5xx back so tweepy raises TwitterServerError
+    )
+
+
+class BaseUrlAdapter(HTTPAdapter):
+    """Sends requests addressed to tweepy's fixed host to `base_url` instead (http or https)."""
+
+    def __init__(self, base_url: str, *, retry: Retry | None = None, resign: Resign | None = None) -> None:
+        super().__init__(max_retries=retry or Retry(0, read=False))
+        self.base_url = base_url.rstrip("/")
+        self.resign = resign
+
+    def send(self, request: requests.PreparedRequest, **kwargs):
+        url = request.url or ""
+        if url.startswith(TWEEPY_HOST) and self.base_url != TWEEPY_HOST:
+            request.url = self.base_url + url[len(TWEEPY_HOST):]
+            if self.resign is not None and (request.headers.get("Authorization") or "").startswith("OAuth "):
+                self.resign(request)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = DEFAULT_TIMEOUT
+        return super().send(request, **kwargs)
+
+
+def mount_base_url(session: requests.Session, base_url: str, *, retry: Retry | None = None,
+                   resign: Resign | None = None) -> BaseUrlAdapter:
+    """Route every `https://api.twitter.com/...` request of `session` through a BaseUrlAdapter."""
+    adapter = BaseUrlAdapter(base_url, retry=retry, resign=resign)
+    session.mount(TWEEPY_HOST + "/", adapter)
+    return adapter
