@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from bot.routing import Router
 from bot.scheduler import build_scheduler
 from bot.settings import ConfigError, Settings, secret
 from bot.store import Store
-from connectors.base import Batch, Connector, InboundMessage
+from connectors.base import Batch, Connector, InboundMessage, Platform
 
 log = logging.getLogger("parley")
 
@@ -52,7 +52,21 @@ class Parley:
             poll_connector(connector, self.store, self.ingestor, now or utcnow())
 
     def deliver_webhook(self, messages: list[InboundMessage]) -> None:
-        self.ingestor.ingest(Batch(stream="facebook:webhook", messages=messages))
+        """Store a Facebook webhook delivery. Messenger events name only the sender's id, so the
+        name is looked up once per sender (polling would have brought it)."""
+        facebook = next((c for c in self.connectors if c.platform == Platform.FACEBOOK), None)
+        names: dict[str, str | None] = {}
+        enriched = []
+        for message in messages:
+            author = message.author
+            if not author.name and facebook is not None:
+                if author.external_id not in names:
+                    names[author.external_id] = facebook.fetch_name(author.external_id)
+                name = names[author.external_id]
+                if name:
+                    message = replace(message, author=replace(author, name=name, handle=author.handle or name))
+            enriched.append(message)
+        self.ingestor.ingest(Batch(stream="facebook:webhook", messages=enriched))
 
     def health(self) -> tuple[bool, dict]:
         try:

@@ -209,6 +209,11 @@ class GraphEmulator(Emulator):
             self.names[psid] = name
             return self._append_message(psid, psid, self.page_id, text, created_at or self.clock())
 
+    def add_page_message(self, psid: str, text: str, *, created_at: datetime | None = None) -> str:
+        """A message the Page sent to a customer (PSID) outside Parley, e.g. from the Inbox app."""
+        with self._lock:
+            return self._append_message(psid, self.page_id, psid, text, created_at or self.clock())
+
     def fail_with_graph_error(self, path_regex: str, code: int, times: int = 1, subcode: int | None = None,
                               *, regain_minutes: int | None = None) -> None:
         """Answer the next `times` matching requests with a Graph rate-limit (4, 17, 32, 613) or
