@@ -13,7 +13,6 @@ from datetime import datetime
 import sqlalchemy as sa
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
-from bot.outbox import OutboxWorker
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -23,6 +22,7 @@ from bot.http import FacebookWebhookConfig, build_http_app
 from bot.ingest import Ingestor
 from bot.jobs import poll_connector
 from bot.models import utcnow
+from bot.outbox import OutboxWorker
 from bot.routing import Router
 from bot.scheduler import build_scheduler
 from bot.settings import ConfigError, Settings, secret
@@ -167,7 +167,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
         raise ConfigError("PARLEY_CHANNEL is not set: name the Slack channel ID for mirrored conversations")
     store = Store.from_url(settings.database_url, migrate=migrate)
     client = build_slack_client(settings)
-    outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True), min_interval=settings.parley_slack_min_interval.total_seconds())
+    outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True),
+                          min_interval=settings.parley_slack_min_interval.total_seconds())
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake)
     bolt = App(
         client=client,
