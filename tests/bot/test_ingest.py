@@ -1,0 +1,76 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.ingest import Ingestor, UnroutableError
+from bot.models import AuditEntry, Conversation, Message, MessageMatch, OutboxItem, Status
+from bot.routing import Router, RoutingConfig
+from connectors.base import Author, Batch, InboundMessage, Kind, Platform
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ANA = Author("42", "ana", "Ana", followers=120)
+
+
+def _msg(ext, text, *, thread="t1", kind=Kind.MENTION, queries=(), at=T0):
+    return InboundMessage(platform=Platform.X, kind=kind, external_id=ext, thread_key=thread, text=text,
+                          author=ANA, created_at=at, query_names=queries)
+
+
+@pytest.fixture
+def ingestor(store):
+    return Ingestor(store, Router(RoutingConfig(), "C0SUPPORT"), clock=lambda: T0)
+
+
+def test_follow_up_reopens_a_resolved_case_and_audits_it(store, ingestor):
+    ingestor.ingest(Batch("x:mentions", [_msg("1", "my invoice is wrong")]))
+    with store.transaction() as s:
+        conversation = s.exec(select(Conversation)).one()
+        conversation.status = Status.RESOLVED
+        conversation.resolved_at = T0
+        s.add(conversation)
+    result = ingestor.ingest(Batch("x:mentions", [_msg("2", "still wrong!", at=T0 + timedelta(hours=1))]))
+    assert result.stored == 1 and result.new_conversations == []
+    with store.transaction() as s:
+        conversation = s.exec(select(Conversation)).one()
+        assert conversation.status == Status.OPEN and conversation.resolved_at is None
+        assert conversation.last_customer_message_at == T0 + timedelta(hours=1)
+        assert s.exec(select(AuditEntry).where(AuditEntry.action == "reopen")).one().actor == "parley"
+        kinds = [o.kind for o in s.exec(select(OutboxItem).order_by(OutboxItem.id)).all()]
+    assert kinds == ["post_card", "thread_message", "update_card"]
+
+
+def test_same_tweet_from_two_searches_is_one_message_with_both_queries(store, ingestor):
+    ingestor.ingest(Batch("x:search:acme", [_msg("7", "acme vs rivalco?", kind=Kind.SEARCH_HIT, queries=("acme",))]))
+    result = ingestor.ingest(Batch("x:search:rival", [_msg("7", "acme vs rivalco?", kind=Kind.SEARCH_HIT,
+                                                           queries=("rival",))]))
+    assert result.duplicates == 1 and result.stored == 0
+    with store.transaction() as s:
+        assert len(s.exec(select(Message)).all()) == 1
+        assert {m.query_name for m in s.exec(select(MessageMatch)).all()} == {"acme", "rival"}
+        assert s.exec(select(Conversation)).one().query_names == "acme,rival"
+
+
+def test_cursor_moves_only_with_its_batch(store, ingestor):
+    ingestor.ingest(Batch("x:mentions", [_msg("1", "hi")], cursor=None))
+    assert store.cursors() == {}
+    ingestor.ingest(Batch("x:mentions", [_msg("2", "hello", thread="t2")], cursor="2"))
+    assert store.cursors() == {"x:mentions": "2"}
+
+
+def test_unroutable_message_stores_nothing(store):
+    ingestor = Ingestor(store, Router(RoutingConfig(), None), clock=lambda: T0)
+    with pytest.raises(UnroutableError, match="PARLEY_CHANNEL"):
+        ingestor.ingest(Batch("x:mentions", [_msg("1", "hi")], cursor="1"))
+    assert store.cursors() == {}
+    with store.transaction() as s:
+        assert s.exec(select(Message)).all() == []
+
+
+def test_replies_in_one_batch_join_the_conversation_their_root_opens(store, ingestor):
+    later, earlier = _msg("9", "second", at=T0 + timedelta(minutes=5)), _msg("8", "first")
+    result = ingestor.ingest(Batch("x:mentions", [later, earlier]))
+    assert result.stored == 2 and len(result.new_conversations) == 1
+    with store.transaction() as s:
+        opening = s.exec(select(OutboxItem).where(OutboxItem.kind == "post_card")).one()
+        assert s.get(Message, opening.message_id).external_id == "8"
