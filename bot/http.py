@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from connectors.facebook_webhook import challenge_response, parse_delivery, signature_valid
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
@@ -23,6 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from connectors.base import InboundMessage
+from connectors.facebook_webhook import challenge_response, parse_delivery, signature_valid
 
 log = logging.getLogger(__name__)
 
