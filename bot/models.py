@@ -126,7 +126,10 @@ class Conversation(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
-    __table_args__ = (sa.UniqueConstraint("platform", "external_id", name="uq_message_platform_ext"),)
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "external_id", name="uq_message_platform_ext"),
+        sa.Index("uq_message_send_key", "send_key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversations.id", index=True)
@@ -150,6 +153,10 @@ class Message(SQLModel, table=True):
     delivered_at: datetime | None = ts_field()
     delivery_status: str = Field(default=DeliveryStatus.RECEIVED, max_length=16)
     delivery_error: str | None = Field(default=None, max_length=512)
+    # Outbound only: the caller's idempotency key (kept after external_id becomes the platform's id),
+    # and when the send to the platform began (a SENDING row older than a lease was left by a crash).
+    send_key: str | None = Field(default=None, max_length=128)
+    send_started_at: datetime | None = ts_field()
 
 
 class MessageMatch(SQLModel, table=True):
