@@ -163,6 +163,7 @@ class Ingestor:
     def _merge_duplicate(self, session: Session, existing: Message, record: InboundMessage) -> None:
         """The same tweet heard again: remember which searches found it (share of voice), and call
         it a mention if it was first heard by a search but does mention the brand."""
+        conversation = session.get(Conversation, existing.conversation_id)
         if record.query_names:
             known = set(session.exec(
                 select(MessageMatch.query_name).where(MessageMatch.message_id == existing.id)
@@ -170,7 +171,6 @@ class Ingestor:
             for name in record.query_names:
                 if name not in known:
                     session.add(MessageMatch(message_id=existing.id, query_name=name))
-            conversation = session.get(Conversation, existing.conversation_id)
             names = [n for n in conversation.query_names.split(",") if n]
             merged = names + [n for n in record.query_names if n not in names]
             if merged != names:
@@ -179,11 +179,9 @@ class Ingestor:
         if record.kind == Kind.MENTION and existing.kind == Kind.SEARCH_HIT:
             existing.kind = Kind.MENTION
             session.add(existing)
-            conversation = session.get(Conversation, existing.conversation_id)
             if conversation.kind == Kind.SEARCH_HIT:
                 conversation.kind = Kind.MENTION
                 session.add(conversation)
-
 
 def _upsert_customer(session: Session, record: InboundMessage, now: datetime) -> Customer:
     author = record.author

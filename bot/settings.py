@@ -174,7 +174,8 @@ def secret(value: SecretStr | None) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the environment; turn validation failures into one readable ConfigError."""
+    """Read the environment; turn validation failures (routing-file problems included, which the model
+    validator raises) into one readable ConfigError."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -186,5 +187,3 @@ def load_settings(**overrides: Any) -> Settings:
             # describe the expected type, not the value, so secrets cannot leak here.
             problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("Invalid configuration:\n  " + "\n  ".join(problems)) from None
-    except ValueError as exc:  # routing file problems raised outside field validation
-        raise ConfigError(f"Invalid configuration: {exc}") from None

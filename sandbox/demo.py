@@ -46,8 +46,8 @@ def _wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADL
 
 
 class _Demo:
-    def __init__(self, dataset: Dataset, workdir: Path, out: TextIO) -> None:
-        self.dataset, self.workdir, self.out = dataset, workdir, out
+    def __init__(self, dataset: Dataset, workdir: Path) -> None:
+        self.dataset, self.workdir = dataset, workdir
         brand = dataset.brand
         self.stack = EmulatorStack(
             slack=SlackEmulator(),
@@ -179,7 +179,7 @@ def run_demo(out: TextIO, *, verbose: bool = False) -> int:
     started = time.monotonic()
     dataset = load_dataset()
     with tempfile.TemporaryDirectory(prefix="parley-demo-") as tmp:
-        demo = _Demo(dataset, Path(tmp), out)
+        demo = _Demo(dataset, Path(tmp))
         try:
             print("Parley demo: Slack, X and Facebook emulators on 127.0.0.1; SQLite in a temp folder.", file=out)
             demo.start()

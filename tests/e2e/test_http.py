@@ -6,10 +6,12 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import requests
 import uvicorn
+from sqlmodel import select
 
 from bot.models import Message
 from sandbox.seed import messenger_webhook, signed
@@ -44,7 +46,7 @@ def _wait_for(condition, timeout=10.0):
 
 def test_forged_webhook_gets_401_and_stores_nothing(served, stack):
     parley, base = served
-    payload = messenger_webhook(stack.graph.page_id, "5550002", "m_forged", "give me a refund", _now())
+    payload = messenger_webhook(stack.graph.page_id, "5550002", "m_forged", "give me a refund", datetime.now(UTC))
     body, _ = signed(payload, "not-the-app-secret")
     for headers in ({"X-Hub-Signature-256": _}, {}):
         response = requests.post(f"{base}/webhooks/facebook", data=body, timeout=5,
@@ -53,14 +55,12 @@ def test_forged_webhook_gets_401_and_stores_nothing(served, stack):
     # a valid delivery goes through, so the count below would have moved had the forged one been used
     mid = stack.graph.add_messenger_message("5550002", "Zoe Lang", "where is my invoice?")
     body, signature = signed(messenger_webhook(stack.graph.page_id, "5550002", mid, "where is my invoice?",
-                                               _now()), FACEBOOK_APP_SECRET)
+                                               datetime.now(UTC)), FACEBOOK_APP_SECRET)
     response = requests.post(f"{base}/webhooks/facebook", data=body, timeout=5,
                              headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
     assert response.status_code == 200
     _wait_for(lambda: count(parley, Message) == 1)
     with parley.store.transaction() as session:
-        from sqlmodel import select
-
         message = session.exec(select(Message)).one()
     assert message.external_id == mid and message.author_name == "Zoe Lang"  # name looked up on Graph
     parley.poll_all()  # polling hears the same message: still one
@@ -94,9 +94,3 @@ def test_unsigned_slack_request_is_refused(served):
     response = requests.post(f"{base}/slack/events", timeout=5, data="command=/social&text=help",
                              headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 401
-
-
-def _now():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
