@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -23,8 +25,10 @@ from bot.ingest import Ingestor
 from bot.jobs import poll_connector
 from bot.models import utcnow
 from bot.outbox import OutboxWorker
+from bot.permissions import AgentPolicy, parse_agents
 from bot.routing import Router
 from bot.scheduler import build_scheduler
+from bot.sending import Sender
 from bot.settings import ConfigError, Settings, secret
 from bot.store import Store
 from connectors.base import Batch, Connector, InboundMessage, Platform
@@ -41,11 +45,27 @@ class Parley:
     connectors: list[Connector]
     ingestor: Ingestor
     outbox: OutboxWorker
+    sender: Sender
     bolt: App
     http: Starlette
     scheduler: BackgroundScheduler | None = None
+    # Jobs beyond polling that the scheduler runs: name -> (interval seconds, function). Issue 4's
+    # reminder tick and digest add theirs here before start_background().
+    jobs: dict[str, tuple[float, Callable[[], object]]] = field(default_factory=dict)
+    # Platform sends run here, after Slack has been acknowledged.
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+
+    def send_soon(self, message_id: int) -> None:
+        """Deliver a stored reply in the background (the scheduled `deliver_pending` is the safety net)."""
+        def run() -> None:
+            try:
+                self.sender.deliver(message_id)
+            except Exception:
+                log.exception("delivering outbound message %s failed; deliver_pending will settle it", message_id)
+
+        self.workers.submit(run)
 
     def poll_all(self, now: datetime | None = None) -> None:
         for connector in self.connectors:
@@ -95,7 +115,7 @@ class Parley:
             c.platform.value: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
             for c in self.connectors
         }
-        self.scheduler = build_scheduler(jobs, self.settings.parley_poll_interval)
+        self.scheduler = build_scheduler(jobs, self.settings.parley_poll_interval, extra=self.jobs)
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -105,6 +125,7 @@ class Parley:
             self.scheduler.shutdown(wait=True)
         for thread in self._threads:
             thread.join(timeout=10)
+        self.workers.shutdown(wait=True)
         self.store.dispose()
 
     def serve(self, host: str = "0.0.0.0") -> None:
@@ -156,6 +177,22 @@ def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebCl
                      retry_handlers=handlers)
 
 
+def build_sender(settings: Settings, store: Store, connectors: list[Connector], client: WebClient, *,
+                 on_committed: Callable[[], None]) -> Sender:
+    """Replies go out through the connectors; who may send is PARLEY_AGENTS (groups asked of Slack)."""
+    def group_members(group_id: str) -> list[str]:
+        return list(client.usergroups_users_list(usergroup=group_id).get("users") or [])
+
+    x = next((c for c in connectors if c.platform == Platform.X), None)
+    return Sender(
+        store, {c.platform.value: c for c in connectors},
+        policy=AgentPolicy(allowed=parse_agents(settings.parley_agents), resolve_group=group_members),
+        nudge_template=settings.parley_nudge_template,
+        x_brand_id=(lambda: x.brand()["id"]) if x is not None else None,
+        on_committed=on_committed,
+    )
+
+
 def build(settings: Settings, *, migrate: bool = True) -> Parley:
     """Wire a Parley process from settings. Raises ConfigError for unusable settings."""
     if settings.slack_bot_token is None:
@@ -177,8 +214,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
         process_before_response=False,
     )
     connectors = build_connectors(settings)
+    sender = build_sender(settings, store, connectors, client, on_committed=outbox.wake)
     parley = Parley(settings=settings, store=store, connectors=connectors, ingestor=ingestor, outbox=outbox,
-                    bolt=bolt, http=Starlette())
+                    sender=sender, bolt=bolt, http=Starlette())
+    # A reply stored but never sent (crash between store and send) is finished or reported.
+    parley.jobs["deliver_pending"] = (30.0, sender.deliver_pending)
     from commands import register_all
 
     register_all(bolt, parley)

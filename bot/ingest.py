@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import outbox
+from bot import outbox, waiting
 from bot.models import (
     AuditEntry,
     Conversation,
@@ -61,11 +61,13 @@ class Ingestor:
         *,
         on_committed: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
+        pause_meter: waiting.PauseMeter = waiting.calendar_seconds,
     ) -> None:
         self.store = store
         self.router = router
         self.on_committed = on_committed
         self.clock = clock
+        self.pause_meter = pause_meter
 
     def ingest(self, batch: Batch) -> IngestResult:
         """Store one batch atomically. Another replica (or the webhook) storing the same message at
@@ -116,7 +118,7 @@ class Ingestor:
             if is_new:
                 outbox.enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, message=message)
             else:
-                card_changed = _apply_followup(session, conversation, record, triage, now)
+                card_changed = _apply_followup(session, conversation, record, triage, now, self.pause_meter)
                 outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation,
                                message=message)
                 if card_changed:
@@ -151,6 +153,7 @@ class Ingestor:
             channel=channel,
             first_seen_at=record.created_at,
             last_customer_message_at=record.created_at,
+            waiting_since=record.created_at,
             created_at=now,
             updated_at=now,
         )
@@ -236,7 +239,8 @@ def _add_message(
 
 
 def _apply_followup(
-    session: Session, conversation: Conversation, record: InboundMessage, triage: Triage, now: datetime
+    session: Session, conversation: Conversation, record: InboundMessage, triage: Triage, now: datetime,
+    pause_meter: waiting.PauseMeter,
 ) -> bool:
     """Fold a customer follow-up into its conversation. Returns True when the card must change."""
     before = (conversation.status, conversation.priority, conversation.tone, conversation.complaint)
@@ -245,9 +249,12 @@ def _apply_followup(
             session.add(AuditEntry(actor="parley", action="reopen", conversation_id=conversation.id,
                                    platform=conversation.platform, external_id=record.external_id,
                                    detail="customer wrote again after the case was resolved", at=now))
+        if conversation.status == Status.SNOOZED:
+            waiting.resume(conversation, now, pause_meter)  # the customer woke it: the clock runs again
         conversation.status = Status.OPEN
         conversation.resolved_at = None
         conversation.snoozed_until = None
+    waiting.customer_wrote(conversation, record.created_at)
     if _PRIORITY_RANK[Priority(triage.priority)] > _PRIORITY_RANK[Priority(conversation.priority)]:
         conversation.priority = triage.priority
         conversation.priority_reasons = "; ".join(triage.reasons)

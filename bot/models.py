@@ -120,6 +120,15 @@ class Conversation(SQLModel, table=True):
     last_response_at: datetime | None = ts_field()
     resolved_at: datetime | None = ts_field()
     snoozed_until: datetime | None = ts_field()
+    # SLA clock (bot/sla/): when the customer's current unanswered wait began (None: nobody waits on
+    # us), and the business time of that wait spent snoozed (a pause in progress began at
+    # sla_paused_since). The wait is a first-response wait until first_response_at is set.
+    waiting_since: datetime | None = ts_field()
+    sla_paused_since: datetime | None = ts_field()
+    sla_paused_seconds: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    # "✍️ <agent> is replying": who opened the reply modal last, and when (a hint, not a lock).
+    replying_by: str | None = Field(default=None, max_length=32)
+    replying_at: datetime | None = ts_field()
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
@@ -224,3 +233,28 @@ class AuditEntry(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=128)
     outcome: str = Field(default="ok", max_length=32)
     detail: str = Field(default="", sa_type=sa.Text())
+
+
+class Template(SQLModel, table=True):
+    """A saved reply. `text` may use {first_name}, {handle}, {agent} and {ref}."""
+
+    __tablename__ = "templates"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)  # stored lower-case; people type it
+    text: str = Field(sa_type=sa.Text())
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+
+
+class Claim(SQLModel, table=True):
+    """Something that must happen once across restarts and replicas: the first INSERT of a key wins.
+
+    Keys name the thing, e.g. "sla:42:warning:first_response:1764061200" (conversation, threshold,
+    waiting period), "digest:2026-11-25", "slack-event:Ev123" (a retried Slack event).
+    """
+
+    __tablename__ = "claims"
+    key: str = Field(primary_key=True, max_length=160)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)
+    owner: str = Field(default="", max_length=64)  # which process (host:pid) claimed it

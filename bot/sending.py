@@ -30,7 +30,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import outbox
+from bot import outbox, waiting
 from bot import sending_rules as rules
 from bot.models import (
     AuditEntry,
@@ -99,8 +99,9 @@ class Sender(ConversationActions):
         x_brand_id: str | Callable[[], str] | None = None,
         lease: timedelta = timedelta(minutes=5),
         on_committed: Callable[[], None] = lambda: None,
+        pause_meter: waiting.PauseMeter = waiting.calendar_seconds,
     ) -> None:
-        super().__init__(clock)
+        super().__init__(clock, pause_meter)
         self.store = store
         self.connectors = dict(connectors)
         self.policy = policy or AgentPolicy()
@@ -248,6 +249,7 @@ class Sender(ConversationActions):
                 conversation.last_response_at = now
                 if conversation.status == Status.OPEN:  # a snoozed or resolved case stays so
                     conversation.status = Status.PENDING  # answered; waiting on the customer
+                waiting.answered(conversation)
                 conversation.updated_at = now
                 session.add(conversation)
             else:

@@ -12,14 +12,16 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import outbox
+from bot import outbox, waiting
 from bot.models import AuditEntry, Conversation, OutboxKind, Status
 from bot.sending_rules import Refused
 
 
 class ConversationActions:
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime],
+                 pause_meter: waiting.PauseMeter = waiting.calendar_seconds) -> None:
         self.clock = clock
+        self.pause_meter = pause_meter
 
     def assign(self, session: Session, conversation: Conversation, assignee: str, *, actor: str) -> bool:
         """Give the case to `assignee` (a Slack user id)."""
@@ -42,12 +44,18 @@ class ConversationActions:
             return False
         conversation.status, conversation.resolved_at = Status.RESOLVED, self.clock()
         conversation.snoozed_until = None
+        waiting.answered(conversation)  # the SLA clock stops
         return self._changed(session, conversation, actor, "resolve", "")
 
     def reopen(self, session: Session, conversation: Conversation, *, actor: str) -> bool:
         """Open a resolved or snoozed case again (waiting on us)."""
         if conversation.status == Status.OPEN:
             return False
+        now = self.clock()
+        if conversation.status == Status.SNOOZED:
+            waiting.resume(conversation, now, self.pause_meter)
+        elif conversation.waiting_since is None:
+            waiting.customer_wrote(conversation, now)  # reopened by staff: it waits on us from now
         conversation.status, conversation.resolved_at, conversation.snoozed_until = Status.OPEN, None, None
         return self._changed(session, conversation, actor, "reopen", "")
 
@@ -59,7 +67,16 @@ class ConversationActions:
         if conversation.status == Status.SNOOZED and conversation.snoozed_until == until:
             return False
         conversation.status, conversation.snoozed_until = Status.SNOOZED, until
+        waiting.pause(conversation, now)
         return self._changed(session, conversation, actor, "snooze", f"until {until.isoformat()}")
+
+    def wake(self, session: Session, conversation: Conversation) -> bool:
+        """A snooze ran out: the case is open again and its SLA clock runs (called by the reminder tick)."""
+        if conversation.status != Status.SNOOZED:
+            return False
+        waiting.resume(conversation, self.clock(), self.pause_meter)
+        conversation.status, conversation.snoozed_until = Status.OPEN, None
+        return self._changed(session, conversation, "parley", "wake", "snooze ended")
 
     def _changed(self, session: Session, conversation: Conversation, actor: str, action: str, detail: str) -> bool:
         now = self.clock()

@@ -99,13 +99,49 @@ class Settings(BaseSettings):
     parley_log_level: str = "INFO"
     # Slack allows about one message per second per channel; the emulator can go faster.
     parley_slack_min_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=1)
+    # Who may send to customers: Slack user ids (U…) and/or user-group ids (S…); unset = everyone.
+    parley_agents: str | None = None
+    # Who gets SLA escalations and the daily digest by DM: user ids and/or user-group ids.
+    parley_managers: str | None = None
+    # Who is pinged about an unassigned case's SLA warning/breach (user/group ids); unset = @here.
+    parley_on_duty: str | None = None
+    # The short public reply after an X DM ("take it private"); {first_name}, {handle}, {ref}.
+    parley_nudge_template: str = "Hi {first_name}, we've sent you a DM 📩"
+    parley_sla_first_response: Annotated[timedelta | None, NoDecode] = None  # normal-priority target
+    parley_reminder_interval: Annotated[timedelta, NoDecode] = timedelta(minutes=1)
+    parley_digest_time: str = "09:00"  # local time (business-hours time zone) of the daily digest
+    parley_digest_channel: str | None = None  # also post the digest here (managers get it by DM)
 
     routing: RoutingConfig = Field(default_factory=RoutingConfig, exclude=True)
 
-    @field_validator("parley_poll_interval", "parley_slack_min_interval", mode="before")
+    @field_validator("parley_poll_interval", "parley_slack_min_interval", "parley_reminder_interval",
+                     mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("parley_sla_first_response", mode="before")
+    @classmethod
+    def _optional_duration(cls, value: Any) -> timedelta | None:
+        return None if value in (None, "") else parse_duration(value)
+
+    @field_validator("parley_digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+        if not match:
+            raise ValueError(f"{value!r} should be a time of day like 09:00")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("parley_agents", "parley_managers", "parley_on_duty")
+    @classmethod
+    def _slack_ids(cls, value: str | None) -> str | None:
+        from bot.permissions import parse_agents
+
+        for token in parse_agents(value):
+            if not re.fullmatch(r"[UWS][A-Z0-9]{1,}", token):
+                raise ValueError(f"{token!r} is not a Slack user id (U…/W…) or user-group id (S…)")
+        return value
 
     @field_validator("x_search_queries", mode="before")
     @classmethod

@@ -1,0 +1,65 @@
+"""What every workflow shares: finding the case people name, storing a reply and sending it after
+the ack, and turning refusals into words.
+
+`UserError` carries a message for the person who asked (shown ephemerally, or inside a modal);
+nothing has been changed or sent when it is raised.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from bot.models import Conversation, Message
+from bot.sending import Mode, ReplyRefused
+
+if TYPE_CHECKING:
+    from app import Parley
+
+_REF = re.compile(r"^#?(\d{1,9})$")
+
+
+class UserError(Exception):
+    """A request Parley will not carry out; `message` says why and what to type instead."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_ref(token: str, usage: str) -> int:
+    """'#12' or '12' → 12; anything else → UserError quoting `usage`."""
+    match = _REF.match((token or "").strip())
+    if not match:
+        shown = f"`{token}` is not" if token else "Missing"
+        raise UserError(f"{shown} a conversation reference like `#12`. Usage: `/social {usage}`")
+    return int(match.group(1))
+
+
+def conversation_or_error(session: Session, ref: int) -> Conversation:
+    conversation = session.get(Conversation, ref)
+    if conversation is None:
+        raise UserError(f"There is no conversation #{ref}. `/social queue` lists the open ones.")
+    return conversation
+
+
+def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode | str, key: str,
+                user_name: str = "") -> Message:
+    """Store a reply (idempotent on `key`) and have it sent in the background; UserError if refused.
+
+    The message is committed before anything is sent, so a restart in between finishes or reports it
+    (Sender.deliver_pending) instead of losing it or sending it twice.
+    """
+    with parley.store.transaction() as session:
+        conversation = conversation_or_error(session, ref)
+        try:
+            message = parley.sender.queue_reply(session, conversation, agent_id=user_id, text=text, mode=mode,
+                                                idempotency_key=key, agent_name=user_name)
+        except ReplyRefused as refused:
+            raise UserError(refused.message) from None
+        session.flush()
+        message_id = message.id
+    parley.send_soon(message_id)  # after the commit above
+    return message
