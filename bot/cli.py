@@ -1,4 +1,4 @@
-"""`parley` command line: run, demo, classify, db upgrade. Errors go to stderr with exit code 2."""
+"""`parley` command line: run, demo, classify, audit, db upgrade. Errors go to stderr with exit code 2."""
 
 from __future__ import annotations
 
@@ -64,6 +64,41 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from bot.audit_report import audit_entries, default_until, parse_since, write_audit
+    from bot.models import utcnow
+    from bot.store import Store
+
+    now = utcnow()
+    try:
+        since = parse_since(args.since, now)
+        until = parse_since(args.until, now) if args.until else default_until()
+    except ValueError as exc:
+        print(f"parley audit: {exc}", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    store = Store.from_url(settings.database_url, migrate=False)
+    try:
+        entries = audit_entries(store, since=since, until=until, actor=args.actor,
+                                conversation=args.conversation, action=args.action)
+    except sa.exc.OperationalError as exc:
+        print(f"parley audit: cannot read the audit log ({exc.orig}); is DATABASE_URL right, and has "
+              "`parley db upgrade` run?", file=sys.stderr)
+        return 2
+    finally:
+        store.dispose()
+    write_audit(entries, sys.stdout, args.format)
+    return 0
+
+
+def _conversation_ref(value: str) -> int:
+    if not value.lstrip("#").isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a conversation reference like #12")
+    return int(value.lstrip("#"))
+
+
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.store import make_engine, upgrade
 
@@ -85,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
     classify = sub.add_parser("classify", help="triage texts from stdin (one per line) as JSON lines")
     classify.set_defaults(func=_cmd_classify)
+    audit = sub.add_parser("audit", help="print the audit log of outbound actions and state changes")
+    audit.add_argument("--since", default="7d", help="a duration back from now (7d, 12h) or a date (default 7d)")
+    audit.add_argument("--until", help="end of the period, same forms as --since (default now)")
+    audit.add_argument("--actor", help="only this Slack user id (or 'parley')")
+    audit.add_argument("--conversation", type=_conversation_ref, help="only this case, e.g. #12")
+    audit.add_argument("--action", help="only this action, e.g. reply_public, assign, resolve")
+    audit.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    audit.set_defaults(func=_cmd_audit)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply schema migrations")
