@@ -371,8 +371,10 @@ class GraphEmulator(Emulator):
         return self._missing(object_id)
 
     def _reply_comment(self, req: Request) -> Response | dict:
+        """POST /{comment-id}/comments (a reply in its thread) or /{post-id}/comments (a new comment,
+        how a Page answers a visitor post)."""
         comment_id, text = req.params["id"], req.args().get("message") or ""
-        if comment_id not in self.comments:
+        if comment_id not in self.comments and comment_id not in self.posts:
             return self._missing(comment_id)
         if not text:
             return graph_error(100, "(#100) Missing message or attachment", type_="GraphMethodException")

@@ -197,6 +197,16 @@ def test_public_and_private_replies(fb_graph, fb) -> None:
     assert "one private reply" in again.value.message
 
 
+def test_reply_to_a_visitor_post_is_a_page_comment_on_it(fb_graph, fb) -> None:
+    post = fb_graph.add_post("Where is my parcel?", by=("Ana Ruiz", "Ana Ruiz"), created_at=NOW)
+
+    answer = fb.reply_comment(post, "Sorry Ana, checking now")
+
+    assert fb_graph.comment_replies == [{"comment_id": post, "text": "Sorry Ana, checking now",
+                                         "id": answer.external_id}]
+    assert fb_graph.comments[answer.external_id].post_id == post
+
+
 def test_private_reply_to_an_eight_day_old_comment_is_refused(fb_graph, fb) -> None:
     post = fb_graph.add_post("Hi", created_at=NOW - timedelta(days=9))
     old = fb_graph.add_comment(post, "Ana Ruiz", "Hello?", created_at=NOW - timedelta(days=8))
