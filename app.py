@@ -20,15 +20,19 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from starlette.applications import Starlette
 
+from bot.digest import DigestJob
 from bot.http import FacebookWebhookConfig, build_http_app
 from bot.ingest import Ingestor
 from bot.jobs import poll_connector
+from bot.leader import Leadership
 from bot.models import utcnow
 from bot.outbox import OutboxWorker
 from bot.permissions import AgentPolicy, parse_agents
+from bot.reminders import ReminderTick
 from bot.routing import Router
 from bot.scheduler import build_scheduler
 from bot.sending import Sender
+from bot.service_level import ServiceLevel
 from bot.settings import ConfigError, Settings, secret
 from bot.store import Store
 from connectors.base import Batch, Connector, InboundMessage, Platform
@@ -46,9 +50,12 @@ class Parley:
     ingestor: Ingestor
     outbox: OutboxWorker
     sender: Sender
+    service_level: ServiceLevel
     bolt: App
     http: Starlette
     scheduler: BackgroundScheduler | None = None
+    # Scheduler leadership among replicas (bot/leader.py); made by start_background().
+    leader: Leadership | None = None
     # Jobs beyond polling that the scheduler runs: name -> (interval seconds, function). Issue 4's
     # reminder tick and digest add theirs here before start_background().
     jobs: dict[str, tuple[float, Callable[[], object]]] = field(default_factory=dict)
@@ -104,7 +111,9 @@ class Parley:
             }
             for c in self.connectors
         }
-        return db_ok, {"database": "ok" if db_ok else "unreachable", "platforms": platforms}
+        scheduler = self.leader.role if self.leader is not None else "not started"
+        return db_ok, {"database": "ok" if db_ok else "unreachable", "platforms": platforms,
+                       "scheduler": scheduler}
 
     def start_background(self) -> None:
         """Start the outbox worker and the polling schedule (not the HTTP server)."""
@@ -115,7 +124,12 @@ class Parley:
             c.platform.value: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
             for c in self.connectors
         }
-        self.scheduler = build_scheduler(jobs, self.settings.parley_poll_interval, extra=self.jobs)
+        # Every replica runs the scheduler; only the leader's guarded jobs do work (bot/leader.py).
+        self.leader = Leadership(self.store, retry_interval=self.settings.parley_leader_interval)
+        self.leader.try_acquire()  # before the first ticks, so a lone process polls at once
+        self.scheduler = build_scheduler(
+            jobs, self.settings.parley_poll_interval, extra=self.jobs, guard=self.leader.guard,
+            unguarded={"leadership": (self.leader.retry_interval.total_seconds(), self.leader.tick)})
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -123,6 +137,8 @@ class Parley:
         self.outbox.wake()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.leader is not None:
+            self.leader.release()
         for thread in self._threads:
             thread.join(timeout=10)
         self.workers.shutdown(wait=True)
@@ -178,7 +194,7 @@ def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebCl
 
 
 def build_sender(settings: Settings, store: Store, connectors: list[Connector], client: WebClient, *,
-                 on_committed: Callable[[], None]) -> Sender:
+                 on_committed: Callable[[], None], service_level: ServiceLevel) -> Sender:
     """Replies go out through the connectors; who may send is PARLEY_AGENTS (groups asked of Slack)."""
     def group_members(group_id: str) -> list[str]:
         return list(client.usergroups_users_list(usergroup=group_id).get("users") or [])
@@ -190,6 +206,7 @@ def build_sender(settings: Settings, store: Store, connectors: list[Connector], 
         nudge_template=settings.parley_nudge_template,
         x_brand_id=(lambda: x.brand()["id"]) if x is not None else None,
         on_committed=on_committed,
+        pause_meter=service_level.pause_meter,
     )
 
 
@@ -203,10 +220,13 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     if settings.parley_channel is None and not settings.routing.routing:
         raise ConfigError("PARLEY_CHANNEL is not set: name the Slack channel ID for mirrored conversations")
     store = Store.from_url(settings.database_url, migrate=migrate)
+    service_level = ServiceLevel.of(settings.sla)
     client = build_slack_client(settings)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True),
-                          min_interval=settings.parley_slack_min_interval.total_seconds())
-    ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake)
+                          min_interval=settings.parley_slack_min_interval.total_seconds(),
+                          sla_badge=service_level.badge)
+    ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
+                        pause_meter=service_level.pause_meter)
     bolt = App(
         client=client,
         signing_secret=secret(settings.slack_signing_secret) or None,
@@ -214,11 +234,24 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
         process_before_response=False,
     )
     connectors = build_connectors(settings)
-    sender = build_sender(settings, store, connectors, client, on_committed=outbox.wake)
+    sender = build_sender(settings, store, connectors, client, on_committed=outbox.wake,
+                          service_level=service_level)
     parley = Parley(settings=settings, store=store, connectors=connectors, ingestor=ingestor, outbox=outbox,
-                    sender=sender, bolt=bolt, http=Starlette())
+                    sender=sender, service_level=service_level, bolt=bolt, http=Starlette())
     # A reply stored but never sent (crash between store and send) is finished or reported.
     parley.jobs["deliver_pending"] = (30.0, sender.deliver_pending)
+    # SLA warnings, breaches, escalations and platform-window reminders (bot/reminders.py).
+    reminder_tick = ReminderTick.from_settings(settings, store, service_level, client, on_committed=outbox.wake)
+    parley.jobs["reminders"] = (settings.parley_reminder_interval.total_seconds(), reminder_tick)
+    # Issue 4: the daily digest (sends once per local day at/after PARLEY_DIGEST_TIME; bot/digest.py)
+    # and the App Home refresh for people who opened it recently (commands/home.py).
+    from commands.home import republish_homes
+
+    digest_job = DigestJob(store, service_level, client, managers=settings.parley_managers,
+                           channel=settings.parley_digest_channel, at=settings.parley_digest_time,
+                           clock=sender.clock)
+    parley.jobs["digest"] = (60.0, digest_job.run)
+    parley.jobs["app_home"] = (60.0, lambda: republish_homes(parley))
     from commands import register_all
 
     register_all(bolt, parley)

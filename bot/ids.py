@@ -59,6 +59,11 @@ BLOCK_CARD_ACTIONS: Final = "parley.card.actions"
 BLOCK_FOLLOWUP: Final = "parley.thread.followup"
 BLOCK_FOLLOWUP_LINK: Final = "parley.thread.followup_link"
 BLOCK_NOTICE: Final = "parley.thread.notice"
+BLOCK_CARD_SLA: Final = "parley.card.sla"  # SLA countdown (issue 4)
+BLOCK_CARD_REPLYING: Final = "parley.card.replying"  # "✍️ <@U> is replying"
+BLOCK_CARD_LAST_REPLY: Final = "parley.card.last_reply"
+BLOCK_RECEIPT: Final = "parley.thread.receipt"  # delivery receipt of a staff reply
+BLOCK_RECEIPT_ACTIONS: Final = "parley.thread.receipt_actions"  # holds the Retry button
 
 # --- modals: callback_ids and their inputs (issue 3) ---------------------------------------------
 CALLBACK_REPLY_MODAL: Final = "parley.modal.reply"
@@ -67,6 +72,36 @@ BLOCK_MODAL_TEMPLATE: Final = "parley.modal.template"
 ACTION_MODAL_TEMPLATE: Final = "parley.modal.template_select"
 BLOCK_MODAL_TEXT: Final = "parley.modal.text"
 ACTION_MODAL_TEXT: Final = "parley.modal.text_input"
+BLOCK_MODAL_CONTEXT: Final = "parley.modal.context"  # the customer's message
+BLOCK_MODAL_EXPLAIN: Final = "parley.modal.explain"  # what sending will do on this platform
+BLOCK_MODAL_WARNING: Final = "parley.modal.warning"  # someone else opened this reply
+BLOCK_MODAL_COUNT: Final = "parley.modal.count"  # X weighted character count
+BLOCK_MODAL_NUDGE: Final = "parley.modal.nudge"  # X take-private: the public DM notice
+
+
+def modal_text_block(version: int = 0) -> str:
+    """block_id of the modal's text box. Slack keeps what was typed in an input whose block_id is
+    unchanged and ignores a new initial_value, so filling the box from a template needs a new id."""
+    return BLOCK_MODAL_TEXT if version == 0 else f"{BLOCK_MODAL_TEXT}.{version}"
+
+
+def is_modal_text_block(block_id: str) -> bool:
+    return block_id == BLOCK_MODAL_TEXT or block_id.startswith(BLOCK_MODAL_TEXT + ".")
+
+
+# --- lists, reminders, reports, App Home (issues 3 and 4): block_ids --------------------------------
+BLOCK_LIST_TITLE: Final = "parley.list.title"
+BLOCK_LIST_ROWS: Final = "parley.list.rows"  # + ".<n>": rows are packed into several sections
+BLOCK_LIST_MORE: Final = "parley.list.more"
+BLOCK_CUSTOMER_HANDLES: Final = "parley.customer.handles"
+BLOCK_TEMPLATE: Final = "parley.template"  # + ".<n>" in a list
+BLOCK_REMINDER_HEAD: Final = "parley.reminder.head"
+BLOCK_REPORT_TITLE: Final = "parley.report.title"
+BLOCK_REPORT_FIGURES: Final = "parley.report.figures"
+BLOCK_REPORT_OLDEST: Final = "parley.report.oldest"
+BLOCK_REPORT_VOICE: Final = "parley.report.voice"
+BLOCK_HOME: Final = "parley.home"  # + ".<section>..." for each App Home block
+CALLBACK_HOME: Final = "parley.home.view"
 
 # --- snooze choices ------------------------------------------------------------------------------
 SNOOZE_30M: Final = "30m"

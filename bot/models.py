@@ -187,6 +187,7 @@ class OutboxKind(enum.StrEnum):
     POST_CARD = "post_card"  # the conversation's parent message
     UPDATE_CARD = "update_card"  # chat.update of the parent with the current state
     THREAD_MESSAGE = "thread_message"  # a message (customer follow-up, receipt...) in the thread
+    CHANNEL_MESSAGE = "channel_message"  # a stored message to `channel` (a channel or a DM), not threaded
 
 
 class OutboxStatus(enum.StrEnum):
@@ -210,6 +211,9 @@ class OutboxItem(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversations.id", index=True)
     message_id: int | None = Field(default=None, foreign_key="messages.id")
     text: str | None = Field(default=None, sa_type=sa.Text())  # for THREAD_MESSAGE notices
+    # A message built when queued (SLA reminders, digests): JSON {"text", "blocks", "colour",
+    # "reply_broadcast"}. Sent as stored; rendered-at-send-time items leave it empty.
+    payload: str | None = Field(default=None, sa_type=sa.Text())
     status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
     attempts: int = 0
     next_attempt_at: datetime | None = ts_field()

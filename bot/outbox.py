@@ -21,6 +21,7 @@ SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer unt
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -55,9 +56,16 @@ def enqueue(
     message: Message | None = None,
     text: str | None = None,
     key: str | None = None,
+    payload: SlackMessage | None = None,
+    reply_broadcast: bool = False,
+    channel: str | None = None,
 ) -> OutboxItem:
     """Queue a Slack delivery inside the caller's transaction. Enqueueing an existing key is a no-op
-    that returns the existing item, so a repeated poll never queues a second post."""
+    that returns the existing item, so a repeated poll never queues a second post.
+
+    `payload` is a message built now and sent as is (SLA reminders, digests); `channel` sends a
+    CHANNEL_MESSAGE somewhere other than the conversation's channel (e.g. a manager's DM channel).
+    The conversation still orders it: it goes after that conversation's earlier items."""
     if conversation.id is None or (message is not None and message.id is None):
         session.flush()
     if key is None:
@@ -66,9 +74,13 @@ def enqueue(
     existing = session.exec(select(OutboxItem).where(OutboxItem.key == key)).first()
     if existing is not None:
         return existing
+    stored = None
+    if payload is not None:
+        stored = json.dumps({"text": payload.text, "blocks": payload.blocks, "colour": payload.colour,
+                             "reply_broadcast": reply_broadcast})
     item = OutboxItem(key=key, kind=kind, conversation_id=conversation.id,
-                      message_id=message.id if message is not None else None, text=text,
-                      channel=conversation.channel)
+                      message_id=message.id if message is not None else None, text=text, payload=stored,
+                      channel=channel or conversation.channel)
     session.add(item)
     session.flush()  # the id is the delivery order within the conversation
     return item
@@ -115,8 +127,10 @@ class OutboxWorker:
         max_attempts: int = 8,
         lease: float = 120.0,
         recover_on_start: bool = True,
+        sla_badge: slack.BadgeFor = slack.no_badge,
     ) -> None:
         self._store = store
+        self._sla_badge = sla_badge
         self._client = client
         self._min_interval = timedelta(seconds=min_interval)
         self._clock = clock
@@ -189,7 +203,7 @@ class OutboxWorker:
         for item_id, _, kind, status, next_at, channel, card_ts in first.values():
             if not self._is_due(status, next_at, now) or self._paused_until.get(channel, now) > now:
                 continue
-            if kind != OutboxKind.POST_CARD and card_ts is None:
+            if kind not in (OutboxKind.POST_CARD, OutboxKind.CHANNEL_MESSAGE) and card_ts is None:
                 continue  # waits for its card
             heads.append(_Head(item_id, channel))
         return heads
@@ -211,7 +225,7 @@ class OutboxWorker:
                 )).all()
             was_sending = item.status == OutboxStatus.SENDING
             try:
-                content: SlackMessage | None = slack.render(session, item, conversation, now)
+                content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=self._sla_badge)
             except slack.RenderError:
                 log.exception("outbox item %s cannot be rendered", item.key)
                 content = None
@@ -221,7 +235,8 @@ class OutboxWorker:
                 row.next_attempt_at = now + self._lease
                 session.add(row)
             session.flush()
-            return _Claim(item.model_copy(), tuple(r.id for r in items), conversation.channel,
+            target = item.channel if item.kind == OutboxKind.CHANNEL_MESSAGE and item.channel else conversation.channel
+            return _Claim(item.model_copy(), tuple(r.id for r in items), target,
                           conversation.slack_ts, was_sending, content)
 
     def _locked(self, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:

@@ -12,6 +12,8 @@ A failure is one of four things:
 from __future__ import annotations
 
 import http.client
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +22,8 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
 from bot import cards
-from bot.models import Conversation, Customer, Direction, Message, OutboxItem, OutboxKind
+from bot.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
+from bot.sending_rules import Op, failure_kind
 
 METADATA_EVENT_TYPE = "parley_outbox"
 PERMANENT_ERRORS = frozenset({
@@ -36,6 +39,8 @@ RATE_LIMITED_ERRORS = frozenset({"ratelimited", "rate_limited"})
 LOOKUP_LOOKBACK = timedelta(minutes=10)
 LOOKUP_MAX_PAGES = 50
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts and resets are OSErrors
+# "✍️ <agent> is replying" is a hint, not a lock: a modal left open longer than this is forgotten.
+REPLYING_SHOWN_FOR = timedelta(minutes=10)
 
 
 class RenderError(Exception):
@@ -60,8 +65,20 @@ def key_of(message: dict) -> str | None:
     return (metadata.get("event_payload") or {}).get("key")
 
 
-def render(session: Session, item: OutboxItem, conversation: Conversation, now: datetime) -> cards.SlackMessage:
-    """The item's content from the rows as they are now (a late card update shows the latest state)."""
+BadgeFor = Callable[[Conversation, datetime], "cards.SlaBadge | None"]
+
+
+def no_badge(conversation: Conversation, now: datetime) -> None:
+    return None
+
+
+def render(session: Session, item: OutboxItem, conversation: Conversation, now: datetime, *,
+           sla_badge: BadgeFor = no_badge) -> cards.SlackMessage:
+    """The item's content from the rows as they are now (a late card update shows the latest state);
+    an item queued with a ready-made payload is sent as stored."""
+    if item.payload:
+        stored = json.loads(item.payload)
+        return cards.SlackMessage(stored["text"], stored["blocks"], stored.get("colour"))
     customer = session.get(Customer, conversation.customer_id)
     if customer is None:
         raise RenderError(f"customer {conversation.customer_id} is missing")
@@ -74,7 +91,9 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
             ).first()
         if opening is None:
             raise RenderError(f"conversation {conversation.id} has no messages")
-        return cards.conversation_card(conversation, customer, opening, now=now)
+        return cards.conversation_card(conversation, customer, opening, now=now, sla=sla_badge(conversation, now),
+                                       replying_by=replying_now(conversation, now),
+                                       last_reply=_last_reply(session, conversation))
     if item.message_id is None:
         return cards.notice(item.text or "")
     message = session.get(Message, item.message_id)
@@ -82,9 +101,36 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
         raise RenderError(f"message {item.message_id} is missing")
     if message.direction == Direction.INBOUND:
         return cards.customer_followup(message, customer)
-    # Staff replies and notes (issue 3) get their own builders; until then, say it plainly.
+    if message.direction == Direction.OUTBOUND and message.delivery_status in (DeliveryStatus.SENT,
+                                                                               DeliveryStatus.FAILED):
+        return cards.delivery_receipt(
+            agent_id=message.author_id, op=message.kind, text=message.text,
+            ok=message.delivery_status == DeliveryStatus.SENT, url=message.url, error=message.delivery_error,
+            message_id=message.id,
+            # An "unknown" outcome gets the button too; its handler asks the person to check first.
+            retryable=failure_kind(message.delivery_status, message.delivery_error) in ("retryable", "unknown"))
     who = cards.escape(message.author_name or message.author_id)
     return cards.notice(item.text or f"*{who}*: {cards.escape(message.text)}")
+
+
+def replying_now(conversation: Conversation, now: datetime) -> str | None:
+    """Who has the reply modal open on this case, if they opened it recently enough to show."""
+    at = conversation.replying_at
+    if not conversation.replying_by or at is None:
+        return None
+    return conversation.replying_by if now - at < REPLYING_SHOWN_FOR else None
+
+
+def _last_reply(session: Session, conversation: Conversation) -> cards.LastReply | None:
+    sent = session.exec(
+        select(Message).where(Message.conversation_id == conversation.id, Message.direction == Direction.OUTBOUND,
+                              Message.delivery_status == DeliveryStatus.SENT)
+        .order_by(Message.delivered_at.desc(), Message.id.desc())
+    ).first()
+    if sent is None:
+        return None
+    return cards.LastReply(agent_id=sent.author_id, public=Op(sent.kind).public,
+                           at=sent.delivered_at or sent.created_at, url=sent.url)
 
 
 def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | None,
@@ -92,12 +138,15 @@ def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | No
     """Post (or, for UPDATE_CARD, edit) and return Slack's (channel, ts). Raises on failure."""
     if item.kind == OutboxKind.UPDATE_CARD:
         # chat.update without `metadata` leaves the card's original outbox key in place.
-        resp = client.chat_update(channel=channel, ts=card_ts, text=content.text, blocks=content.blocks)
+        resp = client.chat_update(channel=channel, ts=card_ts, **content.payload())
         return resp["channel"], resp["ts"]
     thread_ts = card_ts if item.kind == OutboxKind.THREAD_MESSAGE else None
+    extra = {}
+    if thread_ts and item.payload and json.loads(item.payload).get("reply_broadcast"):
+        extra["reply_broadcast"] = True  # also shown in the channel: one message, not a second copy
     resp = client.chat_postMessage(
-        channel=channel, text=content.text, blocks=content.blocks, thread_ts=thread_ts,
-        metadata=metadata_for(item.key), unfurl_links=False, unfurl_media=False,
+        channel=channel, thread_ts=thread_ts, metadata=metadata_for(item.key), unfurl_links=False,
+        unfurl_media=False, **content.payload(), **extra,
     )
     return resp["channel"], resp["ts"]
 

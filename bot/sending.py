@@ -253,7 +253,7 @@ class Sender(ConversationActions):
                 conversation.updated_at = now
                 session.add(conversation)
             else:
-                words = error.message + (" You can try again." if error.retryable else "")
+                words = error.message + (rules.RETRY_HINT if error.retryable else "")
                 if op == Op.X_DM and error.code == "403":
                     fallback = self._dm_link()
                     words += (" Instead, reply publicly with a link that opens a DM with the brand"
@@ -265,7 +265,7 @@ class Sender(ConversationActions):
             return DeliveryOutcome.of(message, fallback_url=fallback)
 
     def _give_up_unknown(self, session: Session, message: Message, now: datetime) -> DeliveryOutcome:
-        words = ("Outcome unknown: Parley stopped while sending this, so it may or may not have been posted. "
+        words = (f"{rules.OUTCOME_UNKNOWN} Parley stopped while sending this, so it may or may not have been posted. "
                  "Check the platform before sending it again.")
         settled = session.execute(
             update(Message).where(Message.id == message.id, Message.delivery_status == DeliveryStatus.SENDING,

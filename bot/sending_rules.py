@@ -25,6 +25,8 @@ MESSENGER_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 DEFAULT_NUDGE = "We've sent you a DM 📩"
+RETRY_HINT = " You can try again."  # ends the stored error of a failed send worth trying again
+OUTCOME_UNKNOWN = "Outcome unknown:"  # starts the stored error of a send that may have been posted
 _TWEETS = (Kind.MENTION, Kind.SEARCH_HIT)
 
 
@@ -205,3 +207,15 @@ def receipt(*, agent_id: str, op: Op, text: str, ok: bool, url: str | None = Non
     if ok:
         return f"{head} ✅ <{url}|view>" if url else f"{head} ✅ sent"
     return f"{head} ❌ {escape(error or 'not sent')}"
+
+
+def failure_kind(delivery_status: str, delivery_error: str | None) -> str | None:
+    """How a FAILED outbound message failed, from its stored status and error: "retryable" (an outage
+    or rate limit: sending again may work), "unknown" (it may have been posted, so a person checks
+    before sending again) or "final" (the platform refused it). None when it did not fail."""
+    if delivery_status != "failed":
+        return None
+    error = delivery_error or ""
+    if error.startswith(OUTCOME_UNKNOWN):
+        return "unknown"
+    return "retryable" if error.endswith(RETRY_HINT) else "final"

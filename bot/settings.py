@@ -109,13 +109,18 @@ class Settings(BaseSettings):
     parley_nudge_template: str = "Hi {first_name}, we've sent you a DM 📩"
     parley_sla_first_response: Annotated[timedelta | None, NoDecode] = None  # normal-priority target
     parley_reminder_interval: Annotated[timedelta, NoDecode] = timedelta(minutes=1)
+    # How often a replica checks or tries to take scheduler leadership (PostgreSQL; bot/leader.py).
+    parley_leader_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=5)
     parley_digest_time: str = "09:00"  # local time (business-hours time zone) of the daily digest
     parley_digest_channel: str | None = None  # also post the digest here (managers get it by DM)
 
     routing: RoutingConfig = Field(default_factory=RoutingConfig, exclude=True)
+    # bot.sla.SlaConfig from the `sla:` and `business_hours:` sections of PARLEY_CONFIG (set below;
+    # typed loosely because bot.sla reads durations with this module's parse_duration).
+    sla: Any = Field(default=None, exclude=True)
 
     @field_validator("parley_poll_interval", "parley_slack_min_interval", "parley_reminder_interval",
-                     mode="before")
+                     "parley_leader_interval", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
@@ -183,8 +188,13 @@ class Settings(BaseSettings):
             raise ValueError(f"X needs all four user-context credentials; missing {missing}")
         if self.facebook_page_token and not self.facebook_page_id:
             raise ValueError("FACEBOOK_PAGE_TOKEN is set but FACEBOOK_PAGE_ID is not")
+        from bot.sla.policy import load_sla_config
+
         if self.parley_config is not None:
             self.routing = load_routing_config(self.parley_config)
+        self.sla = load_sla_config(self.parley_config)
+        if self.parley_sla_first_response is not None:
+            self.sla = self.sla.with_first_response(self.parley_sla_first_response)
         return self
 
     # --- derived ------------------------------------------------------------------------------

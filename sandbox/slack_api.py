@@ -55,6 +55,17 @@ class StoredMessage:
     versions: list[tuple[str, list[dict]]] = field(default_factory=list)  # (text, blocks) after edits
     reactions: dict[str, list[str]] = field(default_factory=dict)
     edited_ts: str | None = None
+    colour: str | None = None  # the side bar of a coloured attachment (e.g. red for an overdue card)
+
+
+def _attachments(args: dict) -> list[dict]:
+    raw = args.get("attachments")
+    if not raw:
+        return []
+    attachments = json_arg(raw, "invalid_attachments")
+    if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
+        raise ApiError("invalid_attachments")
+    return attachments
 
 
 @dataclass(frozen=True)
@@ -236,13 +247,21 @@ class SlackEmulator(Emulator):
         return message
 
     def _content(self, args: dict) -> tuple[str, list[dict]]:
+        """Text and blocks; blocks inside (coloured) attachments are checked the same way and kept
+        after the top-level ones, so inspection sees what a person sees. `colour_of` gives the bar."""
         text = str(args.get("text") or "")
         blocks = check_blocks(args["blocks"]) if args.get("blocks") else []
+        for attachment in _attachments(args):
+            blocks += check_blocks(attachment.get("blocks") or [])
         if not text and not blocks:
             raise ApiError("no_text")
         if len(text) > MAX_TEXT:
             raise ApiError("msg_too_long")
         return text, blocks
+
+    @staticmethod
+    def colour_of(args: dict) -> str | None:
+        return next((a.get("color") for a in _attachments(args) if a.get("color")), None)
 
     def _rate_limited(self, channel: Channel) -> Response | None:
         if self.channel_rate_limit is None:
@@ -314,7 +333,8 @@ class SlackEmulator(Emulator):
             parent = next((m for m in self.messages[channel.id] if m.ts == thread_ts), None)
             thread_ts = (parent.thread_ts or parent.ts) if parent is not None else thread_ts
         message = StoredMessage(channel.id, self._next_ts(), text, blocks, thread_ts, metadata,
-                                broadcast=thread_ts is not None and truthy(args.get("reply_broadcast", False)))
+                                broadcast=thread_ts is not None and truthy(args.get("reply_broadcast", False)),
+                                colour=self.colour_of(args))
         self.messages[channel.id].append(message)
         self._posts.append(Post(channel.id, message.ts, text, blocks, thread_ts, metadata, self.clock()))
         return {"channel": channel.id, "ts": message.ts, "message": self._as_json(message, metadata=True)}
@@ -325,7 +345,7 @@ class SlackEmulator(Emulator):
         text, blocks = self._content(args)
         if not message.versions:
             message.versions.append((message.text, message.blocks))
-        message.text, message.blocks = text, blocks
+        message.text, message.blocks, message.colour = text, blocks, self.colour_of(args)
         message.versions.append((text, blocks))
         message.edited_ts = self._next_ts()
         if args.get("metadata"):

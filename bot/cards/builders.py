@@ -8,14 +8,25 @@ and a "read the rest" link to the original.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot import ids
+from bot.cards.blocks import (
+    BUTTON_TEXT_MAX,
+    FALLBACK_MAX,
+    RED,
+    SECTION_TEXT_MAX,
+    SlackMessage,
+    button,
+    context,
+    section,
+    user,
+)
+from bot.cards.blocks import utc as _utc
 from bot.cards.mrkdwn import (
     clip,
     cut_mrkdwn,
+    escape,
     fit,
     human_count,
     human_duration,
@@ -24,27 +35,18 @@ from bot.cards.mrkdwn import (
     safe_url,
     slack_len,
 )
+from bot.cards.records import KIND_LABEL, PLATFORM_LABEL, LastReply, SlaBadge, sla_text
 from bot.models import Conversation, Customer, Message, Priority, Status, Tone
 
-SECTION_TEXT_MAX = 3000
-BUTTON_TEXT_MAX = 75
-FALLBACK_MAX = 1000  # Slack accepts far more; a notification needs far less
+__all__ = ["BUTTON_TEXT_MAX", "FALLBACK_MAX", "SECTION_TEXT_MAX", "SlackMessage"]
+
 _NAME_MAX = 80
 _REASONS_MAX = 600
 _FALLBACK_QUOTE_MAX = 300
 
-PLATFORM_LABEL = {"x": "🐦 X", "facebook": "📘 Facebook", "messenger": "💬 Messenger"}
 _PLATFORM_SITE = {"x": "X", "facebook": "Facebook", "messenger": "Messenger"}
-KIND_LABEL = {
-    "mention": "mention",
-    "search_hit": "search hit",
-    "comment": "comment",
-    "visitor_post": "visitor post",
-    "dm": "DM",
-    "messenger": "DM",  # the platform label already says Messenger
-}
 STATUS_EMOJI = {Status.OPEN: "🔵", Status.PENDING: "🟡", Status.SNOOZED: "💤", Status.RESOLVED: "✅"}
-# For attachments/App Home later; Slack's own palette.
+# Slack's own palette, for App Home and attachments. An overdue card's side bar is red (blocks.RED).
 STATUS_COLOUR = {
     Status.OPEN: "#1d9bd1",
     Status.PENDING: "#ecb22e",
@@ -61,24 +63,8 @@ PRIORITY_LABEL = {
 VERIFIED_MARK = "☑️"
 COMPLAINT_BADGE = "🚩 *Complaint*"
 
-_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    """What chat.postMessage / chat.update need: fallback/notification `text` and `blocks`."""
-
-    text: str
-    blocks: list[dict]
-
 
 # --- text helpers --------------------------------------------------------------------------------
-
-def _utc(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
-
 
 def _author_line(customer: Customer) -> str:
     name = clip(customer.name or customer.handle or "unknown", _NAME_MAX)
@@ -128,30 +114,12 @@ def waiting_label(conversation: Conversation, opening: Message, now: datetime) -
     return f"waiting {human_duration((now - since).total_seconds())}"
 
 
-def _assignee(assignee: str | None) -> str:
-    if not assignee:
-        return "unassigned"
-    return f"<@{assignee}>" if _SLACK_USER_ID.match(assignee) else clip(assignee, 40)
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
-    button = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text[:BUTTON_TEXT_MAX], "emoji": True},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def _actions(conversation_id: int, status: str) -> dict:
     value = str(conversation_id)
     resolve = (
-        _button("Reopen", ids.ACTION_REOPEN, value)
+        button("Reopen", ids.ACTION_REOPEN, value)
         if status == Status.RESOLVED
-        else _button("Resolve", ids.ACTION_RESOLVE, value, "primary")
+        else button("Resolve", ids.ACTION_RESOLVE, value, "primary")
     )
     snooze = {
         "type": "static_select",
@@ -169,37 +137,33 @@ def _actions(conversation_id: int, status: str) -> dict:
         "type": "actions",
         "block_id": ids.BLOCK_CARD_ACTIONS,
         "elements": [
-            _button("Reply", ids.ACTION_REPLY, value),
-            _button("Take private", ids.ACTION_TAKE_PRIVATE, value),
-            _button("Assign to me", ids.ACTION_ASSIGN_ME, value),
+            button("Reply", ids.ACTION_REPLY, value),
+            button("Take private", ids.ACTION_TAKE_PRIVATE, value),
+            button("Assign to me", ids.ACTION_ASSIGN_ME, value),
             resolve,
             snooze,
         ],
     }
 
 
-def _mrkdwn(text: str) -> dict:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _section(block_id: str, text: str) -> dict:
-    return {"type": "section", "block_id": block_id, "text": _mrkdwn(text)}
-
-
-def _context(block_id: str, *texts: str) -> dict:
-    return {"type": "context", "block_id": block_id, "elements": [_mrkdwn(t) for t in texts]}
-
-
 # --- public builders -----------------------------------------------------------------------------
 
 
 def conversation_card(
-    conversation: Conversation, customer: Customer, opening: Message, *, now: datetime
+    conversation: Conversation,
+    customer: Customer,
+    opening: Message,
+    *,
+    now: datetime,
+    sla: SlaBadge | None = None,
+    replying_by: str | None = None,
+    last_reply: LastReply | None = None,
 ) -> SlackMessage:
     """The parent message of a conversation's Slack thread, showing its current state.
 
     Rebuilt from the database on every status change and sent with chat.update, so it always shows
-    the latest status, assignee and waiting time as of `now`.
+    the latest status, assignee, waiting time, SLA countdown, who is replying and the last reply as
+    of `now`. An overdue (breached or escalated) SLA turns the card's colour red.
     """
     if conversation.id is None:
         raise ValueError("a card needs a stored conversation (its id goes into the buttons)")
@@ -221,8 +185,8 @@ def conversation_card(
     meta = [
         TONE_LABEL.get(conversation.tone, clip(conversation.tone, 20)),
         f"🌐 {clip(conversation.language or 'unknown', 8)}",
-        f"⏱️ {waiting_label(conversation, opening, now)}",
-        f"👤 {_assignee(conversation.assignee)}",
+        f"⏱️ {escape(waiting_label(conversation, opening, now))}",
+        f"👤 {user(conversation.assignee)}",
     ]
     priority = PRIORITY_LABEL.get(conversation.priority, clip(conversation.priority, 20))
     if conversation.priority_reasons:
@@ -231,17 +195,40 @@ def conversation_card(
         priority += " priority"
 
     blocks = [
-        _section(ids.BLOCK_CARD_TITLE, " · ".join(title)),
-        _section(ids.BLOCK_CARD_TEXT, f"{_author_line(customer)}\n{quoted}"),
-        _context(ids.BLOCK_CARD_LINK, link),
-        _context(ids.BLOCK_CARD_META, " · ".join(meta)),
-        _context(ids.BLOCK_CARD_PRIORITY, priority),
-        _actions(conversation.id, conversation.status),
+        section(ids.BLOCK_CARD_TITLE, " · ".join(title)),
+        section(ids.BLOCK_CARD_TEXT, f"{_author_line(customer)}\n{quoted}"),
+        context(ids.BLOCK_CARD_LINK, link),
+        context(ids.BLOCK_CARD_META, " · ".join(meta)),
+        context(ids.BLOCK_CARD_PRIORITY, priority),
     ]
+    badge = sla_text(sla)
+    if badge:
+        blocks.append(context(ids.BLOCK_CARD_SLA, f"*SLA* {badge}" if sla.overdue else f"SLA {badge}"))
+    if replying_by:
+        blocks.append(context(ids.BLOCK_CARD_REPLYING, f"✍️ {user(replying_by, 'someone')} is replying"))
+    if last_reply is not None:
+        blocks.append(context(ids.BLOCK_CARD_LAST_REPLY, _last_reply_line(last_reply, now)))
+    blocks.append(_actions(conversation.id, conversation.status))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
     text = clip(head, 200) + clip(opening.text, _FALLBACK_QUOTE_MAX)
-    return SlackMessage(text=text, blocks=blocks)
+    if sla is not None and sla.overdue:
+        text = "🔴 overdue · " + text
+    return SlackMessage(text=text, blocks=blocks, colour=_card_colour(sla))
+
+
+def _card_colour(sla: SlaBadge | None) -> str | None:
+    # Only an overdue card is coloured: a coloured card travels as an attachment (see
+    # SlackMessage.payload), and an ordinary one is better left as plain blocks.
+    return RED if sla is not None and sla.overdue else None
+
+
+def _last_reply_line(reply: LastReply, now: datetime) -> str:
+    how = "public" if reply.public else "private"
+    when = escape(human_duration((_utc(now) - _utc(reply.at)).total_seconds()))
+    line = f"↪ Last reply by {user(reply.agent_id, 'someone')} {when} ago ({how})"
+    url = safe_url(reply.url)
+    return f"{line} · <{url}|view>" if url else line
 
 
 def customer_followup(message: Message, customer: Customer) -> SlackMessage:
@@ -251,11 +238,11 @@ def customer_followup(message: Message, customer: Customer) -> SlackMessage:
         who += f" (@{clip(customer.handle, _NAME_MAX)})"
     head = f"💬 *{who}*:"
     body, truncated = fit(message.text or "(no text)", plain, SECTION_TEXT_MAX - slack_len(head) - 1)
-    blocks = [_section(ids.BLOCK_FOLLOWUP, f"{head} {body}")]
+    blocks = [section(ids.BLOCK_FOLLOWUP, f"{head} {body}")]
     url = safe_url(message.url)
     if url:
         label = "Read the rest" if truncated else "Open original"
-        blocks.append(_context(ids.BLOCK_FOLLOWUP_LINK, f"<{url}|{label}>"))
+        blocks.append(context(ids.BLOCK_FOLLOWUP_LINK, f"<{url}|{label}>"))
     text = f"💬 {who}: " + clip(message.text or "(no text)", _FALLBACK_QUOTE_MAX)
     return SlackMessage(text=text, blocks=blocks)
 
@@ -267,4 +254,4 @@ def notice(text: str) -> SlackMessage:
     in it with `escape()` before calling.
     """
     body = cut_mrkdwn(text.strip() or "(empty notice)", SECTION_TEXT_MAX)
-    return SlackMessage(text=cut_mrkdwn(body, FALLBACK_MAX), blocks=[_section(ids.BLOCK_NOTICE, body)])
+    return SlackMessage(text=cut_mrkdwn(body, FALLBACK_MAX), blocks=[section(ids.BLOCK_NOTICE, body)])

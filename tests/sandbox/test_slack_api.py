@@ -280,3 +280,14 @@ def test_per_channel_rate_limit(clock):
         clock.t += 1.0
         assert client.chat_postMessage(channel=CH, text="3")["ok"]
         assert [p.text for p in slack.posts(CH)] == ["1", "2", "3"]
+
+
+def test_coloured_attachment_blocks_are_checked_and_kept(slack, client) -> None:
+    slack.add_channel("support", id="C0ATTACH")
+    card = [{"type": "section", "text": {"type": "mrkdwn", "text": "*#7* overdue by 1h"}}]
+    posted = client.chat_postMessage(channel="C0ATTACH", text="#7 overdue", blocks=[],
+                                     attachments=[{"color": "#E01E5A", "blocks": card, "fallback": "#7"}])
+    [stored] = slack.thread("C0ATTACH", posted["ts"])
+    assert stored.blocks == card and stored.colour == "#E01E5A"
+    client.chat_update(channel="C0ATTACH", ts=posted["ts"], text="#7 answered", blocks=card)
+    assert slack.thread("C0ATTACH", posted["ts"])[0].colour is None

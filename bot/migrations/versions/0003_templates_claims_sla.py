@@ -1,4 +1,4 @@
-"""saved replies, once-only claims, SLA clock and "is replying" columns
+"""saved replies, once-only claims, SLA clock and "is replying" columns, stored outbox payloads
 
 Revision ID: 0003
 Revises: 0002
@@ -42,6 +42,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sla_paused_seconds', sa.Float(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('replying_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
         batch_op.add_column(sa.Column('replying_at', bot.models.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('payload', sa.Text(), nullable=True))
     # Cases open before this revision: their customers wait since their last unanswered message.
     op.execute(
         "UPDATE conversations SET waiting_since = last_customer_message_at "
@@ -50,6 +52,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('payload')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_column('replying_at')
         batch_op.drop_column('replying_by')

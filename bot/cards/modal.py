@@ -1,0 +1,206 @@
+"""The Reply / Take private modal, reply templates, and X's weighted character count.
+
+The modal shows the customer's message, what sending will do on this platform, a template picker,
+the text box and, for a public X reply, a live count as X weighs it (links 23, emoji and CJK 2):
+the text box dispatches an action on every character so the handler can rebuild the count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from twitter_text import parse_tweet
+
+from bot import ids
+from bot.cards.blocks import context, plain_text, section, user
+from bot.cards.mrkdwn import clip, cut_mrkdwn, escape, human_duration, quote
+from bot.models import Conversation, Customer
+
+MODES = ("public", "private")
+TEXT_INPUT_MAX = 3000  # Slack's ceiling for plain_text_input max_length and initial_value
+METADATA_MAX = 3000
+_X_LIMIT = 280  # sending_rules.X_LIMIT; not imported because sending_rules imports bot.cards
+_CONTEXT_QUOTE_MAX = 1500
+_TEMPLATES_MAX = 100  # Slack's limit on a select's options
+_PLACEHOLDER = re.compile(r"\{(first_name|handle|agent|ref)\}")
+
+
+def render_template(text: str, *, first_name: str, handle: str, agent: str, ref: int | str) -> str:
+    """`text` with {first_name}, {handle}, {agent} and {ref} filled in.
+
+    Anything else in braces ("{name}", "{", "{{x}}") is left exactly as written: templates are
+    typed by people and must never make a reply fail. Values are inserted once, never re-expanded.
+    """
+    values = {"first_name": first_name, "handle": handle, "agent": agent, "ref": str(ref)}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def x_weighted_length(text: str) -> int:
+    return parse_tweet(text).weightedLength
+
+
+def x_count_hint(text: str) -> str:
+    """"123/280 characters (links count 23, emoji and CJK 2)", or "⚠️ 17 over the 280 limit …"."""
+    n = x_weighted_length(text)
+    rule = "links count 23, emoji and CJK 2"
+    if n > _X_LIMIT:
+        return f"⚠️ {n - _X_LIMIT} over the {_X_LIMIT} limit ({n}/{_X_LIMIT} characters; {rule})"
+    return f"{n}/{_X_LIMIT} characters ({rule})"
+
+
+def _is_tweet(conversation: Conversation) -> bool:
+    return conversation.platform == "x" and conversation.kind != "dm"
+
+
+def _is_dm(conversation: Conversation) -> bool:
+    return conversation.kind in ("dm", "messenger")
+
+
+def _who(customer: Customer, platform: str) -> str:
+    """The customer as plain text (for plain_text fields); escape() it for mrkdwn."""
+    if platform == "x" and customer.handle:
+        return f"@{customer.handle[:60]}"
+    return (customer.name or customer.handle or "the customer")[:60]
+
+
+def explain(conversation: Conversation, customer: Customer, mode: str) -> str:
+    """What sending will do on this platform, in one or two sentences."""
+    who = escape(_who(customer, conversation.platform))
+    if conversation.kind == "messenger":
+        return (f"🔒 This is a Messenger conversation: your text is sent to {who} in Messenger. More than 24 hours "
+                "after their last message it goes as a human-agent reply, allowed up to 7 days.")
+    if _is_dm(conversation):
+        return f"🔒 This is an X DM conversation: your text is sent to {who} in the DM."
+    if conversation.platform == "x":
+        if mode == "private":
+            return (f"🔒 Sends your text to {who} as an X DM, then posts a short public reply saying a DM was "
+                    "sent. If they don't accept DMs, nothing is posted and the thread says so.")
+        return f"🌐 Posts publicly on X, as a reply to {who}'s latest tweet."
+    if mode == "private":
+        return (f"🔒 Sends one private reply in Messenger to {who}, about their comment. Facebook allows only one "
+                "private reply per comment, within 7 days of it.")
+    return f"🌐 Posts a public reply on Facebook under {who}'s comment."
+
+
+def _template_picker(templates: Sequence[tuple[str, str]], selected: str | None) -> dict:
+    options = []
+    for name, text in templates[:_TEMPLATES_MAX]:
+        option = {"text": plain_text(name), "value": name[:150]}
+        flat = " ".join(text.split())
+        if flat:
+            option["description"] = plain_text(flat)
+        options.append(option)
+    select = {
+        "type": "static_select",
+        "action_id": ids.ACTION_MODAL_TEMPLATE,
+        "placeholder": plain_text("Insert a template…"),
+        "options": options,
+    }
+    chosen = next((o for o in options if o["value"] == selected), None)
+    if chosen is not None:
+        select["initial_option"] = chosen
+    # An actions block: choosing sends block_actions at once, and it is never a required field.
+    return {"type": "actions", "block_id": ids.BLOCK_MODAL_TEMPLATE, "elements": [select]}
+
+
+def reply_modal(
+    *,
+    conversation: Conversation,
+    customer: Customer,
+    latest_text: str,
+    mode: str,
+    templates: Sequence[tuple[str, str]],
+    agent_id: str,
+    text: str = "",
+    replying_warning: str | None = None,
+    private_metadata: str,
+    nudge_text: str | None = None,
+    selected_template: str | None = None,
+    text_version: int = 0,
+) -> dict:
+    """The Reply (mode "public") or Take private (mode "private") modal for views.open/update.
+
+    `text` pre-fills the box. To replace what the agent already typed (a template was picked),
+    pass a new `text_version`: Slack keeps typed input while the box's block_id is unchanged.
+    `replying_warning` is our mrkdwn ("⚠️ <@U2> opened this reply 1m ago"). `nudge_text` is the
+    public DM notice an X take-private posts; its count is shown. `agent_id` is the Slack user the
+    modal is for (named in the header context).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if len(private_metadata) > METADATA_MAX:
+        raise ValueError("private_metadata is over Slack's 3000 characters")
+    ref = conversation.ref if conversation.ref is not None else conversation.id
+    tweet = _is_tweet(conversation)
+    private = mode == "private"
+    who = _who(customer, conversation.platform)
+
+    quoted, _ = quote(latest_text, _CONTEXT_QUOTE_MAX)
+    head = f"*#{ref}* · *{escape(who)}* wrote:"
+    blocks: list[dict] = [section(ids.BLOCK_MODAL_CONTEXT, f"{head}\n{quoted}")]
+    blocks.append(context(ids.BLOCK_MODAL_EXPLAIN, explain(conversation, customer, mode)))
+    if replying_warning:
+        blocks.append(context(ids.BLOCK_MODAL_WARNING, cut_mrkdwn(replying_warning, 500)))
+    if templates:
+        blocks.append(_template_picker(templates, selected_template))
+
+    element: dict = {
+        "type": "plain_text_input",
+        "action_id": ids.ACTION_MODAL_TEXT,
+        "multiline": True,
+        "max_length": TEXT_INPUT_MAX,
+        "placeholder": plain_text("Your private message" if private else "Your reply"),
+    }
+    if text:
+        element["initial_value"] = text[:TEXT_INPUT_MAX]
+    live_count = tweet and not private
+    if live_count:
+        element["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
+    label = f"Private message to {who}" if private or _is_dm(conversation) else f"Public reply to {who}"
+    block: dict = {
+        "type": "input",
+        "block_id": ids.modal_text_block(text_version),
+        "label": plain_text(label, 2000),
+        "element": element,
+    }
+    if live_count:
+        block["dispatch_action"] = True
+    blocks.append(block)
+    if live_count:
+        blocks.append(context(ids.BLOCK_MODAL_COUNT, x_count_hint(text)))
+    if tweet and private and nudge_text is not None:
+        blocks.append(context(
+            ids.BLOCK_MODAL_NUDGE,
+            f"Public notice after the DM: “{clip(nudge_text, 400)}” · {x_count_hint(nudge_text)}",
+        ))
+    blocks.append(context(f"{ids.BLOCK_MODAL_EXPLAIN}.agent", f"Sending as {user(agent_id, 'you')}"))
+
+    title = f"Reply to #{ref}" if not private else f"Take #{ref} private"
+    return {
+        "type": "modal",
+        "callback_id": ids.CALLBACK_PRIVATE_MODAL if private else ids.CALLBACK_REPLY_MODAL,
+        "private_metadata": private_metadata,
+        "title": plain_text(title, 24),
+        "submit": plain_text("Send privately" if private else "Send publicly" if not _is_dm(conversation)
+                             else "Send", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def modal_text(state_values: Mapping[str, Mapping[str, Mapping]]) -> tuple[str, str]:
+    """(block_id, typed text) of the modal's text box from `view.state.values`, whichever version
+    of the box is shown; use the block_id for `response_action: errors`. ("", "") if absent."""
+    for block_id, actions in state_values.items():
+        if ids.is_modal_text_block(block_id):
+            value = (actions.get(ids.ACTION_MODAL_TEXT) or {}).get("value")
+            return block_id, value or ""
+    return "", ""
+
+
+def replying_warning_text(other_agent: str, opened_at: datetime, now: datetime) -> str:
+    """"⚠️ <@U2> opened this reply 1m ago — check the thread before sending." (our mrkdwn)."""
+    when = escape(human_duration((now - opened_at).total_seconds()))
+    return f"⚠️ {user(other_agent, 'someone')} opened this reply {when} ago — check the thread before sending."
