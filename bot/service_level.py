@@ -7,7 +7,8 @@ Built once per process from settings; everything here reads, nothing writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.cards.records import ConversationRow, SlaBadge
 from bot.models import Conversation, Customer
@@ -20,11 +21,10 @@ _BADGE_STATE = {
 }
 
 
-def slack_time(at: datetime, now: datetime) -> str:
-    """A Slack date token: each reader sees `at` in their own time zone (UTC in the fallback)."""
-    fmt, fallback = ("{time}", "%H:%M UTC") if at - now < timedelta(hours=20) else \
-        ("{date_short} {time}", "%b %d %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{fmt}|{at.astimezone(UTC).strftime(fallback)}>"
+def local_time(at: datetime, now: datetime, timezone: str) -> str:
+    """`at` in the business-hours time zone: '14:05 CET', or 'Fri 09:30 CET' when not within a day."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return local.strftime("%H:%M %Z" if at - now < timedelta(hours=20) else "%a %d %b %H:%M %Z")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class ServiceLevel:
             return self._met(conversation)
         label = sla_label(status, now)
         if status.due_at is not None and status.state in (SlaState.OK, SlaState.WARNING):
-            label += f" · due {slack_time(status.due_at, now)}"  # stays true between card updates
+            label += f" · due {local_time(status.due_at, now, self.hours.timezone)}"  # true between card updates
         return SlaBadge(_BADGE_STATE[status.state], label)
 
     def _met(self, conversation: Conversation) -> SlaBadge | None:

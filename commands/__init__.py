@@ -7,12 +7,24 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from commands import social
+from commands import (
+    card_actions,
+    conversation,
+    home,
+    lookup,
+    reply_modal,
+    social,
+    stats,
+    templates,
+    thread_events,
+)
 
 if TYPE_CHECKING:
     from app import Parley
 
-REGISTRARS = [social.register]
+REGISTRARS = [social.register, card_actions.register, reply_modal.register, thread_events.register, home.register]
+# Modules that only add `/social` subcommands (through @subcommand, when imported above).
+SUBCOMMAND_MODULES = (conversation, lookup, templates, stats)
 
 
 def register_all(app: App, parley: Parley) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from bot.cards import escape
 from bot.models import Conversation, Message
 from bot.sending import Mode, ReplyRefused
 
@@ -63,3 +64,32 @@ def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode
         message_id = message.id
     parley.send_soon(message_id)  # after the commit above
     return message
+
+
+_SLACK_MARKUP = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def slack_to_plain(text: str) -> str:
+    """Slash-command text as the person typed it: Slack's markup undone, so a customer never gets
+    `&amp;` or `<https://…|…>`. Mentions become `@name` (or `@U123` without a name), channel
+    references `#name`, links their URL, and `&lt; &gt; &amp;` the characters."""
+    def plain(match: re.Match) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil == "@":
+            return f"@{label or target}"
+        if sigil == "#":
+            return f"#{label or target}"
+        if sigil == "!":  # <!here>, <!subteam^S1|@team>
+            name = label or target.split("^")[0]
+            return name if name.startswith("@") else f"@{name}"
+        if target.startswith("mailto:"):
+            return target.removeprefix("mailto:")
+        return target  # a link: the URL is what the customer needs
+    text = _SLACK_MARKUP.sub(plain, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def echo(raw: str) -> str:
+    """Command text quoted back to the person: plain again, then escaped, so it shows as typed and
+    can never form a link or mention."""
+    return escape(slack_to_plain(raw))

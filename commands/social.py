@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App, Respond
 
 from bot import ids
+from bot.cards import escape
+from commands.context import UserError
 
 if TYPE_CHECKING:
     from app import Parley
@@ -23,6 +25,8 @@ class Invocation:
     user_id: str
     channel_id: str
     args: str  # everything after the subcommand name
+    trigger_id: str = ""  # Slack's id of this invocation: the same on a retry, so it keys idempotency
+    user_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,16 +35,17 @@ class Subcommand:
     usage: str
     summary: str
     run: Callable[[Parley, Invocation, Respond], None]
+    example: str = ""  # a complete example invocation (without "/social ") for the help text
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def subcommand(name: str, usage: str, summary: str) -> Callable:
+def subcommand(name: str, usage: str, summary: str, example: str = "") -> Callable:
     def decorate(fn: Callable[[Parley, Invocation, Respond], None]) -> Callable:
         if name in SUBCOMMANDS:
             raise RuntimeError(f"/social {name} is defined twice")  # never silently shadow one
-        SUBCOMMANDS[name] = Subcommand(name, usage, summary, fn)
+        SUBCOMMANDS[name] = Subcommand(name, usage, summary, fn, example)
         return fn
 
     return decorate
@@ -48,7 +53,12 @@ def subcommand(name: str, usage: str, summary: str) -> Callable:
 
 def help_text() -> str:
     lines = ["*Parley* — answer social customers from Slack. Usage:"]
-    lines += [f"• `/social {s.usage}` — {s.summary}" for s in SUBCOMMANDS.values()]
+    # In the order of ids.SUBCOMMANDS (the workflow order), whatever order modules were imported in.
+    order = {name: i for i, name in enumerate(ids.SUBCOMMANDS)}
+    for sub in sorted(SUBCOMMANDS.values(), key=lambda sub: order.get(sub.name, len(order))):
+        # Usages hold "<text>", which Slack would read as a link: escape & < >.
+        example = f" · e.g. `/social {escape(sub.example)}`" if sub.example else ""
+        lines.append(f"• `/social {escape(sub.usage)}` — {escape(sub.summary)}{example}")
     lines.append("Every mirrored conversation has a reference like `#12`; `12` works too.")
     return "\n".join(lines)
 
@@ -62,11 +72,17 @@ def register(app: App, parley: Parley) -> None:
     @app.command(ids.SLASH_COMMAND)
     def social(ack: Ack, command: dict, respond: Respond) -> None:
         ack()
-        name, _, args = (command.get("text") or "").strip().partition(" ")
-        name = name.lower() or ids.SUB_HELP
+        words = (command.get("text") or "").strip().split(None, 1)  # any whitespace, newlines too
+        name = words[0].lower() if words else ids.SUB_HELP
+        args = words[1] if len(words) > 1 else ""
         sub = SUBCOMMANDS.get(name)
         if sub is None:
             respond(response_type="ephemeral",
                     text=f"`/social {name}` is not a Parley command. Try `/social help` for the list.")
             return
-        sub.run(parley, Invocation(command["user_id"], command.get("channel_id", ""), args.strip()), respond)
+        invocation = Invocation(command["user_id"], command.get("channel_id", ""), args.strip(),
+                                trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""))
+        try:
+            sub.run(parley, invocation, respond)
+        except UserError as error:  # nothing was changed or sent; tell the person what to type
+            respond(response_type="ephemeral", text=error.message)

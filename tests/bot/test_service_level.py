@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.models import Conversation
-from bot.service_level import ServiceLevel, slack_time
+from bot.service_level import ServiceLevel, local_time
 from bot.sla import SlaConfig
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -22,8 +22,7 @@ def test_running_clock_shows_time_left_and_a_due_time_token():
     level = ServiceLevel.of(SlaConfig())  # normal: 4h, 24/7
     badge = level.badge(_conversation(), NOW)
     assert badge.state == "ok"
-    assert badge.label.startswith("3h 00m left · due <!date^")
-    assert str(int((NOW + timedelta(hours=3)).timestamp())) in badge.label
+    assert badge.label == "3h 00m left · due 15:00 UTC"
 
 
 def test_warning_breach_and_pause_states():
@@ -54,6 +53,6 @@ def test_pause_meter_counts_business_time_only():
     assert level.pause_meter(monday, monday + timedelta(hours=4)) == 3 * 3600
 
 
-def test_slack_time_uses_time_only_when_close():
-    assert "{time}|12:30 UTC>" in slack_time(NOW + timedelta(minutes=30), NOW)
-    assert "{date_short} {time}|Nov 27 12:00 UTC>" in slack_time(NOW + timedelta(days=2), NOW)
+def test_due_time_is_local_to_business_hours_with_the_day_when_far():
+    assert local_time(NOW + timedelta(minutes=30), NOW, "Europe/Madrid") == "13:30 CET"
+    assert local_time(NOW + timedelta(days=2), NOW, "Europe/Madrid") == "Fri 27 Nov 13:00 CET"

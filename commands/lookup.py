@@ -1,0 +1,173 @@
+"""`/social queue|mine|find|customer`: lists of conversations, answered ephemerally.
+
+Queries here read only; bot/reports.py `conversation_rows` turns conversations into the rows the
+list builders (bot/cards/lists.py) take, with SLA state, in two queries for any number of rows. Text search is
+case-insensitive through lower() … LIKE, the same on SQLite and PostgreSQL (SQLite's lower()
+folds ASCII letters only), with % and _ in what people type matched literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slack_bolt import Respond
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import Session, col, select
+
+from bot import ids
+from bot.cards import ConversationRow, SlackMessage, conversation_list, customer_history, escape
+from bot.models import Conversation, Customer, Message, Status
+from bot.reports import conversation_rows
+from commands.context import UserError, slack_to_plain
+from commands.social import Invocation, subcommand
+
+if TYPE_CHECKING:
+    from app import Parley
+
+QUEUE_MAX = 200  # the builder names every row beyond the ones it shows
+MINE_MAX = 200
+FIND_MAX = 20
+HISTORY_MAX = 100
+_ACTIVE = (Status.OPEN, Status.PENDING, Status.SNOOZED)
+
+
+# --- queries -------------------------------------------------------------------------------------
+def _waiting_order() -> tuple:
+    # Oldest wait first; a case nobody waits on sorts by when it began.
+    return func.coalesce(Conversation.waiting_since, Conversation.first_seen_at).asc(), col(Conversation.id).asc()
+
+
+def _newest_order() -> tuple:
+    newest = func.coalesce(Conversation.last_customer_message_at, Conversation.first_seen_at)
+    return newest.desc(), col(Conversation.id).desc()
+
+
+def like_pattern(word: str) -> str:
+    """A lower-case LIKE pattern matching `word` anywhere, with \\ % _ taken literally (escape='\\')."""
+    literal = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{literal}%"
+
+
+def open_queue(session: Session, limit: int = QUEUE_MAX) -> list[Conversation]:
+    """Conversations waiting on us (status open), oldest wait first. Snoozed cases are hidden."""
+    return list(session.exec(select(Conversation).where(Conversation.status == Status.OPEN)
+                             .order_by(*_waiting_order()).limit(limit)).all())
+
+
+def snoozed_count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Conversation)
+                        .where(Conversation.status == Status.SNOOZED)).one()
+
+
+def assigned_to(session: Session, user_id: str, limit: int = MINE_MAX) -> list[Conversation]:
+    """Open, pending and snoozed cases assigned to `user_id`, oldest wait first."""
+    return list(session.exec(select(Conversation).where(Conversation.assignee == user_id,
+                                                        col(Conversation.status).in_(_ACTIVE))
+                             .order_by(*_waiting_order()).limit(limit)).all())
+
+
+def search(session: Session, words: Sequence[str], limit: int = FIND_MAX) -> list[Conversation]:
+    """Conversations, newest first, where every word appears in one of their messages (customer's,
+    staff replies or notes) or in the customer's handle or name."""
+    conditions = []
+    for word in words:
+        pattern, name_pattern = like_pattern(word), like_pattern(word.lstrip("@") or word)
+        in_text = exists().where(Message.conversation_id == Conversation.id,
+                                 func.lower(Message.text).like(pattern, escape="\\"))
+        conditions.append(or_(in_text,
+                              func.lower(Customer.handle).like(name_pattern, escape="\\"),
+                              func.lower(Customer.name).like(name_pattern, escape="\\")))
+    query = (select(Conversation).join(Customer, Customer.id == Conversation.customer_id)
+             .where(and_(*conditions)).order_by(*_newest_order()).limit(limit))
+    return list(session.exec(query).all())
+
+
+def customers_named(session: Session, who: str) -> list[Customer]:
+    """Every customer account whose handle or name is `who` (any case, with or without "@"), on any
+    platform, plus accounts with the same display name as one of those (the same person on X and
+    Facebook usually shares a name, never a handle)."""
+    wanted = who.strip().lstrip("@").lower()
+    if not wanted:
+        return []
+    found = list(session.exec(select(Customer).where(or_(func.lower(Customer.handle) == wanted,
+                                                         func.lower(Customer.name) == wanted))
+                              .order_by(Customer.id)).all())
+    names = {c.name.lower() for c in found if c.name.strip()}
+    if names:
+        known = {c.id for c in found}
+        found += [c for c in session.exec(select(Customer).where(func.lower(Customer.name).in_(names))
+                                          .order_by(Customer.id)).all() if c.id not in known]
+    return found
+
+
+def conversations_of(session: Session, customers: Sequence[Customer], limit: int = HISTORY_MAX) -> list[Conversation]:
+    ids_ = [c.id for c in customers]
+    return list(session.exec(select(Conversation).where(col(Conversation.customer_id).in_(ids_))
+                             .order_by(*_newest_order()).limit(limit)).all())
+
+
+def _rows(parley: Parley, session: Session, conversations: Sequence[Conversation]) -> list[ConversationRow]:
+    """List rows with each case's SLA state now (bot/reports.py builds them for every list)."""
+    return conversation_rows(session, conversations, parley.service_level, _now(parley))
+
+
+# --- subcommands ---------------------------------------------------------------------------------
+def _show(respond: Respond, message: SlackMessage) -> None:
+    respond(response_type="ephemeral", **message.payload())
+
+
+def _now(parley: Parley) -> datetime:
+    return parley.sender.clock()
+
+
+@subcommand(ids.SUB_QUEUE, "queue", "open conversations waiting on us, oldest first, with age and SLA state")
+def queue(parley: Parley, invocation: Invocation, respond: Respond) -> None:
+    with parley.store.transaction() as session:
+        rows = _rows(parley, session, open_queue(session))
+        snoozed = snoozed_count(session)
+    title = "Open conversations, oldest waiting first"
+    if snoozed:
+        title += f" ({snoozed} snoozed not shown)"
+    _show(respond, conversation_list(title, rows, _now(parley), "Nothing is waiting on us. 🎉"))
+
+
+@subcommand(ids.SUB_MINE, "mine", "the cases assigned to you that are not resolved")
+def mine(parley: Parley, invocation: Invocation, respond: Respond) -> None:
+    with parley.store.transaction() as session:
+        rows = _rows(parley, session, assigned_to(session, invocation.user_id))
+    _show(respond, conversation_list("Assigned to you", rows, _now(parley),
+                                     "Nothing is assigned to you. `/social queue` shows what is waiting."))
+
+
+@subcommand(ids.SUB_FIND, "find <words>", f"search past conversations by text and customer handle or name "
+            f"(newest {FIND_MAX})", "find refund late")
+def find(parley: Parley, invocation: Invocation, respond: Respond) -> None:
+    words = slack_to_plain(invocation.args).split()
+    if not words:
+        raise UserError("Find what? Usage: `/social find &lt;words&gt;`, e.g. `/social find refund` "
+                        "or `/social find @dana`.")
+    with parley.store.transaction() as session:
+        rows = _rows(parley, session, search(session, words))
+    shown = " ".join(words)
+    _show(respond, conversation_list(f"Conversations matching “{shown}”", rows, _now(parley),
+                                     f"No conversation mentions “{shown}”. Try fewer or shorter words."))
+
+
+@subcommand(ids.SUB_CUSTOMER, "customer @handle", "one customer's history across platforms "
+            "(an X handle, or a Facebook name)", "customer @dana")
+def customer(parley: Parley, invocation: Invocation, respond: Respond) -> None:
+    who = slack_to_plain(invocation.args).strip()
+    if not who.lstrip("@"):
+        raise UserError("Which customer? Usage: `/social customer @handle`, e.g. `/social customer @dana` "
+                        "or `/social customer Fox Mulder`.")
+    with parley.store.transaction() as session:
+        accounts = customers_named(session, who)
+        if not accounts:
+            shown = escape(who)
+            raise UserError(f"No customer is called `{shown}`. Check the spelling, or search their words with "
+                            f"`/social find {shown.lstrip('@')}`.")
+        rows = _rows(parley, session, conversations_of(session, accounts))
+        handles = [(c.platform, c.handle, c.name) for c in accounts]
+    _show(respond, customer_history(handles, rows, _now(parley)))

@@ -1,0 +1,104 @@
+"""What people type after `/social`: references, people, snooze times, Slack markup, template names,
+and the search pattern — pure functions, no Slack and no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.templates import normalise_name
+from commands.context import UserError, echo, slack_to_plain
+from commands.conversation import parse_assignee, snooze_until, split_ref
+from commands.lookup import like_pattern
+
+NOW = datetime(2026, 3, 10, 22, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ("#12 Thanks!", (12, "Thanks!")),
+    ("12   two  words ", (12, "two  words")),
+    ("#7", (7, "")),
+    ("#3\nline one\nline two", (3, "line one\nline two")),
+])
+def test_split_ref_takes_the_reference_and_keeps_the_rest(args, expected):
+    assert split_ref(args, "reply #N <text>") == expected
+
+
+@pytest.mark.parametrize("args", ["", "twelve", "#", "#-1", "#12a hello"])
+def test_split_ref_refuses_anything_but_a_reference(args):
+    with pytest.raises(UserError, match="conversation reference like `#12`"):
+        split_ref(args, "reply #N <text>")
+
+
+@pytest.mark.parametrize(("token", "expected"), [
+    ("me", "U0ME"), ("ME", "U0ME"), ("<@U0DANA|dana>", "U0DANA"), ("<@W0ENT>", "W0ENT"), ("U0BARE", "U0BARE"),
+])
+def test_parse_assignee_accepts_me_mentions_and_ids(token, expected):
+    assert parse_assignee(token, "U0ME") == expected
+
+
+@pytest.mark.parametrize("token", ["", "bob", "@bob", "<#C123|general>", "<!here>", "u0lower"])
+def test_parse_assignee_refuses_what_is_not_a_person(token):
+    with pytest.raises(UserError, match="`me`"):
+        parse_assignee(token, "U0ME")
+
+
+@pytest.mark.parametrize(("spec", "later"), [
+    ("30m", timedelta(minutes=30)), ("2h", timedelta(hours=2)), ("1.5H", timedelta(hours=1.5)),
+    ("1d", timedelta(days=1)), (" 2 h ", timedelta(hours=2)),
+])
+def test_snooze_durations(spec, later):
+    assert snooze_until(spec, NOW) == NOW + later
+
+
+def test_snooze_tomorrow_is_nine_in_the_morning_of_the_callers_next_day():
+    assert snooze_until("tomorrow", NOW) == datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
+    late = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)  # Tuesday in UTC, already Wednesday in Madrid
+    assert snooze_until("tomorrow", late) == datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
+    madrid = snooze_until("Tomorrow", late, ZoneInfo("Europe/Madrid"))
+    assert madrid.astimezone(ZoneInfo("Europe/Madrid")) == datetime(2026, 3, 12, 9, 0,
+                                                                    tzinfo=ZoneInfo("Europe/Madrid"))
+
+
+@pytest.mark.parametrize(("spec", "words"), [
+    ("", "How long?"), ("soon", "not a snooze time"), ("5", "not a snooze time"), ("250ms", "not a snooze time"),
+    ("2w", "not a snooze time"), ("91d", "at most 90 days"),
+])
+def test_snooze_refuses_other_times(spec, words):
+    with pytest.raises(UserError, match=words):
+        snooze_until(spec, NOW)
+
+
+@pytest.mark.parametrize(("slack", "plain"), [
+    ("Q&amp;A &lt;3 &gt;", "Q&A <3 >"),
+    ("see <https://acme.com/help|acme.com/help> now", "see https://acme.com/help now"),
+    ("<https://acme.com>", "https://acme.com"),
+    ("<mailto:help@acme.com|help@acme.com>", "help@acme.com"),
+    ("<@U123|dana> and <@U9>", "@dana and @U9"),
+    ("<!here> <#C1|support> <!subteam^S1|@team>", "@here #support @team"),
+    ("plain text, no markup", "plain text, no markup"),
+])
+def test_slack_to_plain_undoes_slack_markup(slack, plain):
+    assert slack_to_plain(slack) == plain
+
+
+def test_echo_shows_text_as_typed_without_forming_links():
+    assert echo("<@U1|bob> &lt;b&gt;") == "@bob &lt;b&gt;"
+
+
+@pytest.mark.parametrize(("name", "stored"), [("Thanks", "thanks"), (" late-2_x ", "late-2_x"), ("a" * 64, "a" * 64)])
+def test_template_names_are_stored_lower_case(name, stored):
+    assert normalise_name(name) == stored
+
+
+@pytest.mark.parametrize("name", ["", "two words", "bad!", "a" * 65, "ñandú"])
+def test_template_names_are_letters_digits_dash_underscore(name):
+    with pytest.raises(ValueError, match="template name"):
+        normalise_name(name)
+
+
+def test_search_patterns_take_percent_underscore_and_backslash_literally():
+    assert like_pattern("Refund") == "%refund%"
+    assert like_pattern("100%_\\") == "%100\\%\\_\\\\%"
