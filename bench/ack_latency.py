@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import requests
 import uvicorn
 from slack_bolt import App
+from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from app import build
@@ -119,7 +120,9 @@ def main() -> None:
         parley.outbox.drain()
         parley_server, parley_base = serve(parley.http)
 
-        bare = App(signing_secret=SIGNING_SECRET, token="xoxb-unused", token_verification_enabled=False)
+        # Same Slack emulator behind it, so Bolt's per-request authorization costs both apps the same.
+        bare = App(signing_secret=SIGNING_SECRET,
+                   client=WebClient(token=env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"]))
         bare.command(ids.SLASH_COMMAND)(lambda ack: ack())
         bare.action(ids.ACTION_ASSIGN_ME)(lambda ack: ack())
         bare_server, bare_base = serve(build_http_app(bolt=bare, facebook=None, health=lambda: (True, {})))
