@@ -65,8 +65,9 @@ class RoutingConfig(BaseModel):
     routing: tuple[RoutingRule, ...] = Field(default=())
 
 
-def load_routing_config(path: Path) -> RoutingConfig:
-    """Parse the PARLEY_CONFIG file; errors name the file and the bad entry."""
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The PARLEY_CONFIG file (YAML, or TOML by suffix) as a mapping; errors name the file. Each
+    section's loader (routing here, sla in bot/sla/policy.py) reads its own keys from it."""
     if not path.is_file():
         raise ValueError(f"PARLEY_CONFIG: no such file {str(path)!r}")
     raw = path.read_text(encoding="utf-8")
@@ -77,6 +78,12 @@ def load_routing_config(path: Path) -> RoutingConfig:
     data = data or {}
     if not isinstance(data, dict):
         raise ValueError(f"PARLEY_CONFIG: {path} must hold a mapping at the top level")
+    return data
+
+
+def load_routing_config(path: Path) -> RoutingConfig:
+    """Parse the PARLEY_CONFIG file; errors name the file and the bad entry."""
+    data = read_config_file(path)
     try:
         # Other sections (e.g. sla) belong to other modules; routing reads only its own.
         return RoutingConfig(routing=data.get("routing") or ())

@@ -33,13 +33,11 @@ are business time. A bad value raises ValueError naming the key, e.g.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -281,14 +279,7 @@ def load_sla_config(path: Path | None) -> SlaConfig:
     """Read the PARLEY_CONFIG file (None: defaults); errors name the file and the bad key."""
     if path is None:
         return SlaConfig()
-    if not path.is_file():
-        raise ValueError(f"PARLEY_CONFIG: no such file {str(path)!r}")
-    raw = path.read_text(encoding="utf-8")
-    try:
-        data: Any = tomllib.loads(raw) if path.suffix == ".toml" else yaml.safe_load(raw)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"PARLEY_CONFIG: {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
-    data = data or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"PARLEY_CONFIG: {path} must hold a mapping at the top level")
+    from bot.routing import read_config_file  # bot.routing is imported by bot.settings; keep this lazy
+
+    data = read_config_file(path)
     return parse_sla_config(data, source=f"PARLEY_CONFIG: {path}: ")
