@@ -16,17 +16,15 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
 from bot import ids
 from bot.models import Conversation, DeliveryStatus, Direction, Message
 from bot.sending_rules import Mode, Op, Refused, failure_kind
-from commands.context import UserError, conversation_or_error, store_reply
+from commands.context import UserError, conversation_or_error, store_reply, user_zone
 from commands.reply_modal import open_reply_modal
 
 if TYPE_CHECKING:
@@ -89,14 +87,6 @@ def retry_send(parley: Parley, *, user_id: str, message_id: int, user_name: str 
         text, mode = failed.text, Mode.PUBLIC if Op(failed.kind).public else Mode.PRIVATE
     return store_reply(parley, user_id=user_id, ref=ref, text=text, mode=mode, key=retry_key(message_id),
                        user_name=user_name)
-
-
-def _zone_of(client: WebClient, user_id: str) -> tzinfo:
-    try:
-        name = (client.users_info(user=user_id).get("user") or {}).get("tz")
-        return ZoneInfo(name) if name else UTC
-    except (SlackApiError, ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 def _conversation_id(value: str | None) -> int:
@@ -175,7 +165,7 @@ def register(app: App, parley: Parley) -> None:
                     (body["actions"][0].get("selected_option") or {}).get("value") or "")
             except ValueError:
                 raise UserError("That snooze choice is not one Parley offers; try `/social snooze #12 2h`.") from None
-            until = snooze_until(choice, sender.clock(), _zone_of(client, user))
+            until = snooze_until(choice, sender.clock(), user_zone(client, user))
             _change(parley, conversation_id, lambda s, c: sender.snooze(s, c, until, actor=user),
                     "#{ref} is already snoozed until then.")
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.cards import escape
@@ -93,3 +96,12 @@ def echo(raw: str) -> str:
     """Command text quoted back to the person: plain again, then escaped, so it shows as typed and
     can never form a link or mention."""
     return escape(slack_to_plain(raw))
+
+
+def user_zone(client: WebClient, user_id: str) -> ZoneInfo:
+    """The person's Slack time zone (for "tomorrow 9:00"), or UTC when Slack cannot tell us."""
+    try:
+        name = (client.users_info(user=user_id).get("user") or {}).get("tz") or "UTC"
+        return ZoneInfo(name)
+    except (SlackApiError, ValueError, ZoneInfoNotFoundError):
+        return ZoneInfo("UTC")

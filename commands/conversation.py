@@ -13,10 +13,9 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Respond
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot import ids, outbox
@@ -25,7 +24,15 @@ from bot.cards.records import handle_label
 from bot.models import Conversation, Customer, Message, OutboxKind
 from bot.sending_rules import Op, Refused
 from bot.settings import parse_duration
-from commands.context import UserError, conversation_or_error, echo, parse_ref, slack_to_plain, store_reply
+from commands.context import (
+    UserError,
+    conversation_or_error,
+    echo,
+    parse_ref,
+    slack_to_plain,
+    store_reply,
+    user_zone,
+)
 from commands.social import Invocation, subcommand
 from connectors.base import Kind
 
@@ -114,15 +121,6 @@ def _key(invocation: Invocation) -> str:
 def _who(session: Session, conversation: Conversation) -> str:
     customer = session.get(Customer, conversation.customer_id)
     return escape(handle_label(conversation.platform, customer.handle if customer else ""))
-
-
-def _user_tz(parley: Parley, user_id: str) -> ZoneInfo:
-    """The caller's Slack time zone, or UTC when Slack cannot tell us."""
-    try:
-        name = parley.bolt.client.users_info(user=user_id)["user"].get("tz") or "UTC"
-        return ZoneInfo(name)
-    except (SlackApiError, KeyError, ValueError, ZoneInfoNotFoundError):
-        return UTC_ZONE
 
 
 def _say(respond: Respond, text: str) -> None:
@@ -232,7 +230,7 @@ def reopen(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 @subcommand(ids.SUB_SNOOZE, U_SNOOZE, "hide the case for a while (a customer message wakes it)", "snooze #12 2h")
 def snooze(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     ref, spec = split_ref(invocation.args, U_SNOOZE)
-    tz = _user_tz(parley, invocation.user_id) if spec.strip().lower() == "tomorrow" else UTC_ZONE
+    tz = user_zone(parley.bolt.client, invocation.user_id) if spec.strip().lower() == "tomorrow" else UTC_ZONE
     until = snooze_until(spec, parley.sender.clock(), tz)
     changed = _change(parley, ref, lambda s, c: parley.sender.snooze(s, c, until, actor=invocation.user_id))
     when = slack_date(until)
