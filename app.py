@@ -20,21 +20,21 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from starlette.applications import Starlette
 
-from bot.digest import DigestJob
-from bot.http import FacebookWebhookConfig, build_http_app
-from bot.ingest import Ingestor
-from bot.jobs import poll_connector
-from bot.leader import Leadership
-from bot.models import utcnow
-from bot.outbox import OutboxWorker
-from bot.permissions import AgentPolicy, parse_agents
-from bot.reminders import ReminderTick
-from bot.routing import Router
-from bot.scheduler import build_scheduler
-from bot.sending import Sender
-from bot.service_level import ServiceLevel
+from bot.delivery.worker import OutboxWorker
+from bot.inbound.ingest import Ingestor
+from bot.inbound.poll import poll_connector
+from bot.inbound.routing import Router
+from bot.replies.permissions import AgentPolicy, parse_agents
+from bot.replies.sender import Sender
+from bot.reports.service_level import ServiceLevel
+from bot.schedule.digest import DigestJob
+from bot.schedule.leader import Leadership
+from bot.schedule.reminders import ReminderTick
+from bot.schedule.scheduler import build_scheduler
 from bot.settings import ConfigError, Settings, secret
-from bot.store import Store
+from bot.store.database import Store
+from bot.store.models import utcnow
+from bot.web import FacebookWebhookConfig, build_http_app
 from connectors.base import Batch, Connector, InboundMessage, Platform
 
 log = logging.getLogger("parley")
@@ -161,7 +161,7 @@ class Parley:
 def build_connectors(settings: Settings) -> list[Connector]:
     connectors: list[Connector] = []
     if settings.x_enabled:
-        from connectors.x import XConnector
+        from connectors.x.connector import XConnector
 
         connectors.append(XConnector(
             bearer_token=secret(settings.x_bearer_token) or None,
@@ -173,7 +173,7 @@ def build_connectors(settings: Settings) -> list[Connector]:
             search_queries=settings.x_search_queries,
         ))
     if settings.facebook_enabled:
-        from connectors.facebook import FacebookConnector
+        from connectors.facebook.connector import FacebookConnector
 
         connectors.append(FacebookConnector(
             page_id=settings.facebook_page_id or "",

@@ -31,10 +31,10 @@ from slack_sdk.signature import SignatureVerifier
 
 from app import build
 from bot import ids
-from bot.http import build_http_app
 from bot.settings import load_settings
-from sandbox.server import Emulator
-from sandbox.stack import SIGNING_SECRET, EmulatorStack, free_port
+from bot.web import build_http_app
+from sandbox.emulators.server import Emulator
+from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port
 
 CHANNEL = "C0SUPPORT"
 

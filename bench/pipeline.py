@@ -17,9 +17,9 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from app import build
-from bot.models import Message, OutboxItem, OutboxStatus
 from bot.settings import load_settings
-from sandbox.stack import EmulatorStack, free_port
+from bot.store.models import Message, OutboxItem, OutboxStatus
+from sandbox.emulators.stack import EmulatorStack, free_port
 
 
 def main() -> None:

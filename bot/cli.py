@@ -52,7 +52,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from sandbox.demo import run_demo
+    from sandbox.demo.runner import run_demo
 
     return run_demo(out=sys.stdout, verbose=args.verbose)
 
@@ -67,9 +67,9 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 def _cmd_audit(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
-    from bot.audit_report import audit_entries, default_until, parse_since, write_audit
-    from bot.models import utcnow
-    from bot.store import Store
+    from bot.reports.audit import audit_entries, default_until, parse_since, write_audit
+    from bot.store.database import Store
+    from bot.store.models import utcnow
 
     now = utcnow()
     try:
@@ -100,7 +100,7 @@ def _conversation_ref(value: str) -> int:
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.store import make_engine, upgrade
+    from bot.store.database import make_engine, upgrade
 
     settings = load_settings()
     engine = make_engine(settings.database_url)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.routing import RoutingConfig, load_routing_config
+from bot.inbound.routing import RoutingConfig, load_routing_config
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -141,7 +141,7 @@ class Settings(BaseSettings):
     @field_validator("parley_agents", "parley_managers", "parley_on_duty")
     @classmethod
     def _slack_ids(cls, value: str | None) -> str | None:
-        from bot.permissions import parse_agents
+        from bot.replies.permissions import parse_agents
 
         for token in parse_agents(value):
             if not re.fullmatch(r"[UWS][A-Z0-9]{1,}", token):

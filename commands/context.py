@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.cards import escape
-from bot.models import Conversation, Message
-from bot.sending import Mode, ReplyRefused
+from bot.replies.sender import Mode, ReplyRefused
+from bot.store.models import Conversation, Message
 
 if TYPE_CHECKING:
     from app import Parley

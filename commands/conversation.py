@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Respond
 from sqlmodel import Session
 
-from bot import ids, outbox
+from bot import ids
 from bot.cards import escape
 from bot.cards.records import handle_label
-from bot.models import Conversation, Customer, Message, OutboxKind
-from bot.sending_rules import Op, Refused
+from bot.replies.rules import Op, Refused
 from bot.settings import parse_duration
+from bot.store import outbox
+from bot.store.models import Conversation, Customer, Message, OutboxKind
 from commands.context import (
     UserError,
     conversation_or_error,

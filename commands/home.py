@@ -21,10 +21,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.cards import PlatformHealthRow, home_view
-from bot.claims import claim_once, prune
-from bot.models import Claim, Conversation, Status
-from bot.reports import conversation_rows, figures, overdue_conversations, today_so_far
+from bot.reports.figures import conversation_rows, figures, overdue_conversations, today_so_far
 from bot.sla.hours import zone
+from bot.store.claims import claim_once, prune
+from bot.store.models import Claim, Conversation, Status
 from commands.lookup import assigned_to
 
 if TYPE_CHECKING:

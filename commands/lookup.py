@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from bot import ids
 from bot.cards import ConversationRow, SlackMessage, conversation_list, customer_history, escape
-from bot.models import Conversation, Customer, Message, Status
-from bot.reports import conversation_rows
+from bot.reports.figures import conversation_rows
+from bot.store.models import Conversation, Customer, Message, Status
 from commands.context import UserError, slack_to_plain
 from commands.social import Invocation, subcommand
 

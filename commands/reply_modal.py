@@ -21,10 +21,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
-from bot import cards, ids, outbox
-from bot.models import Conversation, Customer, Direction, Message, OutboxKind, Template
-from bot.outbox_slack import replying_now
-from bot.sending_rules import Mode, render_nudge
+from bot import cards, ids
+from bot.delivery.slack import replying_now
+from bot.replies.rules import Mode, render_nudge
+from bot.store import outbox
+from bot.store.models import Conversation, Customer, Direction, Message, OutboxKind, Template
 from commands.context import UserError, conversation_or_error, store_reply
 
 if TYPE_CHECKING:

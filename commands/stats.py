@@ -9,7 +9,7 @@ from slack_bolt import Respond
 
 from bot import ids
 from bot.cards import stats
-from bot.reports import PERIODS, PeriodError, figures, parse_period
+from bot.reports.figures import PERIODS, PeriodError, figures, parse_period
 from commands.context import UserError
 from commands.social import Invocation, subcommand
 

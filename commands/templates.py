@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import Respond
 
 from bot import ids
-from bot import templates as store
 from bot.cards import escape, template_list, template_shown, unknown_placeholders
+from bot.replies import templates as store
 from commands.context import UserError, echo, slack_to_plain
 from commands.social import Invocation, subcommand
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App
 from sqlmodel import select
 
-from bot.claims import claim
-from bot.models import Conversation, Message
+from bot.store.claims import claim
+from bot.store.models import Conversation, Message
 
 if TYPE_CHECKING:
     from app import Parley

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.store import Store, make_engine, upgrade
+from bot.store.database import Store, make_engine, upgrade
 
 POSTGRES_URL = os.environ.get("PARLEY_TEST_POSTGRES_URL")
 

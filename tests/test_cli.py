@@ -37,8 +37,8 @@ def test_config_error_exits_2_with_the_variable(monkeypatch, tmp_path, capsys):
 def _audited_db(tmp_path, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
-    from bot.models import AuditEntry
-    from bot.store import Store
+    from bot.store.database import Store
+    from bot.store.models import AuditEntry
 
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     monkeypatch.setenv("DATABASE_URL", url)

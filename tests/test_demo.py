@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from sandbox.demo import run_demo
+from sandbox.demo.runner import run_demo
 
 
 @pytest.mark.e2e

@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers the tables)
-from bot.store import make_engine, upgrade
+import bot.store.models  # noqa: F401  (registers the tables)
+from bot.store.database import make_engine, upgrade
 
 
 def test_migrations_match_models(database_url):

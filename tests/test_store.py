@@ -1,7 +1,7 @@
 from sqlmodel import select
 
-from bot.models import Cursor
-from bot.store import set_cursor
+from bot.store.database import set_cursor
+from bot.store.models import Cursor
 
 
 def test_cursor_round_trip(store):

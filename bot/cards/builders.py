@@ -36,7 +36,7 @@ from bot.cards.mrkdwn import (
     slack_len,
 )
 from bot.cards.records import KIND_LABEL, PLATFORM_LABEL, LastReply, SlaBadge, sla_text
-from bot.models import Conversation, Customer, Message, Priority, Status, Tone
+from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
 
 __all__ = ["BUTTON_TEXT_MAX", "FALLBACK_MAX", "SECTION_TEXT_MAX", "SlackMessage"]
 

@@ -16,7 +16,7 @@ from twitter_text import parse_tweet
 from bot import ids
 from bot.cards.blocks import context, plain_text, section, user
 from bot.cards.mrkdwn import clip, cut_mrkdwn, escape, human_duration, quote
-from bot.models import Conversation, Customer
+from bot.store.models import Conversation, Customer
 
 MODES = ("public", "private")
 TEXT_INPUT_MAX = 3000  # Slack's ceiling for plain_text_input max_length and initial_value

@@ -24,8 +24,8 @@ def delivery_receipt(
     message's id; the handler re-sends that stored message (still exactly once). `op` is a
     sending_rules.Op value (x_reply, x_dm, x_nudge, fb_comment, fb_private, messenger).
     """
-    # Imported here: bot.sending_rules imports bot.cards, so a module-level import would be circular.
-    from bot.sending_rules import Op, receipt
+    # Imported here: bot.replies.rules imports bot.cards, so a module-level import would be circular.
+    from bot.replies.rules import Op, receipt
 
     line = receipt(agent_id=agent_id, op=Op(op), text=text, ok=ok, url=safe_url(url), error=error)
     blocks = [section(ids.BLOCK_RECEIPT, line)]

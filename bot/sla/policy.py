@@ -279,7 +279,7 @@ def load_sla_config(path: Path | None) -> SlaConfig:
     """Read the PARLEY_CONFIG file (None: defaults); errors name the file and the bad key."""
     if path is None:
         return SlaConfig()
-    from bot.routing import read_config_file  # bot.routing is imported by bot.settings; keep this lazy
+    from bot.inbound.routing import read_config_file  # bot.inbound.routing is imported by bot.settings; keep this lazy
 
     data = read_config_file(path)
     return parse_sla_config(data, source=f"PARLEY_CONFIG: {path}: ")

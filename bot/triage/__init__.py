@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.models import Priority, Tone
+from bot.store.models import Priority, Tone
 from bot.triage.language import detect_language
 from bot.triage.rules import scan
 from bot.triage.tone import tone_label, tone_score
@@ -41,7 +41,7 @@ _RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT:
 
 @dataclass(frozen=True)
 class Triage:
-    """The verdict on one message. `tone` and `priority` hold bot.models Tone / Priority values."""
+    """The verdict on one message. `tone` and `priority` hold bot.store.models Tone / Priority values."""
 
     language: str
     tone: str

@@ -21,7 +21,7 @@ from bot.cards import (
     notice,
     slack_len,
 )
-from bot.models import Conversation, Customer, Message, Status
+from bot.store.models import Conversation, Customer, Message, Status
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 

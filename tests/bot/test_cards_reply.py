@@ -26,8 +26,8 @@ from bot.cards import (
     template_shown,
     x_count_hint,
 )
-from bot.models import Conversation, Customer
-from sandbox.slack_checks import check_blocks as emulator_check_blocks
+from bot.store.models import Conversation, Customer
+from sandbox.emulators.slack_checks import check_blocks as emulator_check_blocks
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 HOSTILE = "<!channel> hey <@U999> see <https://evil.example|your bank> & <!here>"

@@ -23,7 +23,7 @@ from bot.cards import (
     window_reminder,
 )
 from bot.cards.blocks import RED
-from bot.models import Conversation, Customer, Message, Status
+from bot.store.models import Conversation, Customer, Message, Status
 from tests.bot.test_cards_reply import (
     HOSTILE,
     NOW,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.claims import claim, claim_once, default_owner, is_claimed, prune
-from bot.models import Claim, Template
-from bot.store import Store
+from bot.store.claims import claim, claim_once, default_owner, is_claimed, prune
+from bot.store.database import Store
+from bot.store.models import Claim, Template
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -13,11 +13,11 @@ from slack_sdk import WebClient
 from sqlmodel import select
 
 from bot.cards import digest
-from bot.digest import DigestJob
-from bot.models import Claim, Status
-from bot.reports import figures, yesterday
-from bot.store import Store
-from sandbox.slack_api import SlackEmulator
+from bot.reports.figures import figures, yesterday
+from bot.schedule.digest import DigestJob
+from bot.store.database import Store
+from bot.store.models import Claim, Status
+from sandbox.emulators.slack_api import SlackEmulator
 from tests.bot.test_reports import add_case, service_level
 
 MADRID = ZoneInfo("Europe/Madrid")

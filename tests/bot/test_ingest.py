@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.ingest import Ingestor, UnroutableError
-from bot.models import AuditEntry, Conversation, Message, MessageMatch, OutboxItem, Status
-from bot.routing import Router, RoutingConfig
+from bot.inbound.ingest import Ingestor, UnroutableError
+from bot.inbound.routing import Router, RoutingConfig
+from bot.store.models import AuditEntry, Conversation, Message, MessageMatch, OutboxItem, Status
 from connectors.base import Author, Batch, InboundMessage, Kind, Platform
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.leader import Leadership
-from bot.scheduler import build_scheduler
-from bot.store import Store, make_engine
+from bot.schedule.leader import Leadership
+from bot.schedule.scheduler import build_scheduler
+from bot.store.database import Store, make_engine
 
 postgres_only = pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
@@ -101,7 +101,7 @@ def test_a_terminated_leader_session_hands_over_and_the_old_leader_stops(make_le
     _terminate(database_url, old.backend_pid())  # what PostgreSQL does when the leader process dies
 
     assert new.try_acquire() is True
-    with caplog.at_level(logging.INFO, logger="bot.leader"):
+    with caplog.at_level(logging.INFO, logger="bot.schedule.leader"):
         old_job()  # the guard's ping finds the session gone: no run, leadership dropped at once
     assert ran == []
     assert not old.is_leader

@@ -14,8 +14,9 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot import outbox
-from bot.models import (
+from bot.delivery.worker import OutboxWorker
+from bot.store import outbox
+from bot.store.models import (
     Conversation,
     Customer,
     Message,
@@ -24,9 +25,9 @@ from bot.models import (
     OutboxStatus,
     Status,
 )
-from bot.outbox import OutboxWorker, enqueue
-from sandbox.server import Response
-from sandbox.slack_api import SlackEmulator
+from bot.store.outbox import enqueue
+from sandbox.emulators.server import Response
+from sandbox.emulators.slack_api import SlackEmulator
 
 CHANNEL, OTHER = "C0SUPPORT1", "C0SALES001"
 RATE_LIMITED = {"ok": False, "error": "ratelimited"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.permissions import AgentPolicy, parse_agents
+from bot.replies.permissions import AgentPolicy, parse_agents
 
 
 class Groups:

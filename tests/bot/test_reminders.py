@@ -15,15 +15,15 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import func, select
 
-from bot import outbox
-from bot.models import AuditEntry, Claim, Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
-from bot.outbox import OutboxWorker
-from bot.reminders import HERE, ReminderTick
-from bot.reminders_plan import MESSENGER_24H, sla_due, sla_key, window_due
-from bot.service_level import ServiceLevel
+from bot.delivery.worker import OutboxWorker
+from bot.reports.service_level import ServiceLevel
+from bot.schedule.due import MESSENGER_24H, sla_due, sla_key, window_due
+from bot.schedule.reminders import HERE, ReminderTick
 from bot.sla import SlaState, SlaStatus
 from bot.sla.policy import parse_sla_config
-from sandbox.slack_api import SlackEmulator
+from bot.store import outbox
+from bot.store.models import AuditEntry, Claim, Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
+from sandbox.emulators.slack_api import SlackEmulator
 
 C1, C2 = "C0SUPPORT1", "C0SUPPORT2"
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.models import Conversation, Customer, Direction, Message, MessageMatch, Status
-from bot.reports import (
+from bot.reports.figures import (
     MENTIONS_KEY,
     Period,
     PeriodError,
@@ -24,9 +23,10 @@ from bot.reports import (
     today_so_far,
     yesterday,
 )
-from bot.service_level import ServiceLevel
+from bot.reports.service_level import ServiceLevel
 from bot.sla.policy import parse_sla_config
-from bot.store import Store
+from bot.store.database import Store
+from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status
 
 WEEKDAYS_9_TO_5 = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)  # Wednesday

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from bot.routing import Router, RoutingConfig, RoutingRule
+from bot.inbound.routing import Router, RoutingConfig, RoutingRule
 from connectors.base import Author, InboundMessage, Kind, Platform
 
 

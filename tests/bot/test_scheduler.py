@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from bot.scheduler import build_scheduler
+from bot.schedule.scheduler import build_scheduler
 
 
 def test_each_connector_polls_on_the_interval_without_overlap():

@@ -13,7 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.models import (
+from bot.replies.permissions import AgentPolicy
+from bot.replies.rules import Refused, ReplyRefused, x_overflow
+from bot.replies.sender import Mode, Sender
+from bot.store.database import Store
+from bot.store.models import (
     AuditEntry,
     Conversation,
     Customer,
@@ -24,14 +28,10 @@ from bot.models import (
     OutboxKind,
     Status,
 )
-from bot.permissions import AgentPolicy
-from bot.sending import Mode, Sender
-from bot.sending_rules import Refused, ReplyRefused, x_overflow
-from bot.store import Store
-from connectors.facebook import FacebookConnector
-from connectors.x import XConnector
-from sandbox.graph_api import GraphEmulator
-from sandbox.x_api import XEmulator
+from connectors.facebook.connector import FacebookConnector
+from connectors.x.connector import XConnector
+from sandbox.emulators.graph_api import GraphEmulator
+from sandbox.emulators.x_api import XEmulator
 
 pytestmark = pytest.mark.e2e
 PAGE = "5550001"

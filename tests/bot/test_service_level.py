@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.models import Conversation
-from bot.service_level import ServiceLevel, local_time
+from bot.reports.service_level import ServiceLevel, local_time
 from bot.sla import SlaConfig
+from bot.store.models import Conversation
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -4,7 +4,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.models import Conversation
 from bot.sla.clock import (
     ClockInput,
     SlaState,
@@ -16,6 +15,7 @@ from bot.sla.clock import (
 )
 from bot.sla.hours import BusinessHours
 from bot.sla.policy import PriorityTargets, SlaConfig
+from bot.store.models import Conversation
 
 M, H = timedelta(minutes=1), timedelta(hours=1)
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday

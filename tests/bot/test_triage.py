@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.models import Priority, Tone
+from bot.store.models import Priority, Tone
 from bot.triage import Triage, classify, classify_lines, format_followers
 
 CASES = yaml.safe_load((Path(__file__).parent.parent / "data" / "triage_cases.yaml").read_text("utf-8"))["cases"]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.templates import normalise_name
+from bot.replies.templates import normalise_name
 from commands.context import UserError, echo, slack_to_plain
 from commands.conversation import parse_assignee, snooze_until, split_ref
 from commands.lookup import like_pattern

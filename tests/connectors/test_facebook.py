@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Batch, Kind, Platform, SendError
-from connectors.facebook import FEED, MESSENGER, TOKEN_ERROR, FacebookConnector
-from sandbox.graph_api import GraphEmulator
+from connectors.facebook.connector import FEED, MESSENGER, TOKEN_ERROR, FacebookConnector
+from sandbox.emulators.graph_api import GraphEmulator
 
 PAGE, TOKEN = "5550001", "EAAG-secret-page-token"
 NOW = datetime.now(UTC).replace(microsecond=0)

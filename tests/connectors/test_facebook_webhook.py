@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Kind, Platform
-from connectors.facebook import FacebookConnector
-from connectors.facebook_webhook import challenge_response, parse_delivery, signature_valid
-from sandbox.graph_api import GraphEmulator, sign_webhook
+from connectors.facebook.connector import FacebookConnector
+from connectors.facebook.webhook import challenge_response, parse_delivery, signature_valid
+from sandbox.emulators.graph_api import GraphEmulator, sign_webhook
 
 PAGE, SECRET, VERIFY = "5550001", "app-secret-123", "verify-me"
 T = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)

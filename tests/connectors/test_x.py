@@ -12,15 +12,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.ingest import Ingestor
-from bot.jobs import poll_connector
-from bot.models import Message
-from bot.routing import Router, RoutingConfig
-from bot.store import Store
+from bot.inbound.ingest import Ingestor
+from bot.inbound.poll import poll_connector
+from bot.inbound.routing import Router, RoutingConfig
+from bot.store.database import Store
+from bot.store.models import Message
 from connectors.base import Batch, Kind, Platform, SendError
-from connectors.x import XConnector
-from connectors.x_records import dm_to_record, tweet_to_record
-from sandbox.x_api import XEmulator
+from connectors.x.connector import XConnector
+from connectors.x.records import dm_to_record, tweet_to_record
+from sandbox.emulators.x_api import XEmulator
 
 pytestmark = pytest.mark.e2e
 SECRETS = ("bearer-s3cret", "ck-s3cret", "cs-s3cret", "at-s3cret", "ats-s3cret")

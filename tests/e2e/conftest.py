@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import func, select
 
 from app import Parley, build
-from bot.models import Message, OutboxItem, OutboxStatus
 from bot.settings import load_settings
-from sandbox.stack import EmulatorStack, free_port
+from bot.store.models import Message, OutboxItem, OutboxStatus
+from sandbox.emulators.stack import EmulatorStack, free_port
 
 CHANNEL = "C0SUPPORT"
 

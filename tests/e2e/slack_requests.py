@@ -23,9 +23,9 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from app import Parley
-from bot.models import Conversation
-from sandbox.server import Emulator
-from sandbox.stack import SIGNING_SECRET, EmulatorStack, free_port
+from bot.store.models import Conversation
+from sandbox.emulators.server import Emulator
+from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port
 from tests.e2e.conftest import CHANNEL, run_until
 
 AGENT = "U0AGENT"
@@ -169,7 +169,7 @@ def mirror_messenger(stack: EmulatorStack, parley: Parley, text: str = "Hola, ¿
 
 
 def _mirrored(parley: Parley, platform: str, external_id: str) -> Conversation:
-    from bot.models import Message
+    from bot.store.models import Message
 
     def find() -> Conversation | None:
         with parley.store.transaction() as session:

@@ -10,9 +10,9 @@ from sqlalchemy import update
 from sqlmodel import func, select
 
 from bot import ids
-from bot.models import AuditEntry, Conversation, DeliveryStatus, Message, Status
+from bot.store.models import AuditEntry, Conversation, DeliveryStatus, Message, Status
 from commands.card_actions import snooze_until
-from sandbox.stack import SIGNING_SECRET
+from sandbox.emulators.stack import SIGNING_SECRET
 from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import (  # noqa: F401
     AGENT,

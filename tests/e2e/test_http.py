@@ -13,9 +13,9 @@ import requests
 import uvicorn
 from sqlmodel import select
 
-from bot.models import Message
-from sandbox.seed import messenger_webhook, signed
-from sandbox.stack import FACEBOOK_APP_SECRET, FACEBOOK_VERIFY_TOKEN, free_port
+from bot.store.models import Message
+from sandbox.demo.seed import messenger_webhook, signed
+from sandbox.emulators.stack import FACEBOOK_APP_SECRET, FACEBOOK_VERIFY_TOKEN, free_port
 from tests.e2e.conftest import count
 
 pytestmark = pytest.mark.e2e

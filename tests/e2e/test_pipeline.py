@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.models import Conversation, Cursor, Message
+from bot.store.models import Conversation, Cursor, Message
 from tests.e2e.conftest import CHANNEL, count, run_until, undelivered
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.slack_api import SlackEmulator
+from sandbox.emulators.slack_api import SlackEmulator
 from tests.e2e.conftest import CHANNEL, stack_env
 
 ROOT = Path(__file__).resolve().parents[2]

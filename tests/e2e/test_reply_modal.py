@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot import ids
-from bot.models import AuditEntry, Conversation, Direction, Message, Template
-from sandbox.stack import EmulatorStack
+from bot.store.models import AuditEntry, Conversation, Direction, Message, Template
+from sandbox.emulators.stack import EmulatorStack
 from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import AGENT, SlackSession, mirror_x_mention, serve, wait_for  # noqa: F401
 

@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 
 from app import Parley
-from bot.models import Conversation, DeliveryStatus
-from bot.reminders import HERE, ReminderTick
-from sandbox.stack import EmulatorStack
+from bot.schedule.reminders import HERE, ReminderTick
+from bot.store.models import Conversation, DeliveryStatus
+from sandbox.emulators.stack import EmulatorStack
 from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import mirror_x_mention
 

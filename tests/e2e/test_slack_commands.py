@@ -9,8 +9,8 @@ import pytest
 import requests
 from slack_sdk.signature import SignatureVerifier
 
-from sandbox.server import Emulator
-from sandbox.stack import SIGNING_SECRET
+from sandbox.emulators.server import Emulator
+from sandbox.emulators.stack import SIGNING_SECRET
 from tests.e2e.test_http import served  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e

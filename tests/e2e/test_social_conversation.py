@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import func, select
 
-from bot.models import AuditEntry, Conversation, DeliveryStatus, Direction, Message
+from bot.store.models import AuditEntry, Conversation, DeliveryStatus, Direction, Message
 from tests.e2e.conftest import CHANNEL, run_until
 from tests.e2e.slack_requests import (  # noqa: F401  (serve is a fixture)
     AGENT,

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot import ids
-from bot.models import AuditEntry, Template
+from bot.store.models import AuditEntry, Template
 from tests.e2e.slack_requests import AGENT, serve  # noqa: F401  (serve is a fixture)
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ import pytest
 
 from bot import ids
 from bot.cards import SECTION_TEXT_MAX, VIEW_BLOCKS_MAX, stats
-from bot.models import Conversation, Customer, Status
-from bot.reports import figures, parse_period
+from bot.reports.figures import figures, parse_period
+from bot.store.models import Conversation, Customer, Status
 from commands.home import republish_homes
 from tests.bot.test_reports import add_case
 from tests.e2e.conftest import CHANNEL

@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlmodel import select
 
-from bot.models import Claim, Direction, Message
-from sandbox.slack_api import SlackEmulator
-from sandbox.stack import SIGNING_SECRET
+from bot.store.models import Claim, Direction, Message
+from sandbox.emulators.slack_api import SlackEmulator
+from sandbox.emulators.stack import SIGNING_SECRET
 from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import AGENT, mirror_x_mention, serve  # noqa: F401
 from tests.e2e.test_reply_modal import settle

@@ -12,7 +12,7 @@ import facebook
 import pytest
 import requests
 
-from sandbox.graph_api import GraphEmulator, sign_webhook
+from sandbox.emulators.graph_api import GraphEmulator, sign_webhook
 
 PAGE, TOKEN = "5550001", "EAAG-test-page-token"
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from sandbox.slack_api import SlackEmulator
+from sandbox.emulators.slack_api import SlackEmulator
 
 CH = "C0SUPPORT1"
 KEY_META = {"event_type": "parley_outbox", "event_payload": {"key": "post_card:1:1"}}

@@ -25,9 +25,9 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from connectors.x_transport import mount_base_url
-from sandbox.x_api import XEmulator
-from sandbox.x_query import QueryError, Searchable, compile_query
+from connectors.x.transport import mount_base_url
+from sandbox.emulators.x_api import XEmulator
+from sandbox.emulators.x_query import QueryError, Searchable, compile_query
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "x-api-v2.openapi.json"
 TWEET_FIELDS = ["author_id", "conversation_id", "created_at", "in_reply_to_user_id", "lang", "public_metrics",

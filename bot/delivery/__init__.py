@@ -1,0 +1,1 @@
+"""Slack output: the outbox worker, every Slack call it makes, and the user/group/DM directory."""

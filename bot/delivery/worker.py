@@ -1,0 +1,293 @@
+"""Exactly-once delivery of outbox rows to Slack.
+
+`OutboxWorker` sends the rows that `bot.store.outbox.enqueue` wrote:
+- content is rendered at send time from the current rows, so a late card update shows the latest
+  state, and all pending card updates of a conversation go out as one chat.update;
+- a conversation's card goes first; its thread messages and updates wait for the card's ts, and
+  go in id order — a failing item holds back the rest of its conversation, never other ones;
+- every post carries `metadata` with the item's key. An item is marked SENDING (and committed)
+  before the call; an item found in SENDING — a crash after Slack answered, a timeout, a 5xx — is
+  looked up in Slack by that key and sent again only if Slack has no such message;
+- a 429 pauses that channel until `Retry-After` (other channels carry on); 5xx and connection
+  errors back off exponentially (deterministic: 2 s, 4 s, 8 s … 5 min); permanent errors
+  (channel_not_found, invalid_blocks, …) make the item DEAD with the error kept in `last_error`;
+- writes to one channel are spaced at least `min_interval` apart (Slack allows ~1 message/s per
+  channel), waiting rather than dropping anything in a burst.
+
+Several workers may share a PostgreSQL database: an item is claimed with
+SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer until `lease` expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import ScalarResult
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from bot.cards import SlackMessage
+from bot.delivery import slack
+from bot.store.database import Store
+from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
+from bot.store.outbox import ACTIVE, backoff
+
+log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The next item of one conversation (its card first, else its lowest id)."""
+
+    id: int
+    channel: str
+
+
+@dataclass(frozen=True)
+class _Claim:
+    item: OutboxItem  # detached snapshot of the head item, taken when it was claimed
+    ids: tuple[int, ...]  # the head plus any card updates collapsed into it
+    channel: str
+    card_ts: str | None
+    was_sending: bool
+    content: SlackMessage | None  # None when the item could not be rendered
+
+
+class OutboxWorker:
+    """Sends due outbox items to Slack; see the module docstring for the delivery rules.
+
+    `recover_on_start` (single-replica deployments) lets the first drain look up items a previous
+    process left in SENDING at once, instead of waiting for their lease to expire.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        *,
+        min_interval: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 8,
+        lease: float = 120.0,
+        recover_on_start: bool = True,
+        sla_badge: slack.BadgeFor = slack.no_badge,
+    ) -> None:
+        self._store = store
+        self._sla_badge = sla_badge
+        self._client = client
+        self._min_interval = timedelta(seconds=min_interval)
+        self._clock = clock
+        self._sleep = sleep
+        self._max_attempts = max_attempts
+        self._lease = timedelta(seconds=lease)
+        self._recovering = recover_on_start
+        self._paced_until: dict[str, datetime] = {}  # channel → earliest next write (pacing)
+        self._paused_until: dict[str, datetime] = {}  # channel → end of a 429's Retry-After
+        self._wake = threading.Event()
+
+    # --- loop ------------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Tell the worker new items were committed (it also checks every second on its own)."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Drain until `stop` is set, waiting up to a second between drains for `wake()`."""
+        while not stop.is_set():
+            try:
+                self.drain()
+            except Exception:  # the worker thread must outlive a database or network hiccup
+                log.exception("outbox drain failed; trying again shortly")
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+
+    def drain(self, *, max_items: int | None = None) -> int:
+        """Send every item due now, pacing writes per channel; return how many items were delivered.
+
+        Waits (with the injected `sleep`) only for channel pacing, never for a 429 or a backoff:
+        those items are simply not due yet, and the next drain picks them up.
+        """
+        delivered = 0
+        tried: set[int] = set()  # each item gets at most one attempt per drain
+        while max_items is None or delivered < max_items:
+            now = self._clock()
+            heads = [h for h in self._due_heads(now) if h.id not in tried]
+            if not heads:
+                break
+            head = min(heads, key=lambda h: (max(self._paced_until.get(h.channel, now), now), h.id))
+            ready = self._paced_until.get(head.channel, now)
+            if ready > now:  # every due channel is paced: wait for the first to free up
+                self._sleep((ready - now).total_seconds())
+            tried.add(head.id)
+            delivered += self._deliver(head.id)
+        self._recovering = False
+        return delivered
+
+    # --- choosing and claiming ----------------------------------------------------------------
+    def _is_due(self, status: str, next_attempt_at: datetime | None, now: datetime) -> bool:
+        if status == OutboxStatus.SENDING and self._recovering:
+            return True
+        return next_attempt_at is None or next_attempt_at <= now
+
+    def _due_heads(self, now: datetime) -> list[_Head]:
+        with self._store.transaction() as session:
+            rows = session.exec(
+                select(OutboxItem.id, OutboxItem.conversation_id, OutboxItem.kind, OutboxItem.status,
+                       OutboxItem.next_attempt_at, Conversation.channel, Conversation.slack_ts)
+                .join(Conversation, Conversation.id == OutboxItem.conversation_id)
+                .where(OutboxItem.status.in_(ACTIVE))
+                .order_by(OutboxItem.id)
+            ).all()
+        first: dict[int, tuple] = {}
+        for row in rows:
+            current = first.get(row[1])
+            if current is None or (row[2] == OutboxKind.POST_CARD and current[2] != OutboxKind.POST_CARD):
+                first[row[1]] = row
+        heads = []
+        for item_id, _, kind, status, next_at, channel, card_ts in first.values():
+            if not self._is_due(status, next_at, now) or self._paused_until.get(channel, now) > now:
+                continue
+            if kind not in (OutboxKind.POST_CARD, OutboxKind.CHANNEL_MESSAGE) and card_ts is None:
+                continue  # waits for its card
+            heads.append(_Head(item_id, channel))
+        return heads
+
+    def _claim(self, item_id: int) -> _Claim | None:
+        """Lock the item, mark it SENDING (+1 attempt) and commit; render its content meanwhile."""
+        now = self._clock()
+        with self._store.transaction() as session:
+            item = self._locked(session, select(OutboxItem).where(OutboxItem.id == item_id)).first()
+            if item is None or item.status not in ACTIVE or not self._is_due(item.status, item.next_attempt_at, now):
+                return None  # another worker has it, or it changed since we looked
+            conversation = session.get(Conversation, item.conversation_id)
+            assert conversation is not None  # foreign key
+            items = [item]
+            if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
+                items += self._locked(session, select(OutboxItem).where(
+                    OutboxItem.conversation_id == item.conversation_id, OutboxItem.id != item.id,
+                    OutboxItem.kind == OutboxKind.UPDATE_CARD, OutboxItem.status.in_(ACTIVE),
+                )).all()
+            was_sending = item.status == OutboxStatus.SENDING
+            try:
+                content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=self._sla_badge)
+            except slack.RenderError:
+                log.exception("outbox item %s cannot be rendered", item.key)
+                content = None
+            for row in items:
+                row.status = OutboxStatus.SENDING
+                row.attempts += 1
+                row.next_attempt_at = now + self._lease
+                session.add(row)
+            session.flush()
+            target = item.channel if item.kind == OutboxKind.CHANNEL_MESSAGE and item.channel else conversation.channel
+            return _Claim(item.model_copy(), tuple(r.id for r in items), target,
+                          conversation.slack_ts, was_sending, content)
+
+    def _locked(self, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:
+        """Run a select of outbox rows, skipping rows another worker holds (PostgreSQL only)."""
+        if self._store.is_postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return session.exec(stmt)
+
+    # --- one delivery -------------------------------------------------------------------------
+    def _deliver(self, item_id: int) -> int:
+        claim = self._claim(item_id)
+        if claim is None:
+            return 0
+        item = claim.item
+        if claim.was_sending and item.kind != OutboxKind.UPDATE_CARD:
+            try:
+                found = slack.find_posted(self._client, item, channel=claim.channel, card_ts=claim.card_ts)
+            except (SlackApiError, *slack.TRANSPORT_ERRORS) as exc:
+                self._failed(claim, slack.classify(exc), during_lookup=True)
+                return 0
+            if found is not None:
+                log.info("outbox %s was already in Slack (ts %s); not posting again", item.key, found)
+                self._mark_sent(claim, claim.channel, found)
+                return len(claim.ids)
+        if claim.content is None:
+            self._dead(claim, "render_failed")
+            return 0
+        if item.attempts > self._max_attempts:
+            self._dead(claim, f"gave up after {self._max_attempts} attempts: {item.last_error}")
+            return 0
+        self._paced_until[claim.channel] = self._clock() + self._min_interval
+        try:
+            channel, ts = slack.send(self._client, item, channel=claim.channel, card_ts=claim.card_ts,
+                                     content=claim.content)
+        except (SlackApiError, *slack.TRANSPORT_ERRORS) as exc:
+            self._failed(claim, slack.classify(exc), during_lookup=False)
+            return 0
+        self._mark_sent(claim, channel, ts)
+        return len(claim.ids)
+
+    def _mark_sent(self, claim: _Claim, channel: str, ts: str) -> None:
+        now = self._clock()
+        with self._store.transaction() as session:
+            for item_id in claim.ids:
+                row = session.get(OutboxItem, item_id)
+                row.status, row.channel, row.slack_ts, row.sent_at = OutboxStatus.SENT, channel, ts, now
+                row.next_attempt_at, row.last_error = None, None
+                session.add(row)
+            if claim.item.kind == OutboxKind.POST_CARD:
+                conversation = session.get(Conversation, claim.item.conversation_id)
+                conversation.slack_ts, conversation.channel = ts, channel
+                session.add(conversation)
+
+    def _failed(self, claim: _Claim, failure: slack.Failure, *, during_lookup: bool) -> None:
+        item, now = claim.item, self._clock()
+        what = "looking up" if during_lookup else "sending"
+        if failure.kind == "permanent":
+            log.error("outbox %s (%s) failed %s: %s; giving up", item.key, item.kind, what, failure.error)
+            self._dead(claim, f"lookup failed: {failure.error}" if during_lookup else failure.error)
+            return
+        # Only an uncertain outcome of a post (or a lookup that did not finish) needs a lookup later.
+        maybe_posted = item.kind != OutboxKind.UPDATE_CARD and (
+            failure.kind == "uncertain" or (during_lookup and claim.was_sending)
+        )
+        if failure.kind == "rate_limited":
+            delay = failure.retry_after if failure.retry_after is not None else backoff(item.attempts)
+            delay = max(delay, 1.0)
+            self._paused_until[claim.channel] = now + timedelta(seconds=delay)
+        else:
+            delay = backoff(item.attempts)
+        log.warning("outbox %s (%s) %s failed: %s; retrying in %.0fs (attempt %d)",
+                    item.key, item.kind, what, failure.error, delay, item.attempts)
+        if not maybe_posted and failure.kind != "rate_limited" and item.attempts >= self._max_attempts:
+            self._dead(claim, f"gave up after {item.attempts} attempts: {failure.error}")
+            return
+        with self._store.transaction() as session:
+            for item_id in claim.ids:
+                row = session.get(OutboxItem, item_id)
+                row.status = OutboxStatus.SENDING if maybe_posted else OutboxStatus.PENDING
+                if failure.kind == "rate_limited":
+                    row.attempts -= 1  # Slack did nothing; a long 429 storm must not use up attempts
+                row.next_attempt_at = now + timedelta(seconds=delay)
+                row.last_error = failure.error[:512]
+                session.add(row)
+
+    def _dead(self, claim: _Claim, error: str) -> None:
+        """Give up on the claimed items; a card that can never be posted takes its thread with it."""
+        with self._store.transaction() as session:
+            for item_id in claim.ids:
+                row = session.get(OutboxItem, item_id)
+                row.status, row.last_error, row.next_attempt_at = OutboxStatus.DEAD, error[:512], None
+                session.add(row)
+            if claim.item.kind == OutboxKind.POST_CARD:
+                rest = session.exec(select(OutboxItem).where(
+                    OutboxItem.conversation_id == claim.item.conversation_id,
+                    OutboxItem.status.in_(ACTIVE), OutboxItem.id.not_in(claim.ids),
+                )).all()
+                for row in rest:
+                    row.status, row.last_error = OutboxStatus.DEAD, f"card not posted: {error}"[:512]
+                    session.add(row)
+        log.error("outbox %s (%s) is dead: %s", claim.item.key, claim.item.kind, error)

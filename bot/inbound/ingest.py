@@ -1,0 +1,269 @@
+"""Store what the connectors heard: exactly once, threaded, triaged, announced to Slack.
+
+One `Batch` is one transaction: its messages, their conversations, the outbox rows that will
+mirror them, and (last) the stream cursor. A crash anywhere before the commit leaves the cursor
+where it was, so the next poll reads the same items again and the unique (platform, external_id)
+key turns every repeat into a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.inbound.routing import Router
+from bot.sla import waiting
+from bot.store import outbox
+from bot.store.database import Store, set_cursor
+from bot.store.models import (
+    AuditEntry,
+    Conversation,
+    Customer,
+    Direction,
+    Message,
+    MessageMatch,
+    OutboxKind,
+    Priority,
+    Status,
+    utcnow,
+)
+from bot.triage import Triage, classify
+from connectors.base import Batch, InboundMessage, Kind
+
+log = logging.getLogger(__name__)
+
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+_CONFLICT_RETRIES = 3
+
+
+class UnroutableError(Exception):
+    """No routing rule and no PARLEY_CHANNEL for a new conversation."""
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0  # new customer messages
+    duplicates: int = 0  # already stored (re-read, or heard on two streams)
+    new_conversations: list[int] = field(default_factory=list)  # conversation refs
+
+
+class Ingestor:
+    """Turns batches into rows. `on_committed` is told after each commit (wakes the outbox)."""
+
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        *,
+        on_committed: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utcnow,
+        pause_meter: waiting.PauseMeter = waiting.calendar_seconds,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.on_committed = on_committed
+        self.clock = clock
+        self.pause_meter = pause_meter
+
+    def ingest(self, batch: Batch) -> IngestResult:
+        """Store one batch atomically. Another replica (or the webhook) storing the same message at
+        the same moment makes our commit conflict; we then retry, and the rows are seen as stored.
+        """
+        for attempt in range(1, _CONFLICT_RETRIES + 1):
+            try:
+                with self.store.transaction() as session:
+                    result = self._ingest(session, batch)
+                break
+            except IntegrityError:
+                if attempt == _CONFLICT_RETRIES:
+                    raise
+                log.info("batch %s raced another writer; retrying (%d)", batch.stream, attempt)
+        if result.stored or result.new_conversations:
+            self.on_committed()
+        return result
+
+    # --- one transaction ----------------------------------------------------------------------
+    def _ingest(self, session: Session, batch: Batch) -> IngestResult:
+        result = IngestResult()
+        now = self.clock()
+        # Oldest first, so a thread's opening message creates the conversation its replies join.
+        for record in sorted(batch.messages, key=lambda m: (m.created_at, m.external_id)):
+            existing = session.exec(
+                select(Message).where(Message.platform == record.platform,
+                                      Message.external_id == record.external_id)
+            ).first()
+            if existing is not None:
+                self._merge_duplicate(session, existing, record)
+                result.duplicates += 1
+                continue
+            customer = _upsert_customer(session, record, now)
+            triage = classify(record.text, followers=record.author.followers,
+                              verified=record.author.verified, lang_hint=record.lang_hint)
+            conversation = session.exec(
+                select(Conversation).where(
+                    Conversation.platform == record.platform,
+                    Conversation.thread_key == record.thread_key,
+                    Conversation.customer_id == customer.id,
+                )
+            ).first()
+            is_new = conversation is None
+            if conversation is None:
+                conversation = self._open_conversation(session, record, customer, triage, now)
+                result.new_conversations.append(conversation.ref)
+            message = _add_message(session, conversation, record, triage, now)
+            if is_new:
+                outbox.enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, message=message)
+            else:
+                card_changed = _apply_followup(session, conversation, record, triage, now, self.pause_meter)
+                outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation,
+                               message=message)
+                if card_changed:
+                    outbox.enqueue(session, kind=OutboxKind.UPDATE_CARD, conversation=conversation,
+                                   message=message)
+            result.stored += 1
+        if batch.cursor is not None:
+            set_cursor(session, batch.stream, batch.cursor)
+        return result
+
+    def _open_conversation(
+        self, session: Session, record: InboundMessage, customer: Customer, triage: Triage, now: datetime
+    ) -> Conversation:
+        channel = self.router.channel_for(record, triage.language)
+        if channel is None:
+            raise UnroutableError(
+                f"no Slack channel for a {record.platform} {record.kind}: set PARLEY_CHANNEL or add a routing rule"
+            )
+        conversation = Conversation(
+            platform=record.platform,
+            kind=record.kind,
+            thread_key=record.thread_key,
+            customer_id=customer.id,
+            query_names=",".join(record.query_names),
+            url=record.url,
+            status=Status.OPEN,
+            priority=triage.priority,
+            priority_reasons="; ".join(triage.reasons),
+            tone=triage.tone,
+            complaint=triage.complaint,
+            language=triage.language,
+            channel=channel,
+            first_seen_at=record.created_at,
+            last_customer_message_at=record.created_at,
+            waiting_since=record.created_at,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(conversation)
+        session.flush()  # assigns the id, which is also the "#N" people type
+        conversation.ref = conversation.id
+        session.add(conversation)
+        return conversation
+
+    def _merge_duplicate(self, session: Session, existing: Message, record: InboundMessage) -> None:
+        """The same tweet heard again: remember which searches found it (share of voice), and call
+        it a mention if it was first heard by a search but does mention the brand."""
+        conversation = session.get(Conversation, existing.conversation_id)
+        if record.query_names:
+            known = set(session.exec(
+                select(MessageMatch.query_name).where(MessageMatch.message_id == existing.id)
+            ).all())
+            for name in record.query_names:
+                if name not in known:
+                    session.add(MessageMatch(message_id=existing.id, query_name=name))
+            names = [n for n in conversation.query_names.split(",") if n]
+            merged = names + [n for n in record.query_names if n not in names]
+            if merged != names:
+                conversation.query_names = ",".join(merged)
+                session.add(conversation)
+        if record.kind == Kind.MENTION and existing.kind == Kind.SEARCH_HIT:
+            existing.kind = Kind.MENTION
+            session.add(existing)
+            if conversation.kind == Kind.SEARCH_HIT:
+                conversation.kind = Kind.MENTION
+                session.add(conversation)
+
+def _upsert_customer(session: Session, record: InboundMessage, now: datetime) -> Customer:
+    author = record.author
+    customer = session.exec(
+        select(Customer).where(Customer.platform == record.platform, Customer.external_id == author.external_id)
+    ).first()
+    if customer is None:
+        customer = Customer(platform=record.platform, external_id=author.external_id, handle=author.handle,
+                            name=author.name, followers=author.followers, verified=author.verified,
+                            created_at=now, updated_at=now)
+        session.add(customer)
+        session.flush()
+        return customer
+    # Profiles change (new handle, more followers); keep the latest, but never erase what we knew.
+    customer.handle = author.handle or customer.handle
+    customer.name = author.name or customer.name
+    if author.followers is not None:
+        customer.followers = author.followers
+    customer.verified = author.verified or customer.verified
+    customer.updated_at = now
+    session.add(customer)
+    return customer
+
+
+def _add_message(
+    session: Session, conversation: Conversation, record: InboundMessage, triage: Triage, now: datetime
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        platform=record.platform,
+        external_id=record.external_id,
+        direction=Direction.INBOUND,
+        kind=record.kind,
+        text=record.text,
+        author_id=record.author.external_id,
+        author_name=record.author.name,
+        url=record.url,
+        in_reply_to=record.in_reply_to,
+        language=triage.language,
+        tone=triage.tone,
+        complaint=triage.complaint,
+        priority=triage.priority,
+        priority_reasons="; ".join(triage.reasons),
+        created_at=record.created_at,
+        received_at=now,
+    )
+    session.add(message)
+    session.flush()
+    for name in record.query_names:
+        session.add(MessageMatch(message_id=message.id, query_name=name))
+    return message
+
+
+def _apply_followup(
+    session: Session, conversation: Conversation, record: InboundMessage, triage: Triage, now: datetime,
+    pause_meter: waiting.PauseMeter,
+) -> bool:
+    """Fold a customer follow-up into its conversation. Returns True when the card must change."""
+    before = (conversation.status, conversation.priority, conversation.tone, conversation.complaint)
+    if conversation.status in (Status.RESOLVED, Status.PENDING, Status.SNOOZED):
+        if conversation.status == Status.RESOLVED:
+            session.add(AuditEntry(actor="parley", action="reopen", conversation_id=conversation.id,
+                                   platform=conversation.platform, external_id=record.external_id,
+                                   detail="customer wrote again after the case was resolved", at=now))
+        if conversation.status == Status.SNOOZED:
+            waiting.resume(conversation, now, pause_meter)  # the customer woke it: the clock runs again
+        conversation.status = Status.OPEN
+        conversation.resolved_at = None
+        conversation.snoozed_until = None
+    waiting.customer_wrote(conversation, record.created_at)
+    if _PRIORITY_RANK[Priority(triage.priority)] > _PRIORITY_RANK[Priority(conversation.priority)]:
+        conversation.priority = triage.priority
+        conversation.priority_reasons = "; ".join(triage.reasons)
+    conversation.tone = triage.tone  # the card shows how the customer sounds now
+    conversation.complaint = conversation.complaint or triage.complaint
+    if conversation.last_customer_message_at is None or record.created_at > conversation.last_customer_message_at:
+        conversation.last_customer_message_at = record.created_at
+    conversation.updated_at = now
+    session.add(conversation)
+    return before != (conversation.status, conversation.priority, conversation.tone, conversation.complaint)
+

@@ -1,0 +1,1 @@
+"""Figures for people: every KPI (figures), the audit log report, the SLA badge (service level)."""

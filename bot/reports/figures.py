@@ -1,0 +1,213 @@
+"""Team figures from the database for a period: the daily digest, `/social stats` and App Home read
+the same numbers from here. Queries only (nothing is written); every function takes `now`.
+
+A period is the half-open interval [start, end) of aware UTC instants. The figures:
+
+- new_conversations: conversations whose `first_seen_at` is in the period.
+- answered: conversations whose `first_response_at` (our first reply) is in the period.
+- resolved: conversations whose `resolved_at` is in the period (a case resolved twice counts once,
+  at its latest resolution).
+- open: conversations with status "open" at `now` (waiting on us; pending and snoozed are not counted).
+- overdue: conversations not resolved, waiting on us, whose SLA clock (`ServiceLevel.status` at `now`)
+  is breached or escalated (first- or next-response).
+- median / p90 first-response time, in business time (the configured business hours) and in calendar
+  time: over the conversations *answered* in the period, from `first_seen_at` to `first_response_at`.
+  Percentiles are **nearest-rank**: the p-th percentile of n sorted values is the value at rank
+  ceil(p/100 · n), so it is always an observed time; the median is p50 (the lower middle value when n
+  is even). None when nothing was answered.
+- sla_compliance_pct: hits / (answered + misses) · 100, where a hit is a conversation answered in the
+  period whose business-time first response is within its first-response target (priority, platform
+  and channel overrides applied), and a miss is a conversation answered in the period beyond its
+  target, or one first seen in the period, never answered and not resolved whose first-response clock
+  is overdue at `now`. None when that denominator is 0.
+- complaint_response_rate_pct: of the conversations flagged as complaints and first seen in the
+  period, the share with a first reply at or before `now`. None when there were no complaints.
+- oldest_waiting: the "open" conversation with the earliest `waiting_since` (ties: lowest id).
+- share_of_voice: per X search query name, the number of messages *created* in the period that the
+  query found (MessageMatch), plus "@mentions": inbound X mentions created in the period. A mention
+  that a search query also found counts in both.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.cards import ConversationRow, ReportFigures, clip, escape
+from bot.reports.service_level import ServiceLevel
+from bot.sla import first_response_time
+from bot.sla.clock import FIRST_RESPONSE
+from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status
+
+MENTIONS_KEY = "@mentions"  # search query names cannot contain "@", so this never collides
+PERIODS: dict[str, tuple[timedelta, str]] = {
+    "24h": (timedelta(hours=24), "Last 24 hours"),
+    "7d": (timedelta(days=7), "Last 7 days"),
+    "30d": (timedelta(days=30), "Last 30 days"),
+}
+DEFAULT_PERIOD = "7d"
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in aware UTC, and how people read it ("Last 7 days")."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a period needs timezone-aware bounds")
+        if self.end < self.start:
+            raise ValueError("a period cannot end before it starts")
+
+
+class PeriodError(ValueError):
+    """What people typed is not a period; the message says what to type."""
+
+
+def parse_period(text: str, now: datetime) -> Period:
+    """"7d" (also "7 d", "7D"), "30d", "24h", or "" for the default 7d → the period ending at `now`."""
+    wanted = re.sub(r"\s+", "", text or "").lower() or DEFAULT_PERIOD
+    if wanted not in PERIODS:
+        choices = ", ".join(f"`{p}`" for p in PERIODS)
+        shown = clip(escape(text.strip().replace("`", "'")), 40)
+        raise PeriodError(f"`{shown}` is not a period I know. Use one of {choices} "
+                          f"(default `{DEFAULT_PERIOD}`), e.g. `/social stats 30d`.")
+    length, label = PERIODS[wanted]
+    return Period(now - length, now, label)
+
+
+def local_day(day: date, tz: ZoneInfo, label: str) -> Period:
+    """The whole local calendar day `day` in `tz` (23 or 25 hours long across a DST change)."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return Period(start.astimezone(UTC), end.astimezone(UTC), label)
+
+
+def yesterday(now: datetime, tz: ZoneInfo) -> Period:
+    """The local day before `now`'s local day: what the daily digest reports on."""
+    day = now.astimezone(tz).date() - timedelta(days=1)
+    return local_day(day, tz, f"Yesterday, {day:%a %d %b}")
+
+
+def today_so_far(now: datetime, tz: ZoneInfo) -> Period:
+    """From local midnight to `now`: App Home's "team today"."""
+    day = local_day(now.astimezone(tz).date(), tz, "")
+    return Period(day.start, now, f"Today so far ({now.astimezone(tz):%a %d %b})")
+
+
+def nearest_rank(values: Sequence[timedelta], percent: float) -> timedelta | None:
+    """The nearest-rank percentile (see the module docstring); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _in(column: object, period: Period) -> tuple:
+    return col(column) >= period.start, col(column) < period.end
+
+
+def _count(session: Session, *conditions: object) -> int:
+    return session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
+
+
+def waiting_conversations(session: Session) -> list[Conversation]:
+    """Conversations someone waits on (not resolved, `waiting_since` set), oldest wait first."""
+    return list(session.exec(select(Conversation).where(
+        Conversation.status != Status.RESOLVED, col(Conversation.waiting_since).is_not(None))
+        .order_by(col(Conversation.waiting_since).asc(), col(Conversation.id).asc())).all())
+
+
+def overdue_conversations(session: Session, service_level: ServiceLevel, now: datetime) -> list[Conversation]:
+    """Waiting conversations whose SLA clock is breached or escalated at `now`, oldest wait first."""
+    return [c for c in waiting_conversations(session) if service_level.status(c, now).overdue]
+
+
+def conversation_rows(session: Session, conversations: Sequence[Conversation], service_level: ServiceLevel,
+                      now: datetime) -> list[ConversationRow]:
+    """Rows (with SLA badges at `now` and the customer's latest words) in the given order."""
+    if not conversations:
+        return []
+    conv_ids = [c.id for c in conversations]
+    customers = {c.id: c for c in session.exec(select(Customer).where(
+        col(Customer.id).in_({c.customer_id for c in conversations}))).all()}
+    latest_ids = session.exec(select(func.max(Message.id)).where(
+        col(Message.conversation_id).in_(conv_ids), Message.direction == Direction.INBOUND)
+        .group_by(Message.conversation_id)).all()
+    latest = {m.conversation_id: m.text for m in session.exec(select(Message).where(
+        col(Message.id).in_(latest_ids))).all()} if latest_ids else {}
+    return [service_level.row(c, customers.get(c.customer_id), latest.get(c.id, ""), now) for c in conversations]
+
+
+def share_of_voice(session: Session, period: Period) -> dict[str, int]:
+    counts = dict(session.exec(
+        select(MessageMatch.query_name, func.count())
+        .join(Message, col(Message.id) == MessageMatch.message_id)
+        .where(*_in(Message.created_at, period))
+        .group_by(MessageMatch.query_name)).all())
+    mentions = session.exec(select(func.count()).select_from(Message).where(
+        Message.platform == "x", Message.kind == "mention", Message.direction == Direction.INBOUND,
+        *_in(Message.created_at, period))).one()
+    if mentions:
+        counts[MENTIONS_KEY] = mentions
+    return counts
+
+
+def _first_responses(session: Session, service_level: ServiceLevel, period: Period
+                     ) -> tuple[list[timedelta], list[timedelta], int]:
+    """(business times, calendar times, how many were within target) of conversations answered in period."""
+    business, calendar, hits = [], [], 0
+    answered = session.exec(select(Conversation).where(*_in(Conversation.first_response_at, period))).all()
+    for c in answered:
+        took_business, took_calendar = first_response_time(c.first_seen_at, c.first_response_at,
+                                                           service_level.hours)
+        business.append(took_business)
+        calendar.append(took_calendar)
+        target = service_level.config.targets(c.priority, c.platform, c.channel).first_response
+        hits += took_business <= target
+    return business, calendar, hits
+
+
+def figures(session: Session, period: Period, service_level: ServiceLevel, now: datetime) -> ReportFigures:
+    """The team figures for `period`, with the "now" figures (open, overdue, oldest) as of `now`."""
+    business, calendar, hits = _first_responses(session, service_level, period)
+    waiting = waiting_conversations(session)
+    statuses = {c.id: service_level.status(c, now) for c in waiting}
+    overdue = [c for c in waiting if statuses[c.id].overdue]
+    misses_unanswered = sum(
+        1 for c in overdue
+        if c.first_response_at is None and statuses[c.id].kind == FIRST_RESPONSE
+        and period.start <= c.first_seen_at < period.end)
+    judged = len(business) + misses_unanswered
+    complaints = _count(session, col(Conversation.complaint).is_(True), *_in(Conversation.first_seen_at, period))
+    complaints_answered = _count(session, col(Conversation.complaint).is_(True),
+                                 *_in(Conversation.first_seen_at, period),
+                                 col(Conversation.first_response_at) <= now)
+    oldest = next((c for c in waiting if c.status == Status.OPEN), None)
+    return ReportFigures(
+        period_label=period.label,
+        open=_count(session, Conversation.status == Status.OPEN),
+        overdue=len(overdue),
+        answered=len(business),
+        median_first_response_business=nearest_rank(business, 50),
+        p90_first_response_business=nearest_rank(business, 90),
+        median_first_response_calendar=nearest_rank(calendar, 50),
+        p90_first_response_calendar=nearest_rank(calendar, 90),
+        sla_compliance_pct=100 * hits / judged if judged else None,
+        complaint_response_rate_pct=100 * complaints_answered / complaints if complaints else None,
+        oldest_waiting=conversation_rows(session, [oldest], service_level, now)[0] if oldest else None,
+        new_conversations=_count(session, *_in(Conversation.first_seen_at, period)),
+        resolved=_count(session, *_in(Conversation.resolved_at, period)),
+        share_of_voice=share_of_voice(session, period),
+    )

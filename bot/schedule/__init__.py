@@ -1,0 +1,1 @@
+"""Timed work: the scheduler, replica leadership, the job list, SLA reminders and the digest."""

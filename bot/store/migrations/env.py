@@ -1,0 +1,27 @@
+"""Alembic environment: runs against the engine handed over by bot.store.database.upgrade()."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    engine = context.config.attributes.get("engine")
+    if engine is None:
+        from bot.store.database import make_engine
+
+        engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

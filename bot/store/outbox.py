@@ -1,0 +1,65 @@
+"""The outbox table's write side: a delivery intent stored in the caller's transaction.
+
+`enqueue` writes the row next to the change it announces, so a card or thread message exists
+exactly when the change committed; `bot.delivery.worker` sends the rows to Slack. `backoff` is the
+retry schedule both sides agree on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlmodel import Session, select
+
+from bot.cards import SlackMessage
+from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus
+
+ACTIVE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+BACKOFF_BASE = 2.0  # seconds; doubled per attempt
+BACKOFF_CAP = 300.0
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: OutboxKind,
+    conversation: Conversation,
+    message: Message | None = None,
+    text: str | None = None,
+    key: str | None = None,
+    payload: SlackMessage | None = None,
+    reply_broadcast: bool = False,
+    channel: str | None = None,
+) -> OutboxItem:
+    """Queue a Slack delivery inside the caller's transaction. Enqueueing an existing key is a no-op
+    that returns the existing item, so a repeated poll never queues a second post.
+
+    `payload` is a message built now and sent as is (SLA reminders, digests); `channel` sends a
+    CHANNEL_MESSAGE somewhere other than the conversation's channel (e.g. a manager's DM channel).
+    The conversation still orders it: it goes after that conversation's earlier items."""
+    if conversation.id is None or (message is not None and message.id is None):
+        session.flush()
+    if key is None:
+        suffix = message.id if message is not None else uuid.uuid4().hex
+        key = f"{kind}:{conversation.id}:{suffix}"
+    existing = session.exec(select(OutboxItem).where(OutboxItem.key == key)).first()
+    if existing is not None:
+        return existing
+    stored = None
+    if payload is not None:
+        stored = json.dumps({"text": payload.text, "blocks": payload.blocks, "colour": payload.colour,
+                             "reply_broadcast": reply_broadcast})
+    item = OutboxItem(key=key, kind=kind, conversation_id=conversation.id,
+                      message_id=message.id if message is not None else None, text=text, payload=stored,
+                      channel=channel or conversation.channel)
+    session.add(item)
+    session.flush()  # the id is the delivery order within the conversation
+    return item
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt: 2, 4, 8 … capped at 5 minutes."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+

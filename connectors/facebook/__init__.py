@@ -1,0 +1,1 @@
+"""Facebook (Graph API through facebook-sdk): Page comments, visitor posts, Messenger, the webhook."""

@@ -1,0 +1,1 @@
+"""X (API v2 through tweepy): mentions, searches, DMs, replies."""

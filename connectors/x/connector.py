@@ -1,0 +1,272 @@
+"""X (Twitter) through tweepy.Client: mentions, configured searches and DMs in; replies and DMs out.
+
+Streams: `x:mentions`, `x:search:<name>` (one per configured query, tagged with its name for share
+of voice) and `x:dm`. Each poll pages from the newest item back to the stored cursor and yields a
+Batch per page; only the last batch carries the new cursor, so a crash mid-way re-reads instead of
+skipping. The brand's own tweets and DMs, and plain retweets, are not customer messages and are
+skipped. A 429 pauses only the stream that hit it, until X's `x-rate-limit-reset`; the other
+streams carry on and nothing sleeps. Raw payloads become records in `connectors/x_records.py`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import tweepy
+from requests_oauthlib import OAuth1
+
+from connectors.base import Batch, Connector, Kind, Platform, SendError, SendResult
+from connectors.x import records as rec
+from connectors.x.transport import TWEEPY_HOST, mount_base_url, read_retry
+
+log = logging.getLogger(__name__)
+
+MENTIONS, DMS, SEARCH_PREFIX = "x:mentions", "x:dm", "x:search:"
+_FIFTEEN_MINUTES = timedelta(minutes=15)
+
+
+class XConnector(Connector):
+    """The brand's X account. Reads use the bearer token when there is one; `/2/users/me`, DMs and
+    everything outbound use the OAuth 1.0a user context (the brand itself)."""
+
+    platform = Platform.X
+
+    def __init__(
+        self,
+        *,
+        bearer_token: str | None,
+        consumer_key: str,
+        consumer_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        api_url: str = TWEEPY_HOST,
+        search_queries: Mapping[str, str] | None = None,
+        page_size: int = 100,
+        max_backfill_pages: int = 5,
+        retry_backoff: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.client = tweepy.Client(
+            bearer_token=bearer_token, consumer_key=consumer_key, consumer_secret=consumer_secret,
+            access_token=access_token, access_token_secret=access_token_secret, return_type=dict,
+        )
+        signer = OAuth1(consumer_key, consumer_secret, access_token, access_token_secret)
+        mount_base_url(self.client.session, api_url, retry=read_retry(backoff=retry_backoff), resign=signer)
+        self._app_auth = bool(bearer_token)
+        self.search_queries = dict(search_queries or {})
+        self.page_size = page_size
+        self.max_backfill_pages = max_backfill_pages
+        self.paused: dict[str, datetime] = {}  # stream -> rate-limited until
+        self._me: dict[str, Any] | None = None
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return (MENTIONS, *(SEARCH_PREFIX + name for name in self.search_queries), DMS)
+
+    # --- the brand --------------------------------------------------------------------------------
+    def brand(self) -> dict[str, Any]:
+        """The brand's user object from `/2/users/me` (user context), fetched once."""
+        if self._me is None:
+            self._me = self.client.get_me(user_auth=True)["data"]
+        return self._me
+
+    # --- inbound ----------------------------------------------------------------------------------
+    def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
+        """Batches newer than `cursors` for every stream not paused; platform trouble goes to
+        `self.health` (plain words) and never escapes."""
+        problems: list[str] = []
+        try:
+            brand_id = self.brand()["id"]
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            self.health.failed(now, self._explain(exc, "reading the brand account"))
+            log.warning("X: could not read the brand account", exc_info=True)
+            return
+        for stream in self.streams:
+            until = self.paused.get(stream)
+            if until is not None and now < until:
+                problems.append(self._paused_words(stream, until))
+                continue
+            self.paused.pop(stream, None)
+            try:
+                yield from self._poll_stream(stream, cursors.get(stream), brand_id, now)
+            except tweepy.TooManyRequests as exc:
+                until = _reset_time(exc, now)
+                self.paused[stream] = until
+                problems.append(self._paused_words(stream, until))
+                log.warning("X rate limit on %s until %s", stream, until.isoformat())
+            except (tweepy.TweepyException, requests.RequestException) as exc:
+                problems.append(self._explain(exc, f"reading {_label(stream)}"))
+                log.warning("X: %s failed", stream, exc_info=True)
+                if isinstance(exc, tweepy.Unauthorized):
+                    break  # bad credentials fail every stream alike; say it once
+        active = [t for t in self.paused.values() if t > now]
+        self.health.paused_until = max(active) if active else None
+        if problems:
+            self.health.failed(now, " ".join(problems))
+        else:
+            self.health.succeeded(now)
+
+    def _poll_stream(self, stream: str, cursor: str | None, brand_id: str, now: datetime) -> Iterator[Batch]:
+        if stream == DMS:
+            yield from self._poll_dms(cursor, brand_id, now)
+            return
+        name = stream.removeprefix(SEARCH_PREFIX) if stream.startswith(SEARCH_PREFIX) else None
+        params: dict[str, Any] = {
+            "expansions": ["author_id"],
+            "tweet_fields": list(rec.TWEET_FIELDS),
+            "user_fields": list(rec.USER_FIELDS),
+            "user_auth": not self._app_auth,
+        }
+        if cursor:
+            params["since_id"] = cursor
+        newest: str | None = None
+        token: str | None = None
+        for page_number in itertools.count(1):
+            if name is None:
+                page = self.client.get_users_mentions(
+                    brand_id, max_results=_clamp(self.page_size, 5), pagination_token=token, **params)
+            else:
+                try:
+                    page = self.client.search_recent_tweets(
+                        self.search_queries[name], max_results=_clamp(self.page_size, 10), next_token=token, **params)
+                except tweepy.BadRequest:
+                    if "since_id" not in params or token is not None:
+                        raise
+                    # Recent search only reaches back 7 days and refuses an older since_id; after a long
+                    # pause, start again from the newest (a bounded backfill) instead of failing forever.
+                    log.warning("X search %r: stored cursor is outside the 7-day window; starting afresh", name)
+                    del params["since_id"]
+                    cursor = None
+                    page = self.client.search_recent_tweets(
+                        self.search_queries[name], max_results=_clamp(self.page_size, 10), **params)
+            meta = page.get("meta") or {}
+            newest = newest or meta.get("newest_id")
+            token = meta.get("next_token")
+            users = rec.users_by_id((page.get("includes") or {}).get("users"))
+            kind = Kind.MENTION if name is None else Kind.SEARCH_HIT
+            messages = [
+                rec.tweet_to_record(t, users, kind=kind, now=now, query_names=(name,) if name else ())
+                for t in reversed(page.get("data") or [])  # oldest first, so a thread's parent comes first
+                if t.get("author_id") != brand_id and not rec.is_retweet(t)
+            ]
+            done = token is None or (cursor is None and page_number >= self.max_backfill_pages)
+            if done:
+                if messages or newest:
+                    yield Batch(stream, messages, cursor=newest)
+                return
+            yield Batch(stream, messages)
+
+    def _poll_dms(self, cursor: str | None, brand_id: str, now: datetime) -> Iterator[Batch]:
+        # /2/dm_events has no since_id: read newest first and stop at the first event already seen.
+        newest: str | None = None
+        token: str | None = None
+        for page_number in itertools.count(1):
+            page = self.client.get_direct_message_events(
+                dm_event_fields=list(rec.DM_EVENT_FIELDS), event_types="MessageCreate", expansions=["sender_id"],
+                user_fields=list(rec.USER_FIELDS), max_results=_clamp(self.page_size, 1),
+                pagination_token=token, user_auth=True,
+            )
+            events = page.get("data") or []
+            newest = newest or (events[0]["id"] if events else None)
+            fresh = [e for e in events if cursor is None or int(e["id"]) > int(cursor)]
+            caught_up = len(fresh) < len(events)
+            token = (page.get("meta") or {}).get("next_token")
+            users = rec.users_by_id((page.get("includes") or {}).get("users"))
+            messages = [rec.dm_to_record(e, users, now=now) for e in reversed(fresh)
+                        if e.get("sender_id") != brand_id and e.get("event_type", "MessageCreate") == "MessageCreate"]
+            done = caught_up or token is None or (cursor is None and page_number >= self.max_backfill_pages)
+            if done:
+                if messages or (newest and newest != cursor):
+                    yield Batch(DMS, messages, cursor=newest)
+                return
+            yield Batch(DMS, messages)
+
+    # --- outbound ---------------------------------------------------------------------------------
+    def reply_public(self, in_reply_to_tweet_id: str, text: str) -> SendResult:
+        """Post `text` as the brand, in reply to a tweet. Raises SendError in plain words."""
+        try:
+            handle = self.brand().get("username")  # before posting: a failure after it would hide the post
+            data = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to_tweet_id,
+                                            user_auth=True)["data"]
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            raise self._send_error(exc, "the reply") from exc
+        return SendResult(external_id=data["id"], url=rec.tweet_url(handle, data["id"]))
+
+    def send_dm(self, participant_id: str, text: str) -> SendResult:
+        """Send `text` as a DM from the brand. Raises SendError in plain words (e.g. DMs refused)."""
+        try:
+            data = self.client.create_direct_message(participant_id=participant_id, text=text, user_auth=True)["data"]
+        except tweepy.Forbidden as exc:
+            if _problem_type(exc).endswith("/unsupported-authentication"):
+                raise self._send_error(exc, "the DM") from exc
+            raise SendError("This person doesn't accept DMs from the brand", code="403", retryable=False) from exc
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            raise self._send_error(exc, "the DM") from exc
+        return SendResult(external_id=data["dm_event_id"],
+                          url=f"https://x.com/messages/{data['dm_conversation_id']}")
+
+    # --- plain words ------------------------------------------------------------------------------
+    @staticmethod
+    def _paused_words(stream: str, until: datetime) -> str:
+        return f"X rate limit reached for {_label(stream)}; paused until {until:%H:%M} UTC."
+
+    @staticmethod
+    def _explain(exc: Exception, doing: str) -> str:
+        """What went wrong, for staff. Only X's own error text is quoted; it never holds our tokens."""
+        if isinstance(exc, tweepy.Unauthorized):
+            return f"X rejected the brand's credentials while {doing}; check the X tokens."
+        if isinstance(exc, tweepy.Forbidden):
+            return f"X refused access while {doing} ({_detail(exc)}); check the app's permissions."
+        if isinstance(exc, tweepy.TwitterServerError):
+            return f"X had a server problem while {doing}; will try again."
+        if isinstance(exc, tweepy.HTTPException):
+            return f"X returned an error while {doing}: {_detail(exc)}."
+        return f"Could not reach X while {doing}; will try again."
+
+    def _send_error(self, exc: Exception, what: str) -> SendError:
+        now = datetime.now(UTC)
+        if isinstance(exc, tweepy.TooManyRequests):
+            until = _reset_time(exc, now)
+            return SendError(f"X rate limit reached; {what} can be sent after {until:%H:%M} UTC.", code="429",
+                             retryable=True)
+        if isinstance(exc, tweepy.Forbidden) and "duplicate" in _detail(exc).lower():
+            return SendError(f"X refused {what}: the brand already posted exactly this text.", code="duplicate")
+        status = str(exc.response.status_code) if isinstance(exc, tweepy.HTTPException) else None
+        retryable = isinstance(exc, tweepy.TwitterServerError | requests.RequestException)
+        return SendError(self._explain(exc, f"sending {what}"), code=status, retryable=retryable)
+
+
+def _reset_time(exc: tweepy.TooManyRequests, now: datetime) -> datetime:
+    # No reset header: X's windows are 15 minutes, so waiting one window is always enough.
+    if exc.reset_time is None:
+        return now.replace(microsecond=0) + _FIFTEEN_MINUTES
+    return datetime.fromtimestamp(exc.reset_time, UTC)
+
+
+def _detail(exc: tweepy.HTTPException) -> str:
+    return "; ".join(exc.api_messages) or f"HTTP {exc.response.status_code}"
+
+
+def _problem_type(exc: tweepy.HTTPException) -> str:
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return ""
+    return str(body.get("type", "")) if isinstance(body, dict) else ""
+
+
+def _label(stream: str) -> str:
+    if stream == MENTIONS:
+        return "mentions"
+    if stream == DMS:
+        return "DMs"
+    return f"search '{stream.removeprefix(SEARCH_PREFIX)}'"
+
+
+def _clamp(page_size: int, floor: int) -> int:
+    return max(floor, min(100, page_size))

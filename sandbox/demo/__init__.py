@@ -1,0 +1,1 @@
+"""The offline demo: the bundled dataset, seeding the emulators, and the runner."""

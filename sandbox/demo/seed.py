@@ -1,0 +1,91 @@
+"""Put the demo dataset into the X and Graph emulators, wave by wave, as customers would post it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sandbox.demo.dataset import Dataset, Item
+from sandbox.emulators.stack import EmulatorStack
+
+
+@dataclass
+class SeededWorld:
+    """Ids the emulators gave to the dataset's customers and items."""
+
+    x_users: dict[str, str] = field(default_factory=dict)  # customer key -> X user id
+    facebook_users: dict[str, str] = field(default_factory=dict)  # customer key -> Facebook user id / PSID
+    ids: dict[str, str] = field(default_factory=dict)  # item / page post key -> platform id
+    messenger: list[tuple[Item, str]] = field(default_factory=list)  # (item, mid) seeded so far
+
+
+def seed_accounts(dataset: Dataset, stack: EmulatorStack, now: datetime) -> SeededWorld:
+    world = SeededWorld()
+    for customer in dataset.customers:
+        if customer.platform == "x":
+            world.x_users[customer.key] = stack.x.add_user(
+                customer.username or customer.key, customer.name, followers=customer.followers or 0,
+                verified=customer.verified)
+        else:
+            world.facebook_users[customer.key] = stack.graph.user(customer.name)
+    for post in sorted(dataset.page_posts, key=lambda p: -p.minutes_ago):
+        world.ids[post.key] = stack.graph.add_post(post.text, created_at=post.created_at(now))
+    return world
+
+
+def seed_wave(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, wave: int, now: datetime) -> list[Item]:
+    """Post every item of `wave` (oldest first, so platform ids grow with time). Returns the items."""
+    items = list(dataset.wave(wave))
+    for item in items:
+        created = item.created_at(now)
+        if item.platform == "x":
+            author = stack.x.brand_id if item.from_brand else world.x_users[item.author]
+            if item.kind == "dm":
+                world.ids[item.key] = stack.x.add_dm(author, item.text, created_at=created)
+            else:
+                world.ids[item.key] = stack.x.add_tweet(
+                    author, item.text, in_reply_to=world.ids.get(item.reply_to or ""), created_at=created,
+                    lang=item.lang)
+        elif item.kind == "comment":
+            author = None if item.from_brand else (world.facebook_users[item.author],
+                                                   dataset.customer(item.author).name)
+            world.ids[item.key] = stack.graph.add_comment(world.ids[item.on or ""], author, item.text,
+                                                          created_at=created)
+        elif item.kind == "visitor_post":
+            world.ids[item.key] = stack.graph.add_post(
+                item.text, by=(world.facebook_users[item.author], dataset.customer(item.author).name),
+                created_at=created)
+        else:  # messenger
+            if item.from_brand:
+                psid = world.facebook_users[_messenger_peer(dataset, item)]
+                world.ids[item.key] = stack.graph.add_page_message(psid, item.text, created_at=created)
+            else:
+                psid = world.facebook_users[item.author]
+                mid = stack.graph.add_messenger_message(psid, dataset.customer(item.author).name, item.text,
+                                                        created_at=created)
+                world.ids[item.key] = mid
+                world.messenger.append((item, mid))
+    return items
+
+
+def _messenger_peer(dataset: Dataset, brand_item: Item) -> str:
+    """The customer a brand Messenger reply answers: the latest customer Messenger item before it."""
+    earlier = [i for i in dataset.items if i.kind == "messenger" and not i.from_brand
+               and (i.wave, -i.minutes_ago) <= (brand_item.wave, -brand_item.minutes_ago)]
+    return max(earlier, key=lambda i: (i.wave, -i.minutes_ago)).author
+
+
+def messenger_webhook(page_id: str, psid: str, mid: str, text: str, created: datetime) -> dict:
+    """The body Facebook POSTs for one incoming Messenger message."""
+    ms = int(created.timestamp() * 1000)
+    return {"object": "page", "entry": [{"id": page_id, "time": ms, "messaging": [{
+        "sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": ms,
+        "message": {"mid": mid, "text": text}}]}]}
+
+
+def signed(payload: dict, app_secret: str) -> tuple[bytes, str]:
+    body = json.dumps(payload).encode()
+    return body, "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
