@@ -5,8 +5,27 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
+from typing import Protocol
 
-from bot.settings import ConfigError, load_settings
+import sqlalchemy as sa
+
+from bot.reports.audit import audit_entries, default_until, parse_since, write_audit
+from bot.settings import ConfigError, Settings, load_settings, secret
+from bot.store.database import Store, make_engine, upgrade
+from bot.store.models import utcnow
+from bot.triage import classify_lines
+
+
+class Runnable(Protocol):
+    """What `parley run` needs of a built app (`bot.runtime.Parley`)."""
+
+    def start_background(self) -> None: ...
+    def serve(self, host: str = "0.0.0.0") -> None: ...
+    def stop(self) -> None: ...
+
+
+Build = Callable[[Settings], Runnable]
 
 
 class _SecretSafeFormatter(logging.Formatter):
@@ -34,15 +53,12 @@ def configure_logging(level: str, secrets: list[str]) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from app import build
-    from bot.settings import secret
-
     settings = load_settings()
     configure_logging(settings.parley_log_level, [
         secret(getattr(settings, name)) for name in type(settings).model_fields
         if name.endswith(("token", "secret", "key"))
     ])
-    parley = build(settings)
+    parley = args.build(settings)
     parley.start_background()
     try:
         parley.serve(host=args.host)
@@ -52,25 +68,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    # The demo and its emulators are development tools: a production `parley run` never loads them.
     from sandbox.demo.runner import run_demo
 
-    return run_demo(out=sys.stdout, verbose=args.verbose)
+    return run_demo(args.build, out=sys.stdout, verbose=args.verbose)
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    from bot.triage import classify_lines
-
     classify_lines(sys.stdin, sys.stdout)
     return 0
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
-    from bot.reports.audit import audit_entries, default_until, parse_since, write_audit
-    from bot.store.database import Store
-    from bot.store.models import utcnow
-
     now = utcnow()
     try:
         since = parse_since(args.since, now)
@@ -100,8 +109,6 @@ def _conversation_ref(value: str) -> int:
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.store.database import make_engine, upgrade
-
     settings = load_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine, args.revision)
@@ -136,8 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, build: Build) -> int:
+    """Run one `parley` subcommand; `build` wires the app from settings (`app.build`)."""
     args = build_parser().parse_args(argv)
+    args.build = build
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -20,7 +20,7 @@ from commands import (
 )
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 REGISTRARS = [social.register, card_actions.register, reply_modal.register, thread_events.register, home.register]
 # Modules that only add `/social` subcommands (through @subcommand, when imported above).

@@ -28,7 +28,7 @@ from commands.context import UserError, conversation_or_error, store_reply, user
 from commands.reply_modal import open_reply_modal
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

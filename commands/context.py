@@ -20,7 +20,7 @@ from bot.replies.sender import Mode, ReplyRefused
 from bot.store.models import Conversation, Message
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 _REF = re.compile(r"^#?(\d{1,9})$")
 

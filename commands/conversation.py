@@ -38,7 +38,7 @@ from commands.social import Invocation, subcommand
 from connectors.base import Kind
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 U_REPLY = "reply #N <text>"
 U_PRIVATE = "private #N <text>"

@@ -28,7 +28,7 @@ from bot.store.models import Claim, Conversation, Status
 from commands.lookup import assigned_to
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
     from connectors.base import Connector
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from commands.context import UserError, slack_to_plain
 from commands.social import Invocation, subcommand
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 QUEUE_MAX = 200  # the builder names every row beyond the ones it shows
 MINE_MAX = 200

@@ -29,7 +29,7 @@ from bot.store.models import Conversation, Customer, Direction, Message, OutboxK
 from commands.context import UserError, conversation_or_error, store_reply
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

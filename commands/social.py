@@ -15,7 +15,7 @@ from bot.cards import escape
 from commands.context import UserError
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

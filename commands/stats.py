@@ -14,7 +14,7 @@ from commands.context import UserError
 from commands.social import Invocation, subcommand
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 _CHOICES = "|".join(PERIODS)
 

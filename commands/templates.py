@@ -17,7 +17,7 @@ from commands.context import UserError, echo, slack_to_plain
 from commands.social import Invocation, subcommand
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 USAGE = "template list|add <name> <text>|show <name>"
 _EXAMPLE_ADD = "/social template add thanks Thanks {first_name}, we're on it!"

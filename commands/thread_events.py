@@ -25,7 +25,7 @@ from bot.store.claims import claim
 from bot.store.models import Conversation, Message
 
 if TYPE_CHECKING:
-    from app import Parley
+    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

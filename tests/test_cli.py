@@ -4,7 +4,7 @@ import sys
 
 import sqlalchemy as sa
 
-from bot.cli import main
+from app import cli as main
 
 
 def test_classify_reads_lines_and_prints_json(monkeypatch, capsys):

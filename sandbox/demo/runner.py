@@ -23,8 +23,8 @@ import uvicorn
 import yaml
 from sqlmodel import delete, func, select
 
-from app import Parley, build
-from bot.settings import load_settings
+from bot.runtime import Parley
+from bot.settings import Settings, load_settings
 from bot.store.models import Conversation, Cursor, Message, OutboxItem, OutboxStatus
 from sandbox.demo.dataset import Dataset, load_dataset
 from sandbox.demo.seed import SeededWorld, messenger_webhook, seed_accounts, seed_wave, signed
@@ -46,8 +46,8 @@ def _wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADL
 
 
 class _Demo:
-    def __init__(self, dataset: Dataset, workdir: Path) -> None:
-        self.dataset, self.workdir = dataset, workdir
+    def __init__(self, dataset: Dataset, workdir: Path, build: Callable[[Settings], Parley]) -> None:
+        self.dataset, self.workdir, self.build = dataset, workdir, build
         brand = dataset.brand
         self.stack = EmulatorStack(
             slack=SlackEmulator(),
@@ -74,7 +74,7 @@ class _Demo:
                                      port=self.port, config=config, search_queries=dict(self.dataset.search_queries))
         env |= {"PARLEY_POLL_INTERVAL": "1s", "PARLEY_SLACK_MIN_INTERVAL": "20ms"}
         settings = load_settings(_env_file=None, **{k.lower(): v for k, v in env.items()})
-        self.parley = build(settings)
+        self.parley = self.build(settings)
         self.server = uvicorn.Server(uvicorn.Config(self.parley.http, host="127.0.0.1", port=self.port,
                                                     log_level="warning", access_log=False))
         threading.Thread(target=self.server.run, name="http", daemon=True).start()
@@ -173,13 +173,14 @@ def _summary(demo: _Demo, elapsed: float, repoll: tuple[int, int]) -> tuple[list
     return lines, all(ok for ok, _ in checks)
 
 
-def run_demo(out: TextIO, *, verbose: bool = False) -> int:
+def run_demo(build: Callable[[Settings], Parley], out: TextIO, *, verbose: bool = False) -> int:
+    """Run the whole demo against `build` (the app's wiring, `app.build`); 0 when every check passed."""
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
     dataset = load_dataset()
     with tempfile.TemporaryDirectory(prefix="parley-demo-") as tmp:
-        demo = _Demo(dataset, Path(tmp))
+        demo = _Demo(dataset, Path(tmp), build)
         try:
             print("Parley demo: Slack, X and Facebook emulators on 127.0.0.1; SQLite in a temp folder.", file=out)
             demo.start()

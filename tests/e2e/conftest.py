@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlmodel import func, select
 
-from app import Parley, build
+from app import build
+from bot.runtime import Parley
 from bot.settings import load_settings
 from bot.store.models import Message, OutboxItem, OutboxStatus
 from sandbox.emulators.stack import EmulatorStack, free_port

@@ -22,7 +22,7 @@ import uvicorn
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
-from app import Parley
+from bot.runtime import Parley
 from bot.store.models import Conversation
 from sandbox.emulators.server import Emulator
 from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from app import Parley
+from bot.runtime import Parley
 from bot.schedule.reminders import HERE, ReminderTick
 from bot.store.models import Conversation, DeliveryStatus
 from sandbox.emulators.stack import EmulatorStack

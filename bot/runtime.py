@@ -1,0 +1,151 @@
+"""The Parley container: everything one running process holds, and its start/stop/serve.
+
+`app.build` fills it; Slack handlers (`commands/`) and scheduled jobs see it. It builds nothing
+itself, so it can be imported without building anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import sqlalchemy as sa
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from starlette.applications import Starlette
+
+from bot.delivery.worker import OutboxWorker
+from bot.inbound.ingest import Ingestor
+from bot.inbound.poll import poll_connector
+from bot.replies.sender import Sender
+from bot.reports.service_level import ServiceLevel
+from bot.schedule.leader import Leadership
+from bot.schedule.scheduler import build_scheduler
+from bot.settings import Settings, secret
+from bot.store.database import Store
+from bot.store.models import utcnow
+from connectors.base import Batch, Connector, InboundMessage, Platform
+
+log = logging.getLogger("parley")
+
+
+@dataclass
+class Parley:
+    """Everything one running process holds; built by `build`, started by `start`."""
+
+    settings: Settings
+    store: Store
+    connectors: list[Connector]
+    ingestor: Ingestor
+    outbox: OutboxWorker
+    sender: Sender
+    service_level: ServiceLevel
+    bolt: App
+    http: Starlette
+    scheduler: BackgroundScheduler | None = None
+    # Scheduler leadership among replicas (bot/leader.py); made by start_background().
+    leader: Leadership | None = None
+    # Jobs beyond polling that the scheduler runs: name -> (interval seconds, function). Issue 4's
+    # reminder tick and digest add theirs here before start_background().
+    jobs: dict[str, tuple[float, Callable[[], object]]] = field(default_factory=dict)
+    # Platform sends run here, after Slack has been acknowledged.
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def send_soon(self, message_id: int) -> None:
+        """Deliver a stored reply in the background (the scheduled `deliver_pending` is the safety net)."""
+        def run() -> None:
+            try:
+                self.sender.deliver(message_id)
+            except Exception:
+                log.exception("delivering outbound message %s failed; deliver_pending will settle it", message_id)
+
+        self.workers.submit(run)
+
+    def poll_all(self, now: datetime | None = None) -> None:
+        for connector in self.connectors:
+            poll_connector(connector, self.store, self.ingestor, now or utcnow())
+
+    def deliver_webhook(self, messages: list[InboundMessage]) -> None:
+        """Store a Facebook webhook delivery. Messenger events name only the sender's id, so the
+        name is looked up once per sender (polling would have brought it)."""
+        facebook = next((c for c in self.connectors if c.platform == Platform.FACEBOOK), None)
+        names: dict[str, str | None] = {}
+        enriched = []
+        for message in messages:
+            author = message.author
+            if not author.name and facebook is not None:
+                if author.external_id not in names:
+                    names[author.external_id] = facebook.fetch_name(author.external_id)
+                name = names[author.external_id]
+                if name:
+                    message = replace(message, author=replace(author, name=name, handle=author.handle or name))
+            enriched.append(message)
+        self.ingestor.ingest(Batch(stream="facebook:webhook", messages=enriched))
+
+    def health(self) -> tuple[bool, dict]:
+        try:
+            with self.store.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            db_ok = True
+        except sa.exc.SQLAlchemyError:
+            db_ok = False
+        platforms = {
+            c.platform.value: {
+                "ok": c.health.ok,
+                "last_success_at": c.health.last_success_at.isoformat() if c.health.last_success_at else None,
+                "last_error": c.health.last_error,
+                "paused_until": c.health.paused_until.isoformat() if c.health.paused_until else None,
+            }
+            for c in self.connectors
+        }
+        scheduler = self.leader.role if self.leader is not None else "not started"
+        return db_ok, {"database": "ok" if db_ok else "unreachable", "platforms": platforms,
+                       "scheduler": scheduler}
+
+    def start_background(self) -> None:
+        """Start the outbox worker and the polling schedule (not the HTTP server)."""
+        worker = threading.Thread(target=self.outbox.run, args=(self._stop,), name="outbox", daemon=True)
+        worker.start()
+        self._threads.append(worker)
+        jobs = {
+            c.platform.value: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
+            for c in self.connectors
+        }
+        # Every replica runs the scheduler; only the leader's guarded jobs do work (bot/leader.py).
+        self.leader = Leadership(self.store, retry_interval=self.settings.parley_leader_interval)
+        self.leader.try_acquire()  # before the first ticks, so a lone process polls at once
+        self.scheduler = build_scheduler(
+            jobs, self.settings.parley_poll_interval, extra=self.jobs, guard=self.leader.guard,
+            unguarded={"leadership": (self.leader.retry_interval.total_seconds(), self.leader.tick)})
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.outbox.wake()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.leader is not None:
+            self.leader.release()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.workers.shutdown(wait=True)
+        self.store.dispose()
+
+    def serve(self, host: str = "0.0.0.0") -> None:
+        """Block serving HTTP (Slack in HTTP mode, webhooks, /healthz); Socket Mode alongside if set."""
+        if self.settings.socket_mode:
+            SocketModeHandler(self.bolt, secret(self.settings.slack_app_token)).connect()
+            log.info("Slack: Socket Mode connected; HTTP on :%d serves webhooks and /healthz",
+                     self.settings.port)
+        else:
+            log.info("Slack: HTTP mode on :%d/slack/events", self.settings.port)
+        uvicorn.Server(uvicorn.Config(self.http, host=host, port=self.settings.port, log_level="warning",
+                                      access_log=False)).run()
