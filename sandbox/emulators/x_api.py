@@ -6,7 +6,7 @@ shapes (`data` / `includes` / `meta`, problem+json errors, snowflake ids, newest
 pagination tokens; recent search reaches back 7 days and refuses an older `since_id`, as X does).
 Tests and the demo seed it with `add_user` / `add_tweet` / `add_dm`, inject
 429s with `rate_limit_next` and outages with `error_next`, and read what the brand sent from
-`created_tweets` / `sent_dms`. `tests/sandbox/test_x_api.py` checks it against X's OpenAPI spec.
+`created_tweets` / `sent_dms`. `tests/sandbox/emulators/test_x_api.py` checks it against X's OpenAPI spec.
 """
 
 from __future__ import annotations

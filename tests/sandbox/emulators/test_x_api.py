@@ -29,7 +29,7 @@ from connectors.x.transport import mount_base_url
 from sandbox.emulators.x_api import XEmulator
 from sandbox.emulators.x_query import QueryError, Searchable, compile_query
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "x-api-v2.openapi.json"
+SPEC = Path(__file__).resolve().parents[4] / "shared" / "specs" / "x-api-v2.openapi.json"
 TWEET_FIELDS = ["author_id", "conversation_id", "created_at", "in_reply_to_user_id", "lang", "public_metrics",
                 "referenced_tweets", "entities", "edit_controls", "possibly_sensitive", "reply_settings"]
 USER_FIELDS = ["public_metrics", "verified", "verified_type", "created_at", "description", "protected",
