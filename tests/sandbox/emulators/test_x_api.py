@@ -27,7 +27,6 @@ from referencing.jsonschema import DRAFT4
 
 from connectors.x.transport import mount_base_url
 from sandbox.emulators.x_api import XEmulator
-from sandbox.emulators.x_query import QueryError, Searchable, compile_query
 from tests.specs import X_API_V2_OPENAPI
 
 TWEET_FIELDS = ["author_id", "conversation_id", "created_at", "in_reply_to_user_id", "lang", "public_metrics",
@@ -321,17 +320,6 @@ def test_the_spec_check_catches_a_drifting_payload(x: XEmulator, client: tweepy.
         bad.headers.update(good.headers)
         with pytest.raises((OpenAPIError, ValidationError)):
             recorder.validate(bad)
-
-
-def test_query_matcher_rules() -> None:
-    tweet = Searchable("Acme Corp: my #acme kettle, cc @AcmeHelp", "bob", "en")
-    assert compile_query("acme")(tweet) and compile_query("#acme")(tweet) and compile_query("@acmehelp")(tweet)
-    assert not compile_query('"corp acme"')(tweet) and compile_query('"acme corp"')(tweet)
-    assert compile_query("kettle -(rival OR toaster)")(tweet) and not compile_query("kettle -(rival OR acme)")(tweet)
-    assert not compile_query("acm")(tweet)  # whole words only
-    for bad in ("(acme", "acme)", "-acme", "acme OR", "place_country:US"):
-        with pytest.raises(QueryError):
-            compile_query(bad)
 
 
 def test_ids_are_snowflakes_that_only_grow() -> None:
