@@ -21,8 +21,8 @@ from sqlmodel import Session
 from bot import ids
 from bot.cards import escape
 from bot.cards.records import handle_label
+from bot.config_file import parse_duration
 from bot.replies.rules import Op, Refused
-from bot.settings import parse_duration
 from bot.store import outbox
 from bot.store.models import Conversation, Customer, Message, OutboxKind
 from commands.context import (
