@@ -22,7 +22,8 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot import ids
-from bot.replies.rules import Mode, Op, Refused, failure_kind
+from bot.ops import Op
+from bot.replies.rules import Mode, Refused, failure_kind
 from bot.store.models import Conversation, DeliveryStatus, Direction, Message
 from commands.context import UserError, conversation_or_error, store_reply, user_zone
 from commands.reply_modal import open_reply_modal

@@ -22,7 +22,8 @@ from bot import ids
 from bot.cards import escape
 from bot.cards.records import handle_label
 from bot.config_file import parse_duration
-from bot.replies.rules import Op, Refused
+from bot.ops import Op
+from bot.replies.rules import Refused
 from bot.store import outbox
 from bot.store.models import Conversation, Customer, Message, OutboxKind
 from commands.context import (
