@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.store.database import make_engine
 
 target_metadata = SQLModel.metadata
 
@@ -11,8 +12,6 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine")
     if engine is None:
-        from bot.store.database import make_engine
-
         engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
         context.configure(
