@@ -14,7 +14,6 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
 
 from connectors.contract import (
     Action,
@@ -126,7 +125,7 @@ class Connector(abc.ABC):
     """One network. Subclasses must implement every abstract member, checked at construction, and
     set `rules` (whose `platform` is the connector's id)."""
 
-    rules: ClassVar[Rules]
+    rules: Rules  # usually a class attribute: one network per connector class
 
     @property
     def platform(self) -> str:

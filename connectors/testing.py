@@ -64,14 +64,10 @@ class FakeConnector(Connector):
 
     def __init__(self, rules: Rules, batches: Mapping[str, list[Batch]] | None = None) -> None:
         super().__init__()
-        self._rules = rules
+        self.rules = rules  # per instance: one class serves any pretend network
         self.batches = {k: list(v) for k, v in (batches or {}).items()}
         self.sent: list[Action] = []
         self.refuse: SendError | None = None
-
-    @property  # type: ignore[override]
-    def rules(self) -> Rules:  # per instance: one class serves any pretend network
-        return self._rules
 
     def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
         for stream in list(self.batches):
