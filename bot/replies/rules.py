@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from twitter_text import parse_tweet
 
 from bot.cards import escape
+from bot.replies import placeholders
 from connectors.base import Kind, Platform
 
 X_LIMIT = 280  # weighted: links count 23, emoji and CJK 2 (twitter-text)
@@ -183,13 +184,9 @@ def plan_reply(
 
 
 def render_nudge(template: str, *, handle: str, name: str, ref: int | None) -> str:
-    """The public DM notice from its template; unknown `{variables}` are left as typed."""
-    first = (name or handle).split()[0] if (name or handle) else ""
-    values = {"handle": handle, "first_name": first, "name": name, "ref": "" if ref is None else str(ref)}
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
+    """The public DM notice from its template, filled by the one engine (`bot.replies.placeholders`):
+    once, never re-expanded; `{agent}` and unknown `{words}` are left as typed."""
+    return placeholders.fill(template, placeholders.customer_values(name=name, handle=handle, ref=ref))
 
 
 def _excerpt(text: str, limit: int = 200) -> str:
