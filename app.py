@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from starlette.applications import Starlette
 
 from bot.cli import main as cli_main
+from bot.delivery.directory import SlackDirectory
 from bot.delivery.worker import OutboxWorker
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
@@ -70,13 +71,11 @@ def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebCl
 def build_sender(settings: Settings, store: Store, connectors: list[Connector], client: WebClient, *,
                  on_committed: Callable[[], None], service_level: ServiceLevel) -> Sender:
     """Replies go out through the connectors; who may send is PARLEY_AGENTS (groups asked of Slack)."""
-    def group_members(group_id: str) -> list[str]:
-        return list(client.usergroups_users_list(usergroup=group_id).get("users") or [])
-
     x = next((c for c in connectors if c.platform == Platform.X), None)
     return Sender(
         store, {c.platform.value: c for c in connectors},
-        policy=AgentPolicy(allowed=parse_agents(settings.parley_agents), resolve_group=group_members),
+        policy=AgentPolicy(allowed=parse_agents(settings.parley_agents),
+                           resolve_group=SlackDirectory(client).group_members),
         nudge_template=settings.parley_nudge_template,
         x_brand_id=(lambda: x.brand()["id"]) if x is not None else None,
         on_committed=on_committed,
