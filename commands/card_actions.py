@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App, Respond
@@ -22,36 +22,18 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot import ids
-from bot.replies.rules import Mode, Op, Refused, failure_kind
+from bot.replies.rules import Mode, Op, failure_kind
 from bot.store.models import Conversation, DeliveryStatus, Direction, Message
-from commands.context import UserError, conversation_or_error, store_reply, user_zone
+from commands.context import UserError, change_case, store_reply, user_zone
 from commands.reply_modal import open_reply_modal
+from commands.snooze import choice_spec, needs_zone, snooze_until
 
 if TYPE_CHECKING:
     from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 
-__all__ = ["register", "retry_key", "retry_send", "snooze_until"]
-
-SNOOZE_HOUR = 9  # "tomorrow 9:00" and "next week" wake at this local hour
-
-
-def snooze_until(choice: str, now: datetime, zone: tzinfo = UTC) -> datetime:
-    """When a snooze choice ends, as an aware UTC datetime. "tomorrow_9" is 9:00 tomorrow and
-    "next_week" 9:00 next Monday, both in `zone` (the clicker's Slack time zone)."""
-    if choice == ids.SNOOZE_30M:
-        return now + timedelta(minutes=30)
-    if choice == ids.SNOOZE_2H:
-        return now + timedelta(hours=2)
-    local = now.astimezone(zone)
-    if choice == ids.SNOOZE_TOMORROW_9:
-        day = local.date() + timedelta(days=1)
-    elif choice == ids.SNOOZE_NEXT_WEEK:
-        day = local.date() + timedelta(days=7 - local.weekday())
-    else:
-        raise ValueError(f"unknown snooze choice {choice!r}")
-    return datetime.combine(day, time(SNOOZE_HOUR), tzinfo=zone).astimezone(UTC)
+__all__ = ["register", "retry_key", "retry_send"]
 
 
 def retry_key(message_id: int) -> str:
@@ -97,16 +79,9 @@ def _conversation_id(value: str | None) -> int:
 
 def _change(parley: Parley, conversation_id: int, change: Callable[[Session, Conversation], bool],
             unchanged: str) -> None:
-    """Run a case change in one transaction; UserError(`unchanged`) when it changed nothing."""
-    with parley.store.transaction() as session:
-        conversation = conversation_or_error(session, conversation_id)
-        try:
-            changed = change(session, conversation)
-        except Refused as refused:
-            raise UserError(refused.message) from None
-    if not changed:
+    """`change_case`, answering UserError(`unchanged`) when the click changed nothing (a double click)."""
+    if not change_case(parley, conversation_id, change):
         raise UserError(unchanged.format(ref=conversation_id))
-    parley.outbox.wake()
 
 
 def _ephemeral(respond: Respond, run: Callable[[], object]) -> None:
@@ -165,7 +140,9 @@ def register(app: App, parley: Parley) -> None:
                     (body["actions"][0].get("selected_option") or {}).get("value") or "")
             except ValueError:
                 raise UserError("That snooze choice is not one Parley offers; try `/social snooze #12 2h`.") from None
-            until = snooze_until(choice, sender.clock(), user_zone(client, user))
+            spec = choice_spec(choice)
+            zone = user_zone(client, user) if needs_zone(spec) else UTC
+            until = snooze_until(spec, sender.clock(), zone)
             _change(parley, conversation_id, lambda s, c: sender.snooze(s, c, until, actor=user),
                     "#{ref} is already snoozed until then.")
 

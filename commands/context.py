@@ -8,6 +8,7 @@ nothing has been changed or sent when it is raised.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.cards import escape
+from bot.replies.rules import Refused
 from bot.replies.sender import Mode, ReplyRefused
 from bot.store.models import Conversation, Message
 
@@ -47,6 +49,20 @@ def conversation_or_error(session: Session, ref: int) -> Conversation:
     if conversation is None:
         raise UserError(f"There is no conversation #{ref}. `/social queue` lists the open ones.")
     return conversation
+
+
+def change_case(parley: Parley, ref: int, change: Callable[[Session, Conversation], bool]) -> bool:
+    """Run one Sender state change (assign, resolve, snooze…) on case #ref in one transaction; True
+    when it changed anything, and then the card is updated. A refusal becomes a UserError."""
+    with parley.store.transaction() as session:
+        conversation = conversation_or_error(session, ref)
+        try:
+            changed = change(session, conversation)
+        except Refused as refused:
+            raise UserError(refused.message) from None
+    if changed:
+        parley.outbox.wake()  # the card update
+    return changed
 
 
 def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode | str, key: str,

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from slack_bolt import Respond
 from sqlmodel import Session
@@ -21,12 +19,13 @@ from sqlmodel import Session
 from bot import ids
 from bot.cards import escape
 from bot.cards.records import handle_label
-from bot.replies.rules import Op, Refused
-from bot.settings import parse_duration
+from bot.replies.rules import Op
 from bot.store import outbox
 from bot.store.models import Conversation, Customer, Message, OutboxKind
+from commands import snooze as snooze_time
 from commands.context import (
     UserError,
+    change_case,
     conversation_or_error,
     echo,
     parse_ref,
@@ -47,14 +46,10 @@ U_ASSIGN = "assign #N @person|me"
 U_UNASSIGN = "unassign #N"
 U_RESOLVE = "resolve #N"
 U_REOPEN = "reopen #N"
-U_SNOOZE = "snooze #N 30m|2h|1d|tomorrow"
+U_SNOOZE = snooze_time.USAGE
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-_SNOOZE_SPAN = re.compile(r"^\d+(?:\.\d+)?\s*[mhd]$", re.IGNORECASE)
-SNOOZE_MAX = timedelta(days=90)
-MORNING = time(9, 0)
-UTC_ZONE = ZoneInfo("UTC")
 
 _SENDING = {
     Op.X_REPLY: "your public reply to {who} on X",
@@ -86,24 +81,6 @@ def parse_assignee(token: str, caller: str, usage: str = U_ASSIGN) -> str:
     shown = f"`{echo(token)}` is not" if token else "Missing"
     raise UserError(f"{shown} a Slack person Parley can assign. Type `me`, or pick the person from Slack's "
                     f"@-autocomplete. Usage: `/social {escape(usage)}`")
-
-
-def snooze_until(spec: str, now: datetime, tz: ZoneInfo = UTC_ZONE) -> datetime:
-    """When a snooze given as `30m`, `2h`, `1.5h`, `1d` or `tomorrow` (09:00 in `tz`) ends; UserError otherwise."""
-    word = spec.strip().lower()
-    if word == "tomorrow":
-        local_day = now.astimezone(tz).date() + timedelta(days=1)
-        return datetime.combine(local_day, MORNING, tzinfo=tz).astimezone(UTC)
-    if not word:
-        raise UserError(f"How long? Usage: `/social {escape(U_SNOOZE)}`, e.g. `/social snooze #12 2h`.")
-    if not _SNOOZE_SPAN.match(word):
-        raise UserError(f"`{echo(spec)}` is not a snooze time. Use minutes, hours or days like `30m`, `2h`, "
-                        f"`1d`, or `tomorrow`. Usage: `/social {escape(U_SNOOZE)}`")
-    span = parse_duration(word)
-    if span > SNOOZE_MAX:
-        raise UserError(f"Snooze for at most {SNOOZE_MAX.days} days (`{echo(spec)}` is longer). "
-                        "Resolve the case instead if nothing more is needed.")
-    return now + span
 
 
 def slack_date(moment: datetime) -> str:
@@ -177,19 +154,6 @@ def note(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 
 
 # --- case state ----------------------------------------------------------------------------------
-def _change(parley: Parley, ref: int, act: Callable[[Session, Conversation], bool]) -> bool:
-    """Run one Sender state change on case #ref in a transaction; True if it changed anything."""
-    with parley.store.transaction() as session:
-        conversation = conversation_or_error(session, ref)
-        try:
-            changed = act(session, conversation)
-        except Refused as refused:
-            raise UserError(refused.message) from None
-    if changed:
-        parley.outbox.wake()  # the card update
-    return changed
-
-
 def _ref_only(invocation: Invocation, usage: str) -> int:
     ref, rest = split_ref(invocation.args, usage)
     if rest:
@@ -201,7 +165,7 @@ def _ref_only(invocation: Invocation, usage: str) -> int:
 def assign(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     ref, rest = split_ref(invocation.args, U_ASSIGN)
     assignee = parse_assignee(rest, invocation.user_id)
-    changed = _change(parley, ref, lambda s, c: parley.sender.assign(s, c, assignee, actor=invocation.user_id))
+    changed = change_case(parley, ref, lambda s, c: parley.sender.assign(s, c, assignee, actor=invocation.user_id))
     whom = "you" if assignee == invocation.user_id else f"<@{assignee}>"
     _say(respond, f"#{ref} is now assigned to {whom}." if changed else f"#{ref} was already assigned to {whom}.")
 
@@ -209,14 +173,14 @@ def assign(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 @subcommand(ids.SUB_UNASSIGN, U_UNASSIGN, "take the case off whoever has it", "unassign #12")
 def unassign(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     ref = _ref_only(invocation, U_UNASSIGN)
-    changed = _change(parley, ref, lambda s, c: parley.sender.unassign(s, c, actor=invocation.user_id))
+    changed = change_case(parley, ref, lambda s, c: parley.sender.unassign(s, c, actor=invocation.user_id))
     _say(respond, f"#{ref} is no longer assigned to anyone." if changed else f"#{ref} was not assigned to anyone.")
 
 
 @subcommand(ids.SUB_RESOLVE, U_RESOLVE, "close the case (a new customer message reopens it)", "resolve #12")
 def resolve(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     ref = _ref_only(invocation, U_RESOLVE)
-    changed = _change(parley, ref, lambda s, c: parley.sender.resolve(s, c, actor=invocation.user_id))
+    changed = change_case(parley, ref, lambda s, c: parley.sender.resolve(s, c, actor=invocation.user_id))
     _say(respond, f"Resolved #{ref}. A new message from the customer reopens it." if changed
          else f"#{ref} was already resolved.")
 
@@ -224,16 +188,16 @@ def resolve(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 @subcommand(ids.SUB_REOPEN, U_REOPEN, "open a resolved or snoozed case again", "reopen #12")
 def reopen(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     ref = _ref_only(invocation, U_REOPEN)
-    changed = _change(parley, ref, lambda s, c: parley.sender.reopen(s, c, actor=invocation.user_id))
+    changed = change_case(parley, ref, lambda s, c: parley.sender.reopen(s, c, actor=invocation.user_id))
     _say(respond, f"Reopened #{ref}: it is open and waiting on us." if changed else f"#{ref} is already open.")
 
 
 @subcommand(ids.SUB_SNOOZE, U_SNOOZE, "hide the case for a while (a customer message wakes it)", "snooze #12 2h")
 def snooze(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     ref, spec = split_ref(invocation.args, U_SNOOZE)
-    tz = user_zone(parley.bolt.client, invocation.user_id) if spec.strip().lower() == "tomorrow" else UTC_ZONE
-    until = snooze_until(spec, parley.sender.clock(), tz)
-    changed = _change(parley, ref, lambda s, c: parley.sender.snooze(s, c, until, actor=invocation.user_id))
+    zone = user_zone(parley.bolt.client, invocation.user_id) if snooze_time.needs_zone(spec) else UTC
+    until = snooze_time.snooze_until(spec, parley.sender.clock(), zone)
+    changed = change_case(parley, ref, lambda s, c: parley.sender.snooze(s, c, until, actor=invocation.user_id))
     when = slack_date(until)
     _say(respond, f"Snoozed #{ref} until {when}. A message from the customer wakes it sooner." if changed
          else f"#{ref} was already snoozed until {when}.")
