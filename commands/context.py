@@ -8,10 +8,12 @@ nothing has been changed or sent when it is raised.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
@@ -42,6 +44,39 @@ def parse_ref(token: str, usage: str) -> int:
         shown = f"`{token}` is not" if token else "Missing"
         raise UserError(f"{shown} a conversation reference like `#12`. Usage: `/social {usage}`")
     return int(match.group(1))
+
+
+def split_ref(args: str, usage: str) -> tuple[int, str]:
+    """'#12 rest of it' → (12, 'rest of it'); UserError naming `usage` if the reference is missing."""
+    words = args.split(None, 1)
+    ref = parse_ref(words[0] if words else "", escape(usage))
+    return ref, words[1].strip() if len(words) > 1 else ""
+
+
+def invocation_key(trigger_id: str) -> str:
+    """The idempotency key of one slash command: Slack repeats the trigger id on a retry of the same
+    command; without one (never in practice) the command still works, only without retry protection."""
+    return f"cmd:{trigger_id or uuid.uuid4().hex}"[:120]
+
+
+def button_ref(value: str | None) -> int:
+    """The case a card button names in its value; UserError for a card Parley no longer knows."""
+    if not value or not value.isdigit():
+        raise UserError("This button belongs to a card Parley no longer knows; use `/social queue`.")
+    return int(value)
+
+
+def say(respond: Respond, text: str) -> None:
+    """An answer only the person who asked sees."""
+    respond(response_type="ephemeral", text=text)
+
+
+def ephemeral(respond: Respond, run: Callable[[], object]) -> None:
+    """Run a click's work; a UserError becomes an ephemeral message to the clicker (the card stays)."""
+    try:
+        run()
+    except UserError as error:
+        respond(response_type="ephemeral", replace_original=False, text=error.message)
 
 
 def conversation_or_error(session: Session, ref: int) -> Conversation:

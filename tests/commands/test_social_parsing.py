@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.replies.templates import normalise_name
-from commands.context import UserError, echo, slack_to_plain
-from commands.conversation import parse_assignee, split_ref
+from commands.case_state import parse_assignee
+from commands.context import UserError, echo, slack_to_plain, split_ref
 from commands.lookup import like_pattern
 
 NOW = datetime(2026, 3, 10, 22, 30, tzinfo=UTC)
