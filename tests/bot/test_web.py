@@ -9,10 +9,12 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from sandbox.demo.seed import messenger_webhook
 from sandbox.emulators.stack import FACEBOOK_APP_SECRET
@@ -107,3 +109,49 @@ def test_facebook_limits_and_signature_come_before_parsing(serve, stack):  # noq
     assert _facebook(session, b"{{{ not json", secret="forged").status_code == 401
     good = json.dumps(_messenger(stack.graph.page_id)).encode()
     assert _facebook(session, good).status_code == 200
+
+
+def _ready(session) -> requests.Response:
+    return requests.get(f"{session.base_url}/readyz", timeout=10)
+
+
+def test_readyz_is_503_when_the_sqlite_file_is_read_only_or_moved(serve, database_url, tmp_path):  # noqa: F811
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a fault of the SQLite file (PostgreSQL: see the read-only database test)")
+    session = serve()
+    path = Path(session.parley.store.engine.url.database)
+    assert _ready(session).status_code == 200 and _ready(session).json()["database"] == "ok"
+
+    path.chmod(0o444)
+    try:
+        response = _ready(session)
+        assert response.status_code == 503 and "read-only" in response.json()["database"]
+        assert requests.get(f"{session.base_url}/healthz", timeout=10).status_code == 200  # still alive
+    finally:
+        path.chmod(0o644)
+    assert _ready(session).status_code == 200
+
+    path.rename(tmp_path / "moved-away.db")  # the open connection would keep writing there
+    response = _ready(session)
+    assert response.status_code == 503 and "no longer at" in response.json()["database"]
+
+
+def test_readyz_is_503_when_postgresql_refuses_writes(serve, database_url):  # noqa: F811
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only")
+    session = serve()
+    engine = session.parley.store.engine
+    name = engine.url.database
+    assert _ready(session).status_code == 200
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+    try:
+        engine.dispose()  # new connections take the setting
+        response = _ready(session)
+        assert response.status_code == 503 and "refuses writes" in response.json()["database"]
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("SET default_transaction_read_only = off"))
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
+        engine.dispose()
+    assert _ready(session).status_code == 200
