@@ -48,8 +48,8 @@ def decode(payload: str) -> InboundMessage:
 
 
 def safe_id(value: str) -> str:
-    """An id as printable ASCII, for the key column and log lines."""
-    return value.encode("ascii", "backslashreplace").decode("ascii")[:255]
+    """An id as printable ASCII (JSON escapes: NUL becomes \\u0000), for the key column and log lines."""
+    return json.dumps(value, ensure_ascii=True)[1:-1][:255]
 
 
 def put(store: Store, stream: str, record: InboundMessage, error: BaseException, now: datetime) -> None:

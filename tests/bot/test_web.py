@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import sqlalchemy as sa
+from sqlmodel import select
 
+from bot.store.models import Message
 from sandbox.demo.seed import messenger_webhook
 from sandbox.emulators.stack import FACEBOOK_APP_SECRET
-from tests.e2e.conftest import CHANNEL, make_parley, stack  # noqa: F401  (fixtures)
+from tests.e2e.conftest import CHANNEL, count, make_parley, stack  # noqa: F401  (fixtures)
 from tests.e2e.slack_requests import serve  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.e2e
@@ -155,3 +157,16 @@ def test_readyz_is_503_when_postgresql_refuses_writes(serve, database_url):  # n
             conn.execute(sa.text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
         engine.dispose()
     assert _ready(session).status_code == 200
+
+
+def test_a_webhook_with_half_an_emoji_is_stored_cleaned(serve, stack):  # noqa: F811
+    session = serve()
+    mid = stack.graph.add_messenger_message("5550004", "Ana", "hola \ud83d")
+    payload = messenger_webhook(stack.graph.page_id, "5550004", mid, "hola \ud83d", datetime.now(UTC))
+    assert _facebook(session, json.dumps(payload).encode()).status_code == 200
+    deadline = time.monotonic() + 10
+    while count(session.parley, Message) == 0:
+        assert time.monotonic() < deadline, "the delivery was not stored"
+        time.sleep(0.05)
+    with session.parley.store.transaction() as db:
+        assert db.exec(select(Message.text)).one() == "hola \ufffd"
