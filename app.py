@@ -156,7 +156,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                                          verify_token=secret(settings.facebook_verify_token),
                                          deliver=parley.deliver_webhook)
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
-                                 health=parley.health)
+                                 health=parley.health,
+                                 slack_signing_secret=secret(settings.slack_signing_secret) or None)
     return parley
 
 
