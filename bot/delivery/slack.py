@@ -138,7 +138,7 @@ def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | No
     """Post (or, for UPDATE_CARD, edit) and return Slack's (channel, ts). Raises on failure."""
     if item.kind == OutboxKind.UPDATE_CARD:
         # chat.update without `metadata` leaves the card's original outbox key in place.
-        resp = client.chat_update(channel=channel, ts=card_ts, **content.payload())
+        resp = client.chat_update(channel=channel, ts=card_ts, **content.update_payload())
         return resp["channel"], resp["ts"]
     thread_ts = card_ts if item.kind == OutboxKind.THREAD_MESSAGE else None
     extra = {}
