@@ -19,6 +19,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from starlette.applications import Starlette
 
+from bot.delivery.membership import join_all
 from bot.delivery.worker import OutboxWorker
 from bot.inbound.ingest import Ingestor
 from bot.inbound.poll import poll_connector
@@ -110,7 +111,10 @@ class Parley:
                        "scheduler": scheduler}
 
     def start_background(self) -> None:
-        """Start the outbox worker and the polling schedule (not the HTTP server)."""
+        """Join the routed Slack channels, then start the outbox worker and the polling schedule (not
+        the HTTP server)."""
+        routed = [self.settings.parley_channel, *(rule.channel for rule in self.settings.routing.routing)]
+        join_all(self.bolt.client, routed, self.outbox.missing_invites)
         worker = threading.Thread(target=self.outbox.run, args=(self._stop,), name="outbox", daemon=True)
         worker.start()
         self._threads.append(worker)

@@ -7,6 +7,7 @@ import jsonschema
 import yaml
 
 from bot import ids
+from sandbox.emulators.slack_workspace import DEFAULT_SCOPES
 from tests.specs import SLACK_MANIFEST_SCHEMA_V1
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,3 +39,10 @@ def test_manifest_matches_the_code():
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # posting cards/threads, reading history to find an already-posted outbox message by metadata
     assert {"chat:write", "commands", "channels:history", "metadata.message:read"} <= scopes
+    # joining the routed public channels (bot/delivery/membership.py)
+    assert "channels:join" in scopes
+
+
+def test_manifest_grants_what_the_emulator_grants_by_default():
+    """The emulator answers as a workspace that installed this manifest: no scope more, none less."""
+    assert set(_manifest()["oauth_config"]["scopes"]["bot"]) == DEFAULT_SCOPES

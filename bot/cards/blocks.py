@@ -27,8 +27,8 @@ class SlackMessage:
     """What chat.postMessage / chat.update need: fallback/notification `text` and `blocks`.
 
     `colour`, when set, is the side bar of a legacy attachment (red for an overdue card). `blocks`
-    always holds the content; `payload()` gives the keyword arguments for chat.postMessage/update,
-    moving the blocks into a coloured attachment when there is a colour.
+    always holds the content; `payload()` / `update_payload()` give the keyword arguments for
+    chat.postMessage / chat.update, moving the blocks into a coloured attachment when there is a colour.
     """
 
     text: str
@@ -36,15 +36,17 @@ class SlackMessage:
     colour: str | None = None
 
     def payload(self) -> dict:
-        """kwargs for chat.postMessage / chat.update (add channel, ts/thread_ts)."""
+        """kwargs for chat.postMessage (add channel, thread_ts): the blocks, or a coloured attachment
+        holding them. Never `blocks: []`, which Slack documents only for chat.update."""
         if self.colour is None:
             return {"text": self.text, "blocks": self.blocks}
-        # blocks=[] so a chat.update clears blocks left by an earlier, uncoloured version.
-        return {
-            "text": self.text,
-            "blocks": [],
-            "attachments": [{"color": self.colour, "blocks": self.blocks, "fallback": self.text}],
-        }
+        attachment = {"color": self.colour, "blocks": self.blocks, "fallback": self.text}
+        return {"text": self.text, "attachments": [attachment]}
+
+    def update_payload(self) -> dict:
+        """kwargs for chat.update (add channel, ts), stating both `blocks` and `attachments`: chat.update
+        keeps whichever a call leaves out, so a card that was red would keep its red copy."""
+        return {"blocks": [], "attachments": [], **self.payload()}
 
 
 def utc(dt: datetime | None) -> datetime | None:

@@ -1,11 +1,13 @@
 """The Slack side of the outbox: what an item says, how it is sent, how an earlier send is found,
 and what a failure means for a retry. The worker loop is in bot/outbox.py.
 
-A failure is one of four things:
+A failure is one of five things:
 - rate limited (429): Slack did nothing; try again after `Retry-After`.
 - uncertain (5xx, internal_error/fatal_error, timeout, dropped connection): the message may have
   been posted, so it is looked up by its metadata key before it is ever sent again.
-- permanent (channel_not_found, invalid_blocks…): retrying cannot help; the item is dead.
+- membership (not_in_channel, channel_not_found, or `membership.NotMember` once joining failed):
+  a person can fix it (`/invite @Parley`), so the item waits, however long it takes; never dead.
+- permanent (invalid_blocks, is_archived…): retrying cannot help; the item is dead.
 - anything else (invalid_auth, …): Slack refused and posted nothing; retried with backoff.
 """
 
@@ -22,13 +24,15 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
 from bot import cards
+from bot.delivery import membership
 from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
+from bot.store.outbox import backoff
 from connectors.registry import shipped_op
 
 METADATA_EVENT_TYPE = "parley_outbox"
 PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "invalid_blocks_format",
+    "is_archived", "invalid_blocks", "invalid_blocks_format",
     "msg_too_long", "no_text", "too_many_attachments", "invalid_metadata_format", "invalid_metadata_schema",
     "metadata_too_large", "message_not_found", "cant_update_message", "edit_window_closed",
     "thread_not_found", "restricted_action", "restricted_action_read_only_channel",
@@ -42,6 +46,8 @@ LOOKUP_MAX_PAGES = 50
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException)  # URLError, timeouts and resets are OSErrors
 # "✍️ <agent> is replying" is a hint, not a lock: a modal left open longer than this is forgotten.
 REPLYING_SHOWN_FOR = timedelta(minutes=10)
+# A missing invite waits for a person; asking Slack more often than this would only add noise.
+MEMBERSHIP_RETRY = timedelta(minutes=2)
 
 
 class RenderError(Exception):
@@ -50,7 +56,7 @@ class RenderError(Exception):
 
 @dataclass(frozen=True)
 class Failure:
-    kind: str  # "rate_limited" | "uncertain" | "permanent" | "retry"
+    kind: str  # "rate_limited" | "uncertain" | "membership" | "permanent" | "retry"
     error: str  # Slack's error name or the exception type; never contains the token
     retry_after: float | None = None
 
@@ -139,7 +145,7 @@ def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | No
     """Post (or, for UPDATE_CARD, edit) and return Slack's (channel, ts). Raises on failure."""
     if item.kind == OutboxKind.UPDATE_CARD:
         # chat.update without `metadata` leaves the card's original outbox key in place.
-        resp = client.chat_update(channel=channel, ts=card_ts, **content.payload())
+        resp = client.chat_update(channel=channel, ts=card_ts, **content.update_payload())
         return resp["channel"], resp["ts"]
     thread_ts = card_ts if item.kind == OutboxKind.THREAD_MESSAGE else None
     extra = {}
@@ -178,6 +184,8 @@ def find_posted(client: WebClient, item: OutboxItem, *, channel: str, card_ts: s
 
 def classify(exc: Exception) -> Failure:
     """What a failed call means for the next attempt (see the module docstring)."""
+    if isinstance(exc, membership.NotMember):
+        return Failure("membership", exc.hint)
     if isinstance(exc, SlackApiError):
         status = exc.response.status_code
         data = exc.response.data
@@ -188,10 +196,22 @@ def classify(exc: Exception) -> Failure:
             return Failure("uncertain", f"http_{status}" + (f": {error}" if error else ""))
         if error in UNCERTAIN_ERRORS:
             return Failure("uncertain", error)
+        if error in membership.MEMBERSHIP_ERRORS:
+            return Failure("membership", error)
         if error in PERMANENT_ERRORS:
             return Failure("permanent", error)
         return Failure("retry", error or f"http_{status}")
     return Failure("uncertain", type(exc).__name__)
+
+
+def retry_delay(failure: Failure, attempts: int) -> float:
+    """Seconds until the next attempt: a 429's Retry-After (at least 1 s), a fixed wait for a missing
+    invite, else exponential backoff by attempt."""
+    if failure.kind == "rate_limited":
+        return max(failure.retry_after if failure.retry_after is not None else backoff(attempts), 1.0)
+    if failure.kind == "membership":
+        return MEMBERSHIP_RETRY.total_seconds()
+    return backoff(attempts)
 
 
 def _retry_after(headers: dict | None) -> float | None:

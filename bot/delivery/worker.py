@@ -10,7 +10,10 @@
   looked up in Slack by that key and sent again only if Slack has no such message;
 - a 429 pauses that channel until `Retry-After` (other channels carry on); 5xx and connection
   errors back off exponentially (deterministic: 2 s, 4 s, 8 s … 5 min); permanent errors
-  (channel_not_found, invalid_blocks, …) make the item DEAD with the error kept in `last_error`;
+  (invalid_blocks, is_archived, …) make the item DEAD with the error kept in `last_error`;
+- a membership error (not_in_channel, channel_not_found) joins the channel and tries again at once
+  (bot/delivery/membership.py); a channel Parley cannot join (private, not invited) makes its items
+  wait, never die, with `last_error` naming the fix, logged once and listed in `missing_invites`;
 - writes to one channel are spaced at least `min_interval` apart (Slack allows ~1 message/s per
   channel), waiting rather than dropping anything in a burst.
 
@@ -34,12 +37,10 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.cards import SlackMessage
-from bot.delivery import slack
+from bot.delivery import membership, slack
 from bot.store.database import Store
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
-from bot.store.outbox import ACTIVE, backoff
-
-log = logging.getLogger(__name__)
+from bot.store.outbox import ACTIVE
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class OutboxWorker:
         self._recovering = recover_on_start
         self._paced_until: dict[str, datetime] = {}  # channel → earliest next write (pacing)
         self._paused_until: dict[str, datetime] = {}  # channel → end of a 429's Retry-After
+        self.missing_invites = membership.MissingInvites()  # for App Home and `parley check` to show
         self._wake = threading.Event()
 
     # --- loop ------------------------------------------------------------------------------
@@ -206,8 +208,9 @@ class OutboxWorker:
         item = claim.item
         if claim.was_sending and item.kind != OutboxKind.UPDATE_CARD:
             try:
-                found = slack.find_posted(self._client, item, channel=claim.channel, card_ts=claim.card_ts)
-            except (SlackApiError, *slack.TRANSPORT_ERRORS) as exc:
+                found = membership.retrying_after_join(self._client, claim.channel, lambda: slack.find_posted(
+                    self._client, item, channel=claim.channel, card_ts=claim.card_ts))
+            except (SlackApiError, membership.NotMember, *slack.TRANSPORT_ERRORS) as exc:
                 self._failed(claim, slack.classify(exc), during_lookup=True)
                 return 0
             if found is not None:
@@ -221,10 +224,11 @@ class OutboxWorker:
             self._dead(claim, f"gave up after {self._max_attempts} attempts: {item.last_error}")
             return 0
         self._paced_until[claim.channel] = self._clock() + self._min_interval
+        content = claim.content
         try:
-            channel, ts = slack.send(self._client, item, channel=claim.channel, card_ts=claim.card_ts,
-                                     content=claim.content)
-        except (SlackApiError, *slack.TRANSPORT_ERRORS) as exc:
+            channel, ts = membership.retrying_after_join(self._client, claim.channel, lambda: slack.send(
+                self._client, item, channel=claim.channel, card_ts=claim.card_ts, content=content))
+        except (SlackApiError, membership.NotMember, *slack.TRANSPORT_ERRORS) as exc:
             self._failed(claim, slack.classify(exc), during_lookup=False)
             return 0
         self._mark_sent(claim, channel, ts)
@@ -232,6 +236,7 @@ class OutboxWorker:
 
     def _mark_sent(self, claim: _Claim, channel: str, ts: str) -> None:
         now = self._clock()
+        self.missing_invites.resolved(claim.channel)
         with self._store.transaction() as session:
             for item_id in claim.ids:
                 row = session.get(OutboxItem, item_id)
@@ -254,23 +259,24 @@ class OutboxWorker:
         maybe_posted = item.kind != OutboxKind.UPDATE_CARD and (
             failure.kind == "uncertain" or (during_lookup and claim.was_sending)
         )
+        delay = slack.retry_delay(failure, item.attempts)
         if failure.kind == "rate_limited":
-            delay = failure.retry_after if failure.retry_after is not None else backoff(item.attempts)
-            delay = max(delay, 1.0)
             self._paused_until[claim.channel] = now + timedelta(seconds=delay)
+        if failure.kind == "membership":
+            self.missing_invites.report(claim.channel, failure.error)
         else:
-            delay = backoff(item.attempts)
-        log.warning("outbox %s (%s) %s failed: %s; retrying in %.0fs (attempt %d)",
-                    item.key, item.kind, what, failure.error, delay, item.attempts)
-        if not maybe_posted and failure.kind != "rate_limited" and item.attempts >= self._max_attempts:
+            log.warning("outbox %s (%s) %s failed: %s; retrying in %.0fs (attempt %d)",
+                        item.key, item.kind, what, failure.error, delay, item.attempts)
+        waits = failure.kind in ("rate_limited", "membership")  # Slack did nothing; no attempt used
+        if not maybe_posted and not waits and item.attempts >= self._max_attempts:
             self._dead(claim, f"gave up after {item.attempts} attempts: {failure.error}")
             return
         with self._store.transaction() as session:
             for item_id in claim.ids:
                 row = session.get(OutboxItem, item_id)
                 row.status = OutboxStatus.SENDING if maybe_posted else OutboxStatus.PENDING
-                if failure.kind == "rate_limited":
-                    row.attempts -= 1  # Slack did nothing; a long 429 storm must not use up attempts
+                if waits:
+                    row.attempts -= 1  # a long 429 storm or a missing invite must not use up attempts
                 row.next_attempt_at = now + timedelta(seconds=delay)
                 row.last_error = failure.error[:512]
                 session.add(row)

@@ -3,6 +3,9 @@
 Point a client at it with `WebClient(token=SlackEmulator.TOKEN, base_url=emulator.base_url + "/api/")`.
 It answers like Slack: HTTP 200 with `{"ok": false, "error": "..."}` for API errors, 429 with
 `Retry-After` when rate limited. Channels are created on first use unless `strict_channels`.
+The bot is in every channel unless one is added with `member=False`; then Slack's membership rules
+apply (see `slack_workspace`), and `conversations.join` lets the bot into a public one. `scopes` are
+the bot's granted scopes (default: the manifest's).
 A `thread_ts` naming no message is accepted, as Slack does: the reply is stored but shows up in no
 channel history (the transcript lists it under "orphaned replies" so a bug is visible).
 
@@ -46,11 +49,12 @@ class SlackEmulator(Emulator):
         strict_channels: bool = False,
         channel_rate_limit: tuple[int, float] | None = None,
         clock: Callable[[], float] = time.time,
+        scopes: Iterable[str] = slack_workspace.DEFAULT_SCOPES,
     ) -> None:
         super().__init__(host, port)
         self.tokens = set(tokens)
         self.workspace = Workspace(strict_channels=strict_channels, channel_rate_limit=channel_rate_limit,
-                                   clock=clock)
+                                   clock=clock, scopes=frozenset(scopes))
         self.chat_methods, self.view_methods = ChatMethods(self.workspace), ViewMethods(self.workspace)
         # The same objects as the workspace's and the method families', exposed for inspection.
         self.channels, self.users = self.workspace.channels, self.workspace.users
@@ -121,14 +125,26 @@ class SlackEmulator(Emulator):
                 "is_enterprise_install": False}
 
     def m_conversations_info(self, args: dict) -> Result:
-        c = self.workspace.channel(args.get("channel"))
-        info: dict[str, Any] = {
-            "id": c.id, "name": c.name, "is_channel": not (c.is_im or c.is_private), "is_group": c.is_private,
-            "is_im": c.is_im, "is_private": c.is_private or c.is_im, "is_archived": c.archived,
-            "is_member": c.member, "created": 1_700_000_000}
-        if c.is_im:
-            info["user"] = c.user
-        return {"channel": info}
+        return {"channel": _info(self.workspace.channel(args.get("channel")))}
+
+    def m_conversations_join(self, args: dict) -> Result:
+        """Join a public channel (bot scope `channels:join`). As documented: an ID only; a private
+        channel or a DM is `method_not_supported_for_channel_type` (one the bot is not in is invisible:
+        `channel_not_found`); an archived one `is_archived`; joining again succeeds with the warning
+        `already_in_channel` (https://docs.slack.dev/reference/methods/conversations.join)."""
+        self.workspace.require("channels:join")
+        ref = str(args.get("channel") or "")
+        if not slack_workspace.CHANNEL_ID.match(ref):
+            raise ApiError("channel_not_found")
+        channel = self.workspace.channel(ref)
+        if channel.is_im or channel.is_private:
+            raise ApiError("method_not_supported_for_channel_type")
+        if channel.archived:
+            raise ApiError("is_archived")
+        already, channel.member = channel.member, True
+        warning = {"warning": "already_in_channel",
+                   "response_metadata": {"warnings": ["already_in_channel"]}} if already else {}
+        return {"channel": _info(channel), **warning}
 
     def m_conversations_open(self, args: dict) -> Result:
         users = [u for u in str(args.get("users") or "").split(",") if u]
@@ -150,3 +166,14 @@ class SlackEmulator(Emulator):
         if group not in self.usergroups:
             raise ApiError("no_such_subteam")
         return {"users": self.usergroups[group]}
+
+
+def _info(c: Channel) -> dict[str, Any]:
+    """A conversation object as conversations.info and conversations.join return it."""
+    info: dict[str, Any] = {
+        "id": c.id, "name": c.name, "is_channel": not (c.is_im or c.is_private), "is_group": c.is_private,
+        "is_im": c.is_im, "is_private": c.is_private or c.is_im, "is_archived": c.archived,
+        "is_member": c.member, "created": 1_700_000_000}
+    if c.is_im:
+        info["user"] = c.user
+    return info

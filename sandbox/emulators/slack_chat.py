@@ -18,33 +18,57 @@ MAX_TEXT = 40_000
 Result = dict[str, Any] | Response
 
 
-def _attachments(args: dict) -> list[dict]:
+def _attachments(args: dict) -> list[dict] | None:
+    """The call's attachments, or None when it names none."""
     raw = args.get("attachments")
-    if not raw:
-        return []
+    if raw is None or raw == "":
+        return None
     attachments = json_arg(raw, "invalid_attachments")
     if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
         raise ApiError("invalid_attachments")
+    for attachment in attachments:
+        check_blocks(attachment.get("blocks") or [])
     return attachments
 
 
-def colour_of(args: dict) -> str | None:
+def _own_blocks(args: dict, *, updating: bool) -> list[dict] | None:
+    """The call's top-level blocks, or None when it names none.
+
+    An empty array is how chat.update removes a message's blocks ("To remove previous blocks, include
+    an empty array", https://docs.slack.dev/reference/methods/chat.update). Slack documents it for no
+    other method, so chat.postMessage/postEphemeral refuse it as `invalid_blocks`: an emulator kinder
+    than Slack would hide a post that real Slack may refuse.
+    """
+    raw = args.get("blocks")
+    if raw is None or raw == "":
+        return None
+    blocks = check_blocks(raw)
+    if not blocks and not updating:
+        raise ApiError("invalid_blocks")
+    return blocks
+
+
+def colour_of(attachments: list[dict]) -> str | None:
     """The side-bar colour of the first coloured attachment, if any."""
-    return next((a.get("color") for a in _attachments(args) if a.get("color")), None)
+    return next((a.get("color") for a in attachments if a.get("color")), None)
 
 
-def content(args: dict) -> tuple[str, list[dict]]:
-    """Text and blocks; blocks inside (coloured) attachments are checked the same way and kept
-    after the top-level ones, so inspection sees what a person sees. `colour_of` gives the bar."""
-    text = str(args.get("text") or "")
-    blocks = check_blocks(args["blocks"]) if args.get("blocks") else []
-    for attachment in _attachments(args):
-        blocks += check_blocks(attachment.get("blocks") or [])
-    if not text and not blocks:
+def shown(text: str, own: list[dict], attachments: list[dict]) -> list[dict]:
+    """What a person sees: the top-level blocks, then those inside (coloured) attachments, so
+    inspection reads a card the same way whichever form it was sent in. Checks text as Slack does."""
+    blocks = own + [b for a in attachments for b in (a.get("blocks") or [])]
+    if not text and not blocks and not attachments:
         raise ApiError("no_text")
     if len(text) > MAX_TEXT:
         raise ApiError("msg_too_long")
-    return text, blocks
+    return blocks
+
+
+def content(args: dict) -> tuple[str, list[dict], list[dict], list[dict]]:
+    """A new message's text, shown blocks, top-level blocks and attachments."""
+    text = str(args.get("text") or "")
+    own, attachments = _own_blocks(args, updating=False) or [], _attachments(args) or []
+    return text, shown(text, own, attachments), own, attachments
 
 
 def page(items: list[StoredMessage], args: dict) -> tuple[list[StoredMessage], str]:
@@ -74,7 +98,7 @@ class ChatMethods:
     def m_chat_postMessage(self, args: dict) -> Result:
         ws = self.ws
         channel = ws.channel(args.get("channel"), posting=True)
-        text, blocks = content(args)
+        text, blocks, own, attachments = content(args)
         metadata = check_metadata(args["metadata"]) if args.get("metadata") else None
         limited = ws.rate_limited(channel)
         if limited is not None:
@@ -85,18 +109,28 @@ class ChatMethods:
             thread_ts = (parent.thread_ts or parent.ts) if parent is not None else thread_ts
         message = StoredMessage(channel.id, ws.next_ts(), text, blocks, thread_ts, metadata,
                                 broadcast=thread_ts is not None and truthy(args.get("reply_broadcast", False)),
-                                colour=colour_of(args))
+                                colour=colour_of(attachments), own_blocks=own, attachments=attachments)
         ws.messages[channel.id].append(message)
         ws.posted.append(Post(channel.id, message.ts, text, blocks, thread_ts, metadata, ws.clock()))
         return {"channel": channel.id, "ts": message.ts, "message": ws.as_json(message, metadata=True)}
 
     def m_chat_update(self, args: dict) -> Result:
+        """Edit a message. `blocks` and `attachments` left out of the call are kept, as Slack documents:
+        "If you don't include this field, the message's previous attachments will be retained. To
+        remove previous attachments, include an empty array for this field" (and the same for blocks;
+        https://docs.slack.dev/reference/methods/chat.update)."""
         channel = self.ws.channel(args.get("channel"))
         message = self.ws.find(channel, args.get("ts"))
-        text, blocks = content(args)
+        text = str(args.get("text") or "")
+        own = _own_blocks(args, updating=True)
+        attachments = _attachments(args)
+        own = message.own_blocks if own is None else own
+        attachments = message.attachments if attachments is None else attachments
+        blocks = shown(text, own, attachments)
         if not message.versions:
             message.versions.append((message.text, message.blocks))
-        message.text, message.blocks, message.colour = text, blocks, colour_of(args)
+        message.text, message.blocks, message.colour = text, blocks, colour_of(attachments)
+        message.own_blocks, message.attachments = own, attachments
         message.versions.append((text, blocks))
         message.edited_ts = self.ws.next_ts()
         if args.get("metadata"):
@@ -108,7 +142,7 @@ class ChatMethods:
         channel = self.ws.channel(args.get("channel"), posting=True)
         if args.get("user") not in self.ws.users:
             raise ApiError("user_not_in_channel")
-        text, blocks = content(args)
+        text, blocks, _, _ = content(args)
         record = {"channel": channel.id, "user": args["user"], "text": text, "blocks": blocks,
                   "thread_ts": args.get("thread_ts"), "message_ts": self.ws.next_ts()}
         self.ephemerals.append(record)
@@ -123,7 +157,7 @@ class ChatMethods:
         return {"channel": channel.id, "permalink": link}
 
     def m_conversations_history(self, args: dict) -> Result:
-        channel = self.ws.channel(args.get("channel"))
+        channel = self.ws.channel(args.get("channel"), reading=True)
         visible = [m for m in self.ws.messages[channel.id] if m.thread_ts is None or m.broadcast]
         messages, cursor = page(list(reversed(visible)), args)
         metadata = truthy(args.get("include_all_metadata", False))
@@ -131,7 +165,7 @@ class ChatMethods:
                 "pin_count": 0, "response_metadata": {"next_cursor": cursor}}
 
     def m_conversations_replies(self, args: dict) -> Result:
-        channel = self.ws.channel(args.get("channel"))
+        channel = self.ws.channel(args.get("channel"), reading=True)
         if not args.get("ts"):
             raise ApiError("invalid_arguments")
         start = next((m for m in self.ws.messages[channel.id] if m.ts == str(args["ts"])), None)
@@ -144,7 +178,7 @@ class ChatMethods:
                 "response_metadata": {"next_cursor": cursor}}
 
     def m_reactions_add(self, args: dict) -> Result:
-        channel = self.ws.channel(args.get("channel"))
+        channel = self.ws.channel(args.get("channel"), reading=True)
         message = self.ws.find(channel, args.get("timestamp"))
         name = str(args.get("name") or "").strip(":")
         if not name:

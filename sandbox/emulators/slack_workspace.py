@@ -3,6 +3,13 @@
 The workspace holds channels, people, user groups and messages (in `ts` order per channel), issues
 `ts` values from the emulator clock, resolves a channel reference the way Slack does (an ID, a name
 when posting, a user ID when posting opens the app's DM) and renders a stored message as Slack's JSON.
+
+Membership follows Slack's rule for bot tokens: the bot sees a private channel only if it is in it
+(`channel_not_found` otherwise, for every method); in a public channel it is not in, it may post
+only with `chat:write.public` ("Send messages to channels your Slack app isn't a member of",
+https://docs.slack.dev/reference/scopes/chat:write.public) and reading answers `not_in_channel`
+(`channels:history` covers "public channels that your Slack app has been added to",
+https://docs.slack.dev/reference/scopes/channels.history).
 """
 
 from __future__ import annotations
@@ -22,6 +29,12 @@ from sandbox.emulators.slack_checks import ApiError, block_lines
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID = "T0PARLEY01", "U0PARLEYBOT", "B0PARLEYBOT", "A0PARLEYAPP"
+# The bot scopes granted by default: those of Parley's manifest.yml (a test narrows them to see
+# what a workspace that installed an older manifest answers).
+DEFAULT_SCOPES = frozenset({
+    "channels:history", "channels:join", "chat:write", "chat:write.public", "commands", "groups:history",
+    "im:write", "metadata.message:read", "usergroups:read", "users:read",
+})
 
 
 @dataclass
@@ -31,7 +44,7 @@ class Channel:
     is_private: bool = False
     is_im: bool = False
     user: str | None = None  # the other member of a DM
-    member: bool = True  # is the bot in it? (False → not_in_channel)
+    member: bool = True  # is the bot in it? (see the module docstring for what that changes)
     archived: bool = False
 
 
@@ -48,6 +61,10 @@ class StoredMessage:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     edited_ts: str | None = None
     colour: str | None = None  # the side bar of a coloured attachment (e.g. red for an overdue card)
+    # `blocks` is what a person sees (top-level blocks, then those inside attachments); these are the
+    # two fields as Slack stores them, which chat.update keeps when a call leaves one out.
+    own_blocks: list[dict] = field(default_factory=list)
+    attachments: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -68,8 +85,9 @@ class Workspace:
     `lock` guards every read and write, since the HTTP server answers on many threads."""
 
     def __init__(self, *, strict_channels: bool, channel_rate_limit: tuple[int, float] | None,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], scopes: frozenset[str] = DEFAULT_SCOPES) -> None:
         self.strict_channels = strict_channels
+        self.scopes = scopes
         self.channel_rate_limit = channel_rate_limit
         self.clock = clock
         self.channels: dict[str, Channel] = {}
@@ -130,7 +148,12 @@ class Workspace:
         self._last_ts_us = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def channel(self, ref: Any, *, posting: bool = False) -> Channel:
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise ApiError("missing_scope")
+
+    def channel(self, ref: Any, *, posting: bool = False, reading: bool = False) -> Channel:
+        """The channel a call names, checked for what the call does (see the module docstring)."""
         ref = str(ref or "").lstrip("#")
         if not ref:
             raise ApiError("channel_not_found")
@@ -146,9 +169,11 @@ class Workspace:
                 if self.strict_channels or not (posting or CHANNEL_ID.match(ref)):
                     raise ApiError("channel_not_found")
                 channel = self.add_channel(ref.lower(), id=ref if CHANNEL_ID.match(ref) else None)
+        if channel.is_private and not channel.member:
+            raise ApiError("channel_not_found")  # a bot token cannot see a private channel it is not in
         if posting and channel.archived:
             raise ApiError("is_archived")
-        if posting and not channel.member:
+        if not channel.member and (reading or (posting and "chat:write.public" not in self.scopes)):
             raise ApiError("not_in_channel")
         return channel
 
@@ -188,8 +213,10 @@ class Workspace:
         """The message as Slack returns it, with thread fields on a parent that has replies."""
         out: dict[str, Any] = {
             "type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID,
-            "team": TEAM_ID, "ts": message.ts, "text": message.text, "blocks": message.blocks,
+            "team": TEAM_ID, "ts": message.ts, "text": message.text, "blocks": message.own_blocks,
         }
+        if message.attachments:
+            out["attachments"] = message.attachments
         if message.thread_ts is not None:
             out["thread_ts"] = message.thread_ts
             out["parent_user_id"] = BOT_USER_ID

@@ -80,13 +80,13 @@ def test_card_sla_line_and_colour(state: str, label: str, shown: str, red: bool)
     assert shown in text_of(msg.blocks, ids.BLOCK_CARD_SLA)
     assert (msg.colour == RED) is red
     assert ("overdue" in msg.text) is red
-    if red:  # the whole card moves into a red attachment; blocks=[] clears an older uncoloured version
-        assert msg.payload() == {
-            "text": msg.text, "blocks": [],
-            "attachments": [{"color": RED, "blocks": msg.blocks, "fallback": msg.text}],
-        }
+    if red:  # the whole card moves into a red attachment; an update's blocks=[] clears an older version
+        attachments = [{"color": RED, "blocks": msg.blocks, "fallback": msg.text}]
+        assert msg.payload() == {"text": msg.text, "attachments": attachments}
+        assert msg.update_payload() == {"text": msg.text, "blocks": [], "attachments": attachments}
     else:
         assert msg.colour is None
+        assert msg.update_payload() == {"text": msg.text, "blocks": msg.blocks, "attachments": []}
     # The SLA line sits above the buttons, which stay last.
     assert msg.blocks[-1]["block_id"] == ids.BLOCK_CARD_ACTIONS
 

@@ -340,7 +340,9 @@ def test_a_burst_of_60_stays_under_one_post_per_second_per_channel(store, clock)
         assert set(posted_keys(emulator).values()) == {1}
 
 
-def test_channel_not_found_is_dead_and_others_are_delivered(store, clock):
+def test_channel_not_found_waits_for_an_invite_and_others_are_delivered(store, clock):
+    """A channel Parley cannot see (private and not invited, or a wrong ID) is a person's to fix:
+    its items wait with the fix in `last_error`, nothing is dead, other channels carry on."""
     emulator = SlackEmulator(clock=clock.epoch, strict_channels=True)
     emulator.add_channel("support", id=CHANNEL)
     with emulator:
@@ -351,8 +353,9 @@ def test_channel_not_found_is_dead_and_others_are_delivered(store, clock):
         assert worker_for(store, emulator, clock).drain() == 2
 
         states = {(i.conversation_id, i.kind): (i.status, i.last_error) for i in items(store)}
-        assert states[(lost, OutboxKind.POST_CARD)] == (OutboxStatus.DEAD, "channel_not_found")
-        assert states[(lost, OutboxKind.THREAD_MESSAGE)] == (OutboxStatus.DEAD, "card not posted: channel_not_found")
+        status, error = states[(lost, OutboxKind.POST_CARD)]
+        assert status == OutboxStatus.PENDING and "/invite @Parley" in error and "C0MISSING1" in error
+        assert states[(lost, OutboxKind.THREAD_MESSAGE)] == (OutboxStatus.PENDING, None)  # waits for its card
         assert states[(fine, OutboxKind.THREAD_MESSAGE)][0] == OutboxStatus.SENT
         assert len(emulator.posts(CHANNEL)) == 2
 

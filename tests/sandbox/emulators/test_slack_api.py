@@ -114,7 +114,8 @@ def test_channels_by_name_strict_archived_and_not_a_member(clock):
         assert client.chat_postMessage(channel="#support", text="hi")["channel"] == support.id
         assert error_of(lambda: client.chat_postMessage(channel="C0NOWHERE1", text="hi")) == "channel_not_found"
         assert error_of(lambda: client.chat_postMessage(channel="old", text="hi")) == "is_archived"
-        assert error_of(lambda: client.chat_postMessage(channel="private", text="hi")) == "not_in_channel"
+        # A bot token cannot see a private channel it is not in.
+        assert error_of(lambda: client.chat_postMessage(channel="private", text="hi")) == "channel_not_found"
         assert error_of(lambda: client.conversations_info(channel="C0NOWHERE1")) == "channel_not_found"
 
 
@@ -285,9 +286,82 @@ def test_per_channel_rate_limit(clock):
 def test_coloured_attachment_blocks_are_checked_and_kept(slack, client) -> None:
     slack.add_channel("support", id="C0ATTACH")
     card = [{"type": "section", "text": {"type": "mrkdwn", "text": "*#7* overdue by 1h"}}]
-    posted = client.chat_postMessage(channel="C0ATTACH", text="#7 overdue", blocks=[],
+    posted = client.chat_postMessage(channel="C0ATTACH", text="#7 overdue",
                                      attachments=[{"color": "#E01E5A", "blocks": card, "fallback": "#7"}])
     [stored] = slack.thread("C0ATTACH", posted["ts"])
     assert stored.blocks == card and stored.colour == "#E01E5A"
-    client.chat_update(channel="C0ATTACH", ts=posted["ts"], text="#7 answered", blocks=card)
-    assert slack.thread("C0ATTACH", posted["ts"])[0].colour is None
+    [read] = client.conversations_history(channel="C0ATTACH")["messages"]
+    assert read["blocks"] == [] and read["attachments"][0]["blocks"] == card  # as Slack returns them
+    bad = [{"color": "#E01E5A", "blocks": [{"type": "actions", "elements": []}]}]
+    assert error_of(lambda: client.chat_postMessage(channel="C0ATTACH", text="x", attachments=bad)) \
+        == "invalid_blocks"
+
+
+def test_post_with_an_empty_blocks_array_is_refused(slack, client) -> None:
+    """Slack documents `blocks: []` only for chat.update (to remove blocks)."""
+    red = [{"color": "#E01E5A", "blocks": [section("overdue")], "fallback": "overdue"}]
+    assert error_of(lambda: client.chat_postMessage(channel=CH, text="t", blocks=[], attachments=red)) \
+        == "invalid_blocks"
+    assert error_of(lambda: client.chat_postEphemeral(channel=CH, user="U0STAFF01", text="t", blocks=[])) \
+        == "invalid_blocks"
+    assert slack.posts() == []
+
+
+def test_update_keeps_the_blocks_and_attachments_it_leaves_out(slack, client) -> None:
+    """chat.update: "If you don't include this field, the message's previous attachments will be
+    retained. To remove previous attachments, include an empty array" (the same for blocks)."""
+    normal, overdue = [section("#7 normal")], [section("#7 overdue")]
+    red = [{"color": "#E01E5A", "blocks": overdue, "fallback": "#7"}]
+    ts = client.chat_postMessage(channel=CH, text="#7", blocks=normal)["ts"]
+
+    client.chat_update(channel=CH, ts=ts, text="#7 overdue", attachments=red)  # blocks left out: kept
+    [card] = slack.thread(CH, ts)
+    assert (card.blocks, card.colour) == (normal + overdue, "#E01E5A")
+
+    client.chat_update(channel=CH, ts=ts, text="#7 answered", blocks=normal)  # attachments left out: kept
+    assert (slack.thread(CH, ts)[0].blocks, slack.thread(CH, ts)[0].colour) == (normal + overdue, "#E01E5A")
+
+    client.chat_update(channel=CH, ts=ts, text="#7 answered", blocks=normal, attachments=[])
+    assert (slack.thread(CH, ts)[0].blocks, slack.thread(CH, ts)[0].colour) == (normal, None)
+    client.chat_update(channel=CH, ts=ts, text="#7 overdue", blocks=[], attachments=red)
+    assert (slack.thread(CH, ts)[0].blocks, slack.thread(CH, ts)[0].colour) == (overdue, "#E01E5A")
+
+
+# --- membership ------------------------------------------------------------------------------
+def test_public_channel_the_bot_is_not_in(slack, client) -> None:
+    """chat:write.public lets the bot post; reading needs membership; conversations.join fixes it."""
+    outside = slack.add_channel("outside", id="C0OUTSIDE1", member=False)
+    ts = client.chat_postMessage(channel=outside.id, text="card")["ts"]
+    assert client.conversations_info(channel=outside.id)["channel"]["is_member"] is False
+    assert error_of(lambda: client.conversations_history(channel=outside.id)) == "not_in_channel"
+    assert error_of(lambda: client.conversations_replies(channel=outside.id, ts=ts)) == "not_in_channel"
+
+    joined = client.conversations_join(channel=outside.id)
+    assert joined["channel"]["is_member"] is True and "warning" not in joined.data
+    assert [m["ts"] for m in client.conversations_history(channel=outside.id)["messages"]] == [ts]
+    assert client.conversations_join(channel=outside.id)["warning"] == "already_in_channel"
+
+
+def test_without_chat_write_public_posting_needs_membership(clock) -> None:
+    scopes = {"chat:write", "channels:history"}
+    with SlackEmulator(clock=clock, scopes=scopes) as slack:
+        client = WebClient(token=SlackEmulator.TOKEN, base_url=slack.base_url + "/api/")
+        outside = slack.add_channel("outside", member=False)
+        assert error_of(lambda: client.chat_postMessage(channel=outside.id, text="hi")) == "not_in_channel"
+        assert error_of(lambda: client.conversations_join(channel=outside.id)) == "missing_scope"
+        assert slack.posts() == []
+
+
+def test_private_channels_are_invisible_unless_the_bot_was_invited(slack, client) -> None:
+    secret = slack.add_channel("secret", private=True, member=False)
+    inside = slack.add_channel("inside", private=True)
+    for call in (lambda: client.chat_postMessage(channel=secret.id, text="hi"),
+                 lambda: client.conversations_history(channel=secret.id),
+                 lambda: client.conversations_info(channel=secret.id),
+                 lambda: client.conversations_join(channel=secret.id)):
+        assert error_of(call) == "channel_not_found"
+    assert error_of(lambda: client.conversations_join(channel=inside.id)) == "method_not_supported_for_channel_type"
+    assert client.chat_postMessage(channel=inside.id, text="hi")["ok"]
+    old = slack.add_channel("old", archived=True, member=False)
+    assert error_of(lambda: client.conversations_join(channel=old.id)) == "is_archived"
+    assert error_of(lambda: client.conversations_join(channel="#general")) == "channel_not_found"  # IDs only
