@@ -23,6 +23,7 @@ from bot.reports.cases import Case, load_cases
 from bot.reports.figures import Period
 from bot.reports.kpis import Kpis, Report, new_cases, report
 from bot.reports.service_level import ServiceLevel
+from bot.sla import format_duration
 
 Cell = str | int | bool | None
 # (column, type, meaning): the README's export table is written from this list.
@@ -163,3 +164,31 @@ def write_json(session: Session, period: Period, service_level: ServiceLevel, no
                 "conversations": export_rows(session, period, service_level, now)}
     json.dump(document, out, ensure_ascii=False, indent=1)
     out.write("\n")
+
+
+def _spread(label: str, business: Any, calendar: Any) -> str:
+    def show(value: timedelta | None) -> str:
+        return format_duration(value) if value is not None else "—"
+
+    return (f"{label:<26} business median {show(business.median)}, p90 {show(business.p90)} · "
+            f"calendar median {show(calendar.median)}, p90 {show(calendar.p90)} ({business.count})")
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.1f}%" if value is not None else "—"
+
+
+def write_summary(result: Report, out: TextIO) -> None:
+    """The team KPIs as a few lines of text (what `parley report` prints without --csv or --json)."""
+    t = result.team
+    out.write(f"{_iso(result.period.start)} → {_iso(result.period.end)}\n")
+    out.write(f"new {t.new} · answered {t.answered} · resolved {t.resolved} · replies {t.replies} · "
+              f"backlog {t.backlog} · overdue {t.overdue}\n")
+    for label, spread in (("first response", t.first_response), ("next response", t.next_response),
+                          ("resolution", t.resolution), ("handling", t.handling)):
+        out.write(_spread(label, spread.business, spread.calendar) + "\n")
+    out.write(f"SLA compliance {_pct(t.sla_compliance_pct)} · response rate {_pct(t.response_rate_pct)} "
+              f"(complaints {_pct(t.complaint_response_rate_pct)}) · first-contact resolution "
+              f"{_pct(t.first_contact_resolution_pct)}\n")
+    tones = ", ".join(f"{tone} {n}" for tone, n in t.tone_mix.items()) or "—"
+    out.write(f"reach {t.reach} followers · tone {tones}\n")
