@@ -256,9 +256,9 @@ def influencers(cases: Sequence[Case], period: Period, top: int = INFLUENCERS) -
     return sorted(wrote.values(), key=lambda i: (-i.followers, i.handle))[:top]
 
 
-def report(session: Session, period: Period, sl: ServiceLevel, now: datetime) -> Report:
-    """Every KPI for `period`: the team, each agent, platform and channel, volumes, voice."""
-    cases = load_cases(session, period.start, period.end, now)
+def report_of(cases: Sequence[Case], voices: Sequence[Voice], period: Period, sl: ServiceLevel,
+              now: datetime) -> Report:
+    """Every KPI for `period` from loaded cases and voices: the team, each agent, platform and channel."""
     by_platform, by_channel, by_hour, by_query = volumes(new_cases(cases, period), sl.hours.timezone)
     return Report(
         period=period, team=kpis(cases, period, sl, now),
@@ -266,6 +266,11 @@ def report(session: Session, period: Period, sl: ServiceLevel, now: datetime) ->
         by_platform=breakdown(cases, lambda c: c.conversation.platform, period, sl, now),
         by_channel=breakdown(cases, lambda c: c.conversation.channel, period, sl, now),
         volume_by_platform=by_platform, volume_by_channel=by_channel, volume_by_hour=by_hour,
-        volume_by_query=by_query, influencers=influencers(cases, period),
-        share_of_voice=share_of_voice(load_voices(session, period.start, period.end)),
+        volume_by_query=by_query, influencers=influencers(cases, period), share_of_voice=share_of_voice(voices),
     )
+
+
+def report(session: Session, period: Period, sl: ServiceLevel, now: datetime) -> Report:
+    """Every KPI for `period`, read from the database (see `report_of`)."""
+    return report_of(load_cases(session, period.start, period.end, now),
+                     load_voices(session, period.start, period.end), period, sl, now)

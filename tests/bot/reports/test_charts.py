@@ -11,6 +11,7 @@ from PIL import Image
 
 from bot.reports import charts
 from bot.reports.cases import load_cases
+from bot.reports.charted import charted_report
 from bot.reports.figures import Period
 from bot.reports.kpis import report
 from bot.reports.series import DailySeries, daily, days_of, voice_totals
@@ -75,3 +76,14 @@ def test_charts_draw_an_empty_period():
     for png in (charts.volume_and_response(empty), charts.sla_compliance(empty), charts.tone_mix(empty),
                 charts.share_of_voice({})):
         assert _image(png).size == (800, 400)
+
+
+def test_charted_report_reads_once_and_names_its_files(store):
+    build(store)
+    with store.transaction() as session:
+        charted = charted_report(session, PERIOD, service_level(), NOW)
+    assert charted.report.team.new == 6 and charted.series.new == [3, 1, 2]
+    assert charted.voice == {"@mentions": 5, "acme": 1, "rival": 1}
+    assert [f.filename for f in charted.files] == ["volume-2026-11-25.png", "sla-2026-11-25.png",
+                                                   "tone-2026-11-25.png", "share-of-voice-2026-11-25.png"]
+    assert all(_image(f.png).format == "PNG" for f in charted.files)
