@@ -1,6 +1,6 @@
 """A period's report with its charts, read in one pass: what `/social stats` and the digest upload.
 
-Imports matplotlib (through bot/reports/charts.py): import this module only on the paths that draw.
+The PNGs are drawn in a child process (bot/reports/render.py): this module does not load matplotlib.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.reports import charts
 from bot.reports.cases import load_cases, load_voices
 from bot.reports.figures import Period
 from bot.reports.kpis import Report, report_of
+from bot.reports.render import CHARTS, render
 from bot.reports.series import DailySeries, daily, voice_totals
 from bot.reports.service_level import ServiceLevel
+
+TITLES = {"volume": "New conversations and median first response", "sla": "SLA compliance",
+          "tone": "Tone mix", "share_of_voice": "Share of voice"}
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,7 @@ def charted_report(session: Session, period: Period, sl: ServiceLevel, now: date
     series = daily(cases, period, sl, now)
     voice = voice_totals(result.share_of_voice)
     day = period.end.astimezone(ZoneInfo(sl.hours.timezone)).date()  # the local day the period ends on
-    files = [
-        ChartFile(f"volume-{day}.png", "New conversations and median first response",
-                  charts.volume_and_response(series)),
-        ChartFile(f"sla-{day}.png", "SLA compliance", charts.sla_compliance(series)),
-        ChartFile(f"tone-{day}.png", "Tone mix", charts.tone_mix(series)),
-    ]
-    if voice:
-        files.append(ChartFile(f"share-of-voice-{day}.png", "Share of voice", charts.share_of_voice(voice)))
+    pngs = render(series, voice)
+    files = [ChartFile(f"{name.replace('_', '-')}-{day}.png", TITLES[name], pngs[name])
+             for name in CHARTS if name in pngs]
     return ChartedReport(result, series, voice, files)

@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from bot.reports import charts
+from bot.reports import render as render_module
 from bot.reports.cases import load_cases
 from bot.reports.charted import charted_report
 from bot.reports.figures import Period
 from bot.reports.kpis import report
+from bot.reports.render import RenderError, decode, encode, render
 from bot.reports.series import DailySeries, daily, days_of, voice_totals
 from tests.bot.reports.week import NOW, PERIOD, build, service_level
 
@@ -87,3 +92,29 @@ def test_charted_report_reads_once_and_names_its_files(store):
     assert [f.filename for f in charted.files] == ["volume-2026-11-25.png", "sla-2026-11-25.png",
                                                    "tone-2026-11-25.png", "share-of-voice-2026-11-25.png"]
     assert all(_image(f.png).format == "PNG" for f in charted.files)
+
+
+def test_series_survive_the_trip_to_the_chart_process(week_series):
+    series, totals = week_series
+    assert decode(encode(series, totals)) == (series, totals)
+
+
+def test_the_chart_process_draws_and_the_caller_never_loads_matplotlib(week_series):
+    series, totals = week_series
+    pngs = render(series, totals)
+    assert list(pngs) == ["volume", "sla", "tone", "share_of_voice"]
+    assert all(_image(png).size == (800, 400) for png in pngs.values())
+    assert "share_of_voice" not in render(series, {})
+    # a fresh interpreter importing the whole app and the charted report has no matplotlib in it
+    probe = ("import sys, app, bot.cli, bot.reports.charted, bot.reports.render; "
+             "print(any(m.split('.')[0] == 'matplotlib' for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parents[3])
+    assert done.stdout.strip() == "False"
+
+
+def test_a_failing_chart_process_is_a_render_error(monkeypatch, week_series):
+    series, totals = week_series
+    monkeypatch.setattr(render_module.sys, "executable", "/bin/false")
+    with pytest.raises(RenderError, match="exit 1"):
+        render(series, totals)
