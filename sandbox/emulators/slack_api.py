@@ -7,7 +7,7 @@ A `thread_ts` naming no message is accepted, as Slack does: the reply is stored 
 channel history (the transcript lists it under "orphaned replies" so a bug is visible).
 
 Inspection helpers for tests and the demo: `posts()`, `thread()`, `transcript()`, `views`,
-`ephemerals`, and the inherited `calls` / `fail_next`.
+`ephemerals`, `uploads` (shared files, sandbox/emulators/slack_files.py), and the inherited `calls` / `fail_next`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 from sandbox.emulators.server import Emulator, Request, Response
 from sandbox.emulators.slack_checks import ApiError, block_lines, check_blocks, check_metadata, json_arg, truthy
+from sandbox.emulators.slack_files import SlackFiles
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -81,7 +82,7 @@ class Post:
     at: float
 
 
-class SlackEmulator(Emulator):
+class SlackEmulator(SlackFiles, Emulator):
     """The Slack Web API on loopback. `clock` (epoch seconds) drives `ts` values and rate limits."""
 
     name = "slack-emulator"
@@ -118,6 +119,7 @@ class SlackEmulator(Emulator):
         self.add_user(self.BOT_USER_ID, "parley", real_name="Parley", is_bot=True)
         self.route("POST", r"/api/(?P<method>[\w.]+)", self._api)
         self.route("GET", r"/api/(?P<method>[\w.]+)", self._api)
+        self._install_files()
 
     # --- setup helpers ---------------------------------------------------------------------
     def add_channel(self, name: str, *, id: str | None = None, private: bool = False, member: bool = True,
