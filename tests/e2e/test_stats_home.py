@@ -185,3 +185,12 @@ def test_export_refuses_an_unknown_period(serve, stack):  # noqa: F811
     session.command("export fortnight")
     [reply] = session.responses(1)
     assert "is not a period I know" in reply["text"] and stack.slack.uploads == []
+
+
+def test_an_export_slack_refuses_says_so(serve, stack):  # noqa: F811
+    session = served_with_agent(serve, stack)
+    stack.slack.fail_next(r"/api/conversations\.open", 200, body={"ok": False, "error": "user_disabled"})
+    session.command("export")
+    [reply] = session.responses(1)
+    assert reply["text"] == "The export could not be sent to your DM (user_disabled)."
+    assert stack.slack.uploads == []
