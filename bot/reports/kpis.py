@@ -37,7 +37,9 @@ A staff reply is a delivered outbound message (bot/reports/cases.py).
 - CSAT: None until satisfaction answers are stored.
 
 Breakdowns compute the same KPIs on a subset of cases: by agent (the assignee, else the author of the
-first staff reply; "unassigned" otherwise), by platform, by Slack channel.
+first staff reply; "unassigned" otherwise), by platform, by Slack channel. Per replying agent (the
+author of each staff reply): replies delivered in the period, and the first response time of the
+conversations whose first reply they sent.
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ class Report:
     volume_by_query: dict[str, int]
     influencers: list[Influencer]
     share_of_voice: dict[str, dict[str, int]] = field(default_factory=dict)
+    replies_by_agent: dict[str, int] = field(default_factory=dict)
+    first_response_by_agent: dict[str, Timing] = field(default_factory=dict)
 
 
 def _within(at: datetime | None, period: Period) -> bool:
@@ -256,10 +260,21 @@ def influencers(cases: Sequence[Case], period: Period, top: int = INFLUENCERS) -
     return sorted(wrote.values(), key=lambda i: (-i.followers, i.handle))[:top]
 
 
+def by_replier(cases: Sequence[Case], period: Period, sl: ServiceLevel) -> tuple[dict[str, int], dict[str, Timing]]:
+    """(replies delivered in the period, first response time) per replying agent, agents in order."""
+    replies = Counter(r.agent for c in cases for r in c.replies if _within(r.at, period))
+    firsts: dict[str, list[timing.Took]] = {}
+    for case, took in first_responses(cases, period, sl):
+        if case.replies:
+            firsts.setdefault(case.replies[0].agent, []).append(took)
+    return dict(sorted(replies.items())), {agent: Timing.of(t) for agent, t in sorted(firsts.items())}
+
+
 def report_of(cases: Sequence[Case], voices: Sequence[Voice], period: Period, sl: ServiceLevel,
               now: datetime) -> Report:
     """Every KPI for `period` from loaded cases and voices: the team, each agent, platform and channel."""
     by_platform, by_channel, by_hour, by_query = volumes(new_cases(cases, period), sl.hours.timezone)
+    replies, firsts = by_replier(cases, period, sl)
     return Report(
         period=period, team=kpis(cases, period, sl, now),
         by_agent=breakdown(cases, lambda c: c.agent or UNASSIGNED, period, sl, now),
@@ -267,6 +282,7 @@ def report_of(cases: Sequence[Case], voices: Sequence[Voice], period: Period, sl
         by_channel=breakdown(cases, lambda c: c.conversation.channel, period, sl, now),
         volume_by_platform=by_platform, volume_by_channel=by_channel, volume_by_hour=by_hour,
         volume_by_query=by_query, influencers=influencers(cases, period), share_of_voice=share_of_voice(voices),
+        replies_by_agent=replies, first_response_by_agent=firsts,
     )
 
 

@@ -79,6 +79,14 @@ def test_breakdowns_by_agent_platform_and_channel(week):
     assert {name: k.new for name, k in r.by_channel.items()} == {"C1": 3, "C2": 2, "C3": 1}
 
 
+def test_per_replying_agent(week):
+    _, r = week
+    assert r.replies_by_agent == {"U1": 4, "U2": 1}  # A Mon 10:30 + 12:00, C, F Tue; B (G's failed)
+    # first replies in the period: U1 sent A's (30m) and C's (20m), U2 sent B's (1h30 business)
+    assert r.first_response_by_agent["U1"].business == Spread(2, 20 * M, 30 * M)
+    assert r.first_response_by_agent["U2"].business == Spread(1, 90 * M, 90 * M)
+
+
 def test_volumes_influence_and_share_of_voice(week):
     _, r = week
     assert r.volume_by_platform == {"facebook": 3, "x": 3}  # B E G / A C D
