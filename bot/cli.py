@@ -1,4 +1,4 @@
-"""`parley` command line: run, demo, classify, audit, db upgrade. Errors go to stderr with exit code 2."""
+"""`parley` command line: run, demo, classify, audit, report, db upgrade. Errors go to stderr with exit code 2."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -14,6 +15,10 @@ from bot.inbound import dead_letters
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
 from bot.reports.audit import audit_entries, default_until, parse_since, write_audit
+from bot.reports.export import Cell, export_rows, write_csv, write_json, write_summary
+from bot.reports.figures import Period
+from bot.reports.kpis import report
+from bot.reports.service_level import ServiceLevel
 from bot.settings import ConfigError, Settings, load_settings, secret
 from bot.store import quarantine
 from bot.store.database import Store, make_engine, upgrade
@@ -107,6 +112,60 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_period(args: argparse.Namespace, now: datetime) -> Period:
+    """[--since, --until) from the command line; ValueError names the option that is wrong."""
+    bounds: dict[str, datetime] = {}
+    for option, value in (("--since", args.since), ("--until", args.until)):
+        try:
+            bounds[option] = now if value is None else parse_since(value, now)
+        except ValueError as exc:
+            raise ValueError(f"{option}: {exc}") from None
+    if bounds["--until"] <= bounds["--since"]:
+        raise ValueError("--until must be later than --since")
+    return Period(bounds["--since"], bounds["--until"], f"since {args.since}")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    try:
+        period = _report_period(args, utcnow())
+    except ValueError as exc:
+        print(f"parley report: {exc}", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    service_level, now = ServiceLevel.of(settings.sla), utcnow()
+    store = Store.from_url(settings.database_url, migrate=False)
+    rows: list[dict[str, Cell]] | None = None
+    try:
+        with store.transaction() as session:
+            if args.csv:
+                rows = export_rows(session, period, service_level, now)
+            elif args.json:
+                write_json(session, period, service_level, now, sys.stdout)
+            else:
+                write_summary(report(session, period, service_level, now), sys.stdout)
+    except sa.exc.OperationalError as exc:
+        print(f"parley report: cannot read the database ({exc.orig}); is DATABASE_URL right, and has "
+              "`parley db upgrade` run?", file=sys.stderr)
+        return 2
+    finally:
+        store.dispose()
+    return _write_rows(rows, args.csv) if rows is not None else 0
+
+
+def _write_rows(rows: list[dict[str, Cell]], path: str) -> int:
+    if path == "-":
+        write_csv(rows, sys.stdout)
+        return 0
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            write_csv(rows, out)
+    except OSError as exc:
+        print(f"parley report: --csv: cannot write {path!r} ({exc.strerror})", file=sys.stderr)
+        return 2
+    print(f"{len(rows)} conversation{'' if len(rows) == 1 else 's'} written to {path}")
+    return 0
+
+
 def _conversation_ref(value: str) -> int:
     if not value.lstrip("#").isdigit():
         raise argparse.ArgumentTypeError(f"{value!r} is not a conversation reference like #12")
@@ -167,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("ids", nargs="*", type=int, help="quarantine ids to retry (from `list`)")
     dead.add_argument("--all", action="store_true", help="retry every unresolved quarantined message")
     dead.set_defaults(func=_cmd_quarantine)
+    rep = sub.add_parser("report", help="every KPI for a period, or one row per conversation (CSV, JSON)")
+    rep.add_argument("--since", default="30d", help="a duration back from now (30d, 12h) or a date (default 30d)")
+    rep.add_argument("--until", help="end of the period (excluded), same forms as --since (default now)")
+    out = rep.add_mutually_exclusive_group()
+    out.add_argument("--csv", metavar="FILE", help="write one row per conversation first seen in the period "
+                     "to FILE ('-' for stdout); columns in the README")
+    out.add_argument("--json", action="store_true", help="print the report and the rows as one JSON document")
+    rep.set_defaults(func=_cmd_report)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply schema migrations")

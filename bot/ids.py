@@ -29,10 +29,11 @@ SUB_FIND: Final = "find"
 SUB_CUSTOMER: Final = "customer"
 SUB_TEMPLATE: Final = "template"
 SUB_STATS: Final = "stats"
+SUB_EXPORT: Final = "export"
 
 SUBCOMMANDS: Final = (
     SUB_HELP, SUB_REPLY, SUB_PRIVATE, SUB_NOTE, SUB_ASSIGN, SUB_UNASSIGN, SUB_RESOLVE, SUB_REOPEN,
-    SUB_SNOOZE, SUB_QUEUE, SUB_MINE, SUB_FIND, SUB_CUSTOMER, SUB_TEMPLATE, SUB_STATS,
+    SUB_SNOOZE, SUB_QUEUE, SUB_MINE, SUB_FIND, SUB_CUSTOMER, SUB_TEMPLATE, SUB_STATS, SUB_EXPORT,
 )
 
 # --- conversation card: action_ids ---------------------------------------------------------------

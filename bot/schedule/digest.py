@@ -10,6 +10,10 @@ not retried that day, the other recipients still get theirs.
 Managers are Slack user ids (DM opened with conversations.open) and/or user-group ids (expanded
 with usergroups.users.list when the digest is sent). With no manager and no channel, nothing is
 claimed or sent.
+
+Below the figures, each place also gets PNG charts of the last seven local days (bot/reports/
+charted.py, drawn in a child process); a chart that cannot be drawn or uploaded is logged and the
+figures stand alone.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -25,7 +29,9 @@ from slack_sdk.errors import SlackApiError
 from bot.cards import ReportFigures, digest
 from bot.delivery.directory import SlackDirectory
 from bot.replies.permissions import parse_agents
-from bot.reports.figures import figures, yesterday
+from bot.reports.charted import ChartFile, charted_report
+from bot.reports.figures import Period, figures, local_day, yesterday
+from bot.reports.render import RenderError
 from bot.reports.service_level import ServiceLevel
 from bot.sla.hours import zone
 from bot.store.claims import claim_once
@@ -66,6 +72,7 @@ class DigestJob:
     channel: str | None = None
     at: str = "09:00"
     clock: Callable[[], datetime] = utcnow
+    charts: bool = True  # upload the week's charts below the figures
 
     @property
     def has_recipients(self) -> bool:
@@ -103,8 +110,32 @@ class DigestJob:
             except SlackApiError as error:
                 log.error("digest %s: posting to %s failed: %s", day, self.channel, error.response.get("error"))
                 result.failed.append(self.channel)
+        if self.charts and result.delivered:
+            self._send_charts(day, now, result.delivered)
         log.info("digest %s sent to %d place(s), %d failed", day, len(result.delivered), len(result.failed))
         return result
+
+    def week_charts(self, now: datetime) -> list[ChartFile]:
+        """Charts of the seven local days before `now`'s local day."""
+        tz = zone(self.service_level.hours.timezone)
+        today = now.astimezone(tz).date()
+        week = Period(local_day(today - timedelta(days=7), tz, "").start, local_day(today, tz, "").start,
+                      "Last 7 days")
+        with self.store.transaction() as session:
+            return charted_report(session, week, self.service_level, now).files
+
+    def _send_charts(self, day: str, now: datetime, places: list[str]) -> None:
+        try:
+            files = self.week_charts(now)
+        except RenderError:
+            log.exception("digest %s: the charts could not be drawn", day)
+            return
+        uploads = [{"file": f.png, "filename": f.filename, "title": f.title} for f in files]
+        for place in places:
+            try:
+                self.client.files_upload_v2(channel=place, file_uploads=uploads, initial_comment="Last 7 days")
+            except SlackApiError as error:
+                log.error("digest %s: the charts to %s failed: %s", day, place, error.response.get("error"))
 
     def _manager_users(self, failed: list[str]) -> list[str]:
         """Each manager once, sorted, groups expanded (a group that cannot be read is added to `failed`)."""

@@ -13,7 +13,7 @@ This module is the HTTP face: authentication, dispatch, and the people and conve
 The state lives in `slack_workspace`, the message methods in `slack_chat`, the views in `slack_views`.
 
 Inspection helpers for tests and the demo: `posts()`, `thread()`, `transcript()`, `views`,
-`ephemerals`, and the inherited `calls` / `fail_next`.
+`ephemerals`, `uploads` (shared files, sandbox/emulators/slack_files.py), and the inherited `calls` / `fail_next`.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from sandbox.emulators import slack_workspace
 from sandbox.emulators.server import Emulator, Request, Response
 from sandbox.emulators.slack_chat import ChatMethods, Result
 from sandbox.emulators.slack_checks import ApiError
+from sandbox.emulators.slack_files import SlackFiles
 from sandbox.emulators.slack_views import ViewMethods
 from sandbox.emulators.slack_workspace import Channel, Post, StoredMessage, Workspace
 
 Method = Callable[[dict], Result]
 
 
-class SlackEmulator(Emulator):
+class SlackEmulator(SlackFiles, Emulator):
     """The Slack Web API on loopback. `clock` (epoch seconds) drives `ts` values and rate limits."""
 
     name = "slack-emulator"
@@ -63,6 +64,7 @@ class SlackEmulator(Emulator):
         self.add_user(self.BOT_USER_ID, "parley", real_name="Parley", is_bot=True)
         self.route("POST", r"/api/(?P<method>[\w.]+)", self._api)
         self.route("GET", r"/api/(?P<method>[\w.]+)", self._api)
+        self._install_files()
 
     # --- setup and inspection (the workspace's) -----------------------------------------------
     def add_channel(self, name: str, *, id: str | None = None, private: bool = False, member: bool = True,

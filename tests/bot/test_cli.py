@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app import cli as main
+from bot.reports.export import read_csv
 from bot.store.database import Store
 from bot.store.models import AuditEntry
+from tests.bot.reports.week import build as build_week
 
 
 def test_classify_reads_lines_and_prints_json(monkeypatch, capsys):
@@ -78,3 +80,53 @@ def test_audit_without_a_schema_says_to_upgrade(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["audit"]) == 2
     assert "parley db upgrade" in capsys.readouterr().err
+
+
+# `parley report` on the hand-built week of tests/bot/reports/week.py (SQLite and PostgreSQL). The
+# period is given as dates, so the rows do not depend on today's date.
+WEEK = ["--since", "2026-11-23", "--until", "2026-11-25T16:00"]
+
+
+def _week_db(store, database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    return build_week(store)
+
+
+def test_report_csv_writes_one_row_per_conversation(store, database_url, monkeypatch, tmp_path, capsys):
+    ids = _week_db(store, database_url, monkeypatch, tmp_path)
+    assert main(["report", *WEEK, "--csv", "week.csv"]) == 0
+    assert capsys.readouterr().out == "6 conversations written to week.csv\n"
+    with open(tmp_path / "week.csv", encoding="utf-8", newline="") as f:
+        rows = read_csv(f)
+    assert [r["ref"] for r in rows] == [ids[k] for k in "AGBCDE"]  # first seen in the period, oldest first
+    assert rows[0]["first_response_business_s"] == 1800  # A: Mon 10:00 → 10:30
+
+
+def test_report_json_and_summary(store, database_url, monkeypatch, tmp_path, capsys):
+    _week_db(store, database_url, monkeypatch, tmp_path)
+    assert main(["report", *WEEK, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["report"]["team"]["new"] == 6 and len(document["conversations"]) == 6
+    assert main(["report", *WEEK]) == 0
+    out = capsys.readouterr().out
+    assert "new 6 · answered 3 · resolved 4 · replies 5" in out
+    # no business hours configured here: business time is calendar time (C 20m, A 30m, B 17h30)
+    assert "first response             business median 30m, p90 17h 30m · calendar median 30m" in out
+
+
+def test_report_bad_options_name_the_option(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    monkeypatch.chdir(tmp_path)
+    for argv, option in ((["--since", "last tuesday"], "--since"), (["--until", "soonish"], "--until"),
+                         (["--since", "2026-11-25", "--until", "2026-11-23"], "--until")):
+        assert main(["report", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("parley report: ") and option in err and err.count("\n") == 1
+
+
+def test_report_csv_to_an_unwritable_place_is_a_clear_error(store, database_url, monkeypatch, tmp_path, capsys):
+    _week_db(store, database_url, monkeypatch, tmp_path)
+    assert main(["report", *WEEK, "--csv", str(tmp_path / "missing" / "week.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "--csv" in err and err.count("\n") == 1

@@ -7,6 +7,7 @@ The app's clock is fixed (`sender.clock`), so the figures compared are computed 
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ import pytest
 
 from bot import ids
 from bot.cards import SECTION_TEXT_MAX, VIEW_BLOCKS_MAX, stats
+from bot.reports.export import read_csv
 from bot.reports.figures import figures, parse_period
 from bot.store.models import Conversation, Customer, Status
 from commands.home import republish_homes
@@ -140,3 +142,55 @@ def test_a_busy_home_stays_within_block_kit_limits(serve, stack):  # noqa: F811
         texts = [block.get("text", {}).get("text", "")] + [f["text"] for f in block.get("fields", [])]
         assert all(len(t) <= SECTION_TEXT_MAX for t in texts)
     assert "more" in _block_text(view, f"{ids.BLOCK_HOME}.overdue.more")
+
+
+def served_with_agent(serve, stack) -> SlackSession:  # noqa: F811
+    stack.slack.add_user(AGENT, "agent")  # conversations.open needs a real user
+    return served_at_now(serve)
+
+
+def _dm(stack, user: str) -> str:
+    return next(c.id for c in stack.slack.channels.values() if c.is_im and c.user == user)
+
+
+def test_stats_sends_the_periods_charts_to_the_persons_dm(serve, stack):  # noqa: F811
+    session = served_with_agent(serve, stack)
+    add_case(session.parley.store, seen=hours_ago(30), answered=hours_ago(29.5), matches=("acme",))
+    session.command("stats 7d")
+    session.responses(1)
+    wait_for(lambda: len(stack.slack.uploads) == 4, what="four charts uploaded")
+    assert [f.filename for f in stack.slack.uploads] == [
+        "volume-2026-11-25.png", "sla-2026-11-25.png", "tone-2026-11-25.png", "share-of-voice-2026-11-25.png"]
+    assert {f.channel for f in stack.slack.uploads} == {_dm(stack, AGENT)}  # never the shared channel
+    assert all(f.data.startswith(b"\x89PNG") for f in stack.slack.uploads)
+    assert stack.slack.uploads[0].initial_comment == "Charts: Last 7 days"
+
+
+def test_export_sends_a_csv_of_the_period_to_the_persons_dm(serve, stack):  # noqa: F811
+    session = served_with_agent(serve, stack)
+    store = session.parley.store
+    inside = add_case(store, seen=hours_ago(30), answered=hours_ago(29.5), status=Status.PENDING)
+    add_case(store, seen=hours_ago(24 * 10))  # first seen before the 7 days
+    session.command("export 7d")
+    [reply] = session.responses(1)
+    assert reply["text"] == "Sent 1 conversation(s) as CSV to your DM with Parley."
+    [upload] = stack.slack.uploads
+    assert upload.channel == _dm(stack, AGENT) and upload.filename == "parley-2026-11-25-7d.csv"
+    rows = read_csv(io.StringIO(upload.data.decode("utf-8-sig")))
+    assert [(r["ref"], r["first_response_calendar_s"]) for r in rows] == [(inside, 1800)]
+
+
+def test_export_refuses_an_unknown_period(serve, stack):  # noqa: F811
+    session = served_at_now(serve)
+    session.command("export fortnight")
+    [reply] = session.responses(1)
+    assert "is not a period I know" in reply["text"] and stack.slack.uploads == []
+
+
+def test_an_export_slack_refuses_says_so(serve, stack):  # noqa: F811
+    session = served_with_agent(serve, stack)
+    stack.slack.fail_next(r"/api/conversations\.open", 200, body={"ok": False, "error": "user_disabled"})
+    session.command("export")
+    [reply] = session.responses(1)
+    assert reply["text"] == "The export could not be sent to your DM (user_disabled)."
+    assert stack.slack.uploads == []

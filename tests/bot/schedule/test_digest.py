@@ -37,10 +37,11 @@ def slack() -> Iterator[SlackEmulator]:
 
 
 def make_job(store: Store, slack: SlackEmulator, *, managers: str | None = "U0MGR1 S0LEADS",
-             channel: str | None = DIGEST_CHANNEL) -> DigestJob:
+             channel: str | None = DIGEST_CHANNEL, charts: bool = False) -> DigestJob:
+    """Charts off unless asked: drawing them costs a child process (see the chart tests below)."""
     client = WebClient(token=SlackEmulator.TOKEN, base_url=slack.base_url + "/api/")
     return DigestJob(store, service_level("Europe/Madrid", schedule=None), client, managers=managers,
-                     channel=channel, at="09:00")
+                     channel=channel, at="09:00", charts=charts)
 
 
 def dm_of(slack: SlackEmulator, user: str) -> str:
@@ -121,3 +122,31 @@ def test_without_managers_or_channel_nothing_is_claimed(store, slack):
     job = make_job(store, slack, managers=None, channel=None)
     assert job.run(NINE_MADRID) is None
     assert digest_claims(store) == [] and slack.posts() == []
+
+
+def test_the_digest_uploads_the_weeks_charts_to_every_place_it_posted(store, slack):
+    # Madrid's 24 November (yesterday at NINE_MADRID) and 18 November (the first of the seven days)
+    add_case(store, seen=datetime(2026, 11, 24, 10, tzinfo=UTC), answered=datetime(2026, 11, 24, 10, 20, tzinfo=UTC),
+             status=Status.PENDING)
+    add_case(store, seen=datetime(2026, 11, 18, 10, tzinfo=UTC), matches=("acme",))
+    job = make_job(store, slack, managers="U0MGR3", charts=True)
+
+    [first, *_] = week = job.week_charts(NINE_MADRID)
+    assert [f.filename for f in week] == ["volume-2026-11-25.png", "sla-2026-11-25.png", "tone-2026-11-25.png",
+                                          "share-of-voice-2026-11-25.png"]
+    sent = job.run(NINE_MADRID)
+
+    assert sent is not None
+    places = {f.channel for f in slack.uploads}
+    assert places == {dm_of(slack, "U0MGR3"), DIGEST_CHANNEL}
+    assert len(slack.uploads) == 8  # four charts in each place
+    assert all(f.data.startswith(b"\x89PNG") and f.initial_comment == "Last 7 days" for f in slack.uploads)
+    assert slack.uploads[0].title == first.title
+
+
+def test_a_failed_chart_upload_leaves_the_figures_sent(store, slack):
+    slack.fail_next(r"/api/files.getUploadURLExternal", 200, body={"ok": False, "error": "not_allowed_token_type"})
+    job = make_job(store, slack, managers=None, charts=True)
+    sent = job.run(NINE_MADRID)
+    assert sent is not None and sent.delivered == [DIGEST_CHANNEL] and sent.failed == []
+    assert len(slack.posts(DIGEST_CHANNEL)) == 1 and slack.uploads == []

@@ -1,0 +1,135 @@
+"""The stored facts the KPIs are computed from, read once per report into plain records.
+
+`load_cases` reads every conversation a period can count (touched in the period, or not resolved:
+the "now" figures need every waiting case), with its customer, its staff replies, its customer
+messages and its snoozes; `load_voices` reads the customer messages written in the period with the
+search queries that found them. Nothing here is platform-specific and nothing is written.
+
+A **staff reply** is an outbound message that reached the platform (delivery status "sent"), at the
+moment it was delivered (its creation time if no delivery time was stored), by the Slack user in
+`author_id`. The short public pointer sent beside an X DM (`Op.X_NUDGE`) is part of that DM's answer,
+not a reply of its own. Internal notes are never replies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from bot.replies.rules import Op
+from bot.store.models import (
+    AuditEntry,
+    Conversation,
+    Customer,
+    DeliveryStatus,
+    Direction,
+    Message,
+    MessageMatch,
+)
+
+# Audit actions that end a snooze (a customer message ends one too; see `snoozed_intervals`).
+_SNOOZE_ENDS = ("wake", "reopen", "resolve")
+
+
+@dataclass(frozen=True)
+class Reply:
+    at: datetime
+    agent: str  # Slack user id
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conversation as the KPIs see it: the row, who wrote, who answered, when it slept."""
+
+    conversation: Conversation
+    handle: str
+    followers: int | None
+    inbound: tuple[datetime, ...]  # customer messages, oldest first
+    replies: tuple[Reply, ...]  # staff replies, oldest first
+    snoozes: tuple[tuple[datetime, datetime], ...] = ()  # [start, end) spans spent snoozed
+
+    @property
+    def agent(self) -> str | None:
+        """Who the case belongs to in per-agent figures: its assignee, else whoever replied first."""
+        if self.conversation.assignee:
+            return self.conversation.assignee
+        return self.replies[0].agent if self.replies else None
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A customer message written in the period: where it was heard and which queries found it."""
+
+    platform: str
+    kind: str
+    created_at: datetime
+    queries: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _in_scope(start: datetime, end: datetime) -> object:
+    touched = or_(col(Conversation.resolved_at) >= start, col(Conversation.last_response_at) >= start,
+                  col(Conversation.last_customer_message_at) >= start, col(Conversation.first_seen_at) >= start)
+    return or_(col(Conversation.resolved_at).is_(None), and_(col(Conversation.first_seen_at) < end, touched))
+
+
+def snoozed_intervals(snoozed_at: list[datetime], ended_at: list[datetime], inbound: tuple[datetime, ...],
+                      until: datetime) -> tuple[tuple[datetime, datetime], ...]:
+    """Spans spent snoozed: each snooze lasts until the next wake, reopen or resolve entry, the next
+    customer message, or `until`, whichever comes first; a snooze inside a snooze extends it."""
+    spans: list[tuple[datetime, datetime]] = []
+    for start in sorted(snoozed_at):
+        if spans and start < spans[-1][1]:
+            continue  # re-snoozed while asleep: the first span already runs to the real end
+        ends = [t for t in (*ended_at, *inbound) if t > start] + [until]
+        end = min(ends)
+        if end > start:
+            spans.append((start, end))
+    return tuple(spans)
+
+
+def load_cases(session: Session, start: datetime, end: datetime, now: datetime) -> list[Case]:
+    """The cases the period [start, end) can count, ordered by id (see the module docstring)."""
+    scope = _in_scope(start, end)
+    rows = session.exec(select(Conversation, Customer).join(Customer, col(Customer.id) == Conversation.customer_id)
+                        .where(scope).order_by(col(Conversation.id))).all()
+    inbound: dict[int, list[datetime]] = defaultdict(list)
+    replies: dict[int, list[Reply]] = defaultdict(list)
+    messages = session.exec(select(Message).join(Conversation, col(Conversation.id) == Message.conversation_id)
+                            .where(scope, col(Message.direction) != Direction.NOTE)).all()
+    for m in messages:
+        if m.direction == Direction.INBOUND:
+            inbound[m.conversation_id].append(m.created_at)
+        elif m.delivery_status == DeliveryStatus.SENT and m.kind != Op.X_NUDGE:
+            replies[m.conversation_id].append(Reply(m.delivered_at or m.created_at, m.author_id))
+    snoozed: dict[int, list[datetime]] = defaultdict(list)
+    ended: dict[int, list[datetime]] = defaultdict(list)
+    entries = session.exec(select(AuditEntry).join(Conversation, col(Conversation.id) == AuditEntry.conversation_id)
+                           .where(scope, col(AuditEntry.action).in_(("snooze", *_SNOOZE_ENDS)))).all()
+    for e in entries:
+        (snoozed if e.action == "snooze" else ended)[e.conversation_id].append(e.at)
+    cases = []
+    for conversation, customer in rows:
+        heard = tuple(sorted(inbound[conversation.id]))
+        until = conversation.resolved_at or now
+        cases.append(Case(conversation, customer.handle, customer.followers, heard,
+                          tuple(sorted(replies[conversation.id], key=lambda r: r.at)),
+                          snoozed_intervals(snoozed[conversation.id], ended[conversation.id], heard, until)))
+    return cases
+
+
+def load_voices(session: Session, start: datetime, end: datetime) -> list[Voice]:
+    """Customer messages created in [start, end), each with the search query names that found it."""
+    rows = session.exec(select(Message.id, Message.platform, Message.kind, Message.created_at, MessageMatch.query_name)
+                        .join(MessageMatch, col(MessageMatch.message_id) == Message.id, isouter=True)
+                        .where(Message.direction == Direction.INBOUND, col(Message.created_at) >= start,
+                               col(Message.created_at) < end).order_by(col(Message.id))).all()
+    found: dict[int, tuple[str, str, datetime, list[str]]] = {}
+    for message_id, platform, kind, created_at, query in rows:
+        entry = found.setdefault(message_id, (platform, kind, created_at, []))
+        if query:
+            entry[3].append(query)
+    return [Voice(p, k, at, tuple(sorted(q))) for p, k, at, q in found.values()]
