@@ -7,7 +7,7 @@ search queries that found them. Nothing here is platform-specific and nothing is
 
 A **staff reply** is an outbound message that reached the platform (delivery status "sent"), at the
 moment it was delivered (its creation time if no delivery time was stored), by the Slack user in
-`author_id`. The short public pointer sent beside an X DM (`Op.X_NUDGE`) is part of that DM's answer,
+`author_id`. The short public pointer sent beside an X DM (an op whose spec `is_nudge`) is part of that DM's answer,
 not a reply of its own. Internal notes are never replies.
 """
 
@@ -20,7 +20,6 @@ from datetime import datetime
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from bot.replies.rules import Op
 from bot.store.models import (
     AuditEntry,
     Conversation,
@@ -30,6 +29,7 @@ from bot.store.models import (
     Message,
     MessageMatch,
 )
+from connectors.registry import shipped_op
 
 # Audit actions that end a snooze (a customer message ends one too; see `snoozed_intervals`).
 _SNOOZE_ENDS = ("wake", "reopen", "resolve")
@@ -103,7 +103,7 @@ def load_cases(session: Session, start: datetime, end: datetime, now: datetime) 
     for m in messages:
         if m.direction == Direction.INBOUND:
             inbound[m.conversation_id].append(m.created_at)
-        elif m.delivery_status == DeliveryStatus.SENT and m.kind != Op.X_NUDGE:
+        elif m.delivery_status == DeliveryStatus.SENT and not _is_nudge(m.kind):
             replies[m.conversation_id].append(Reply(m.delivered_at or m.created_at, m.author_id))
     snoozed: dict[int, list[datetime]] = defaultdict(list)
     ended: dict[int, list[datetime]] = defaultdict(list)
@@ -133,3 +133,11 @@ def load_voices(session: Session, start: datetime, end: datetime) -> list[Voice]
         if query:
             entry[3].append(query)
     return [Voice(p, k, at, tuple(sorted(q))) for p, k, at, q in found.values()]
+
+
+def _is_nudge(kind: str) -> bool:
+    """Whether a stored outbound op is a public notice that follows a DM (X's), not an answer."""
+    try:
+        return shipped_op(kind).is_nudge
+    except ValueError:  # not an op of a shipped network: an answer like any other
+        return False

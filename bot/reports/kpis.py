@@ -54,14 +54,13 @@ from sqlmodel import Session
 
 from bot.reports import timing
 from bot.reports.cases import Case, Voice, load_cases, load_voices
-from bot.reports.figures import MENTIONS_KEY, Period, nearest_rank
+from bot.reports.figures import Period, VoiceSources, nearest_rank
 from bot.reports.service_level import ServiceLevel
 from bot.sla.clock import FIRST_RESPONSE
 from bot.store.models import Status
-from connectors.base import Kind
+from connectors.registry import shipped_voice_sources
 
 UNASSIGNED = "unassigned"
-PRIVATE_KINDS = frozenset({Kind.DM, Kind.MESSENGER})  # one-to-one: not public voice
 INFLUENCERS = 5
 
 
@@ -226,14 +225,18 @@ def breakdown(cases: Sequence[Case], key: Callable[[Case], str], period: Period,
     return {name: kpis(group, period, sl, now) for name, group in sorted(groups.items())}
 
 
-def share_of_voice(voices: Sequence[Voice]) -> dict[str, dict[str, int]]:
-    """{query name or "@mentions": {platform: messages}}, names in order, platforms in order."""
+def share_of_voice(voices: Sequence[Voice], sources: VoiceSources | None = None) -> dict[str, dict[str, int]]:
+    """{query name or a network's own voice key ("@mentions", "Facebook Page"): {platform: messages}},
+    names in order, platforms in order. The brand's own sources are those each network declares
+    (`Rules.voice`), the same that `figures.share_of_voice` counts."""
     counts: Counter[tuple[str, str]] = Counter()
+    declared = shipped_voice_sources() if sources is None else sources
     for v in voices:
         for name in v.queries:
             counts[name, v.platform] += 1
-        if v.kind != Kind.SEARCH_HIT and v.kind not in PRIVATE_KINDS:
-            counts[MENTIONS_KEY, v.platform] += 1
+        for key, (platform, kinds) in declared.items():
+            if v.platform == platform and v.kind in kinds:
+                counts[key, v.platform] += 1
     result: dict[str, dict[str, int]] = {}
     for (name, platform), n in sorted(counts.items()):
         result.setdefault(name, {})[platform] = n

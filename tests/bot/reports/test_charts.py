@@ -48,8 +48,9 @@ def test_daily_series_match_the_hand_worked_days(week_series):
 
 def test_share_of_voice_totals_sum_the_platforms(week_series):
     _, totals = week_series
-    assert totals == {"@mentions": 5, "acme": 1, "rival": 1}  # X 3 + Facebook 2; ties by name
-    assert list(totals) == ["@mentions", "acme", "rival"]
+    # each network's own voice (X @mentions 3, the Facebook Page 2), then the queries; ties by name
+    assert totals == {"@mentions": 3, "Facebook Page": 2, "acme": 1, "rival": 1}
+    assert list(totals) == ["@mentions", "Facebook Page", "acme", "rival"]
 
 
 def test_days_follow_the_business_time_zone_and_clip_to_the_period():
@@ -88,7 +89,7 @@ def test_charted_report_reads_once_and_names_its_files(store):
     with store.transaction() as session:
         charted = charted_report(session, PERIOD, service_level(), NOW)
     assert charted.report.team.new == 6 and charted.series.new == [3, 1, 2]
-    assert charted.voice == {"@mentions": 5, "acme": 1, "rival": 1}
+    assert charted.voice == {"@mentions": 3, "Facebook Page": 2, "acme": 1, "rival": 1}
     assert [f.filename for f in charted.files] == ["volume-2026-11-25.png", "sla-2026-11-25.png",
                                                    "tone-2026-11-25.png", "share-of-voice-2026-11-25.png"]
     assert all(_image(f.png).format == "PNG" for f in charted.files)

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from bot.reports.cases import load_cases, snoozed_intervals
-from bot.reports.figures import MENTIONS_KEY, figures
+from bot.reports.figures import figures
 from bot.reports.kpis import UNASSIGNED, Influencer, Spread, report
+from connectors.facebook.rules import PAGE_KEY
+from connectors.x.rules import MENTIONS_KEY
 from tests.bot.reports.week import NOW, PERIOD, at, build, service_level
 
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -98,8 +100,10 @@ def test_volumes_influence_and_share_of_voice(week):
                              Influencer("old", "x", 200), Influencer("fan", "facebook", 50),
                              Influencer("page", "facebook", 10)]
     # messages written in the period: A's two mentions and F's follow-up are X @mentions; B's comment
-    # and E's visitor post are Facebook's; C's DM and G's Messenger message are private; D is a search hit
-    assert r.share_of_voice == {MENTIONS_KEY: {"facebook": 2, "x": 3}, "acme": {"x": 1}, "rival": {"x": 1}}
+    # and E's visitor post are on the Facebook Page (each network's own sources, from its rules); C's DM
+    # and G's Messenger message are private; D is a search hit
+    assert r.share_of_voice == {MENTIONS_KEY: {"x": 3}, PAGE_KEY: {"facebook": 2}, "acme": {"x": 1},
+                                "rival": {"x": 1}}
 
 
 def test_the_team_figures_agree_with_the_digest_figures(store):
@@ -108,7 +112,8 @@ def test_the_team_figures_agree_with_the_digest_figures(store):
     sl = service_level()
     with store.transaction() as session:
         f = figures(session, PERIOD, sl, NOW)
-        t = report(session, PERIOD, sl, NOW).team
+        full = report(session, PERIOD, sl, NOW)
+    t, r_voice = full.team, full.share_of_voice
     assert (t.new, t.answered, t.resolved, t.backlog, t.overdue) == (
         f.new_conversations, f.answered, f.resolved, f.open, f.overdue)
     assert (t.first_response.business.median, t.first_response.business.p90) == (
@@ -118,7 +123,7 @@ def test_the_team_figures_agree_with_the_digest_figures(store):
     assert t.sla_compliance_pct == pytest.approx(f.sla_compliance_pct)
     assert t.complaint_response_rate_pct == pytest.approx(f.complaint_response_rate_pct)
     assert t.oldest_waiting_ref == f.oldest_waiting.ref
-    assert f.share_of_voice == {"acme": 1, "rival": 1, MENTIONS_KEY: 3}  # X only, as the digest counts it
+    assert f.share_of_voice == {key: sum(by_platform.values()) for key, by_platform in r_voice.items()}
 
 
 def test_an_old_resolved_case_is_not_loaded(store):
