@@ -12,6 +12,7 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from starlette.applications import Starlette
 
 from bot.cli import main as cli_main
@@ -29,7 +30,7 @@ from bot.store.database import Store
 from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
 from commands.home import republish_homes
-from connectors.base import Connector, Platform
+from connectors.base import Connector
 from connectors.facebook.connector import FacebookConnector
 from connectors.x.connector import XConnector
 
@@ -62,7 +63,7 @@ def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebCl
     """The outbox's client retries nothing itself: a 429 must pause one channel, not sleep the worker,
     and a dropped connection or 5xx on chat.postMessage may already have posted, so the outbox looks
     the message up before sending again. Interactive calls (Bolt) may retry 429s."""
-    handlers = [] if for_outbox else [RateLimitErrorRetryHandler(max_retry_count=2)]
+    handlers: list[RetryHandler] = [] if for_outbox else [RateLimitErrorRetryHandler(max_retry_count=2)]
     return WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
                      retry_handlers=handlers)
 
@@ -73,7 +74,7 @@ def build_sender(settings: Settings, store: Store, connectors: list[Connector], 
     def group_members(group_id: str) -> list[str]:
         return list(client.usergroups_users_list(usergroup=group_id).get("users") or [])
 
-    x = next((c for c in connectors if c.platform == Platform.X), None)
+    x = next((c for c in connectors if isinstance(c, XConnector)), None)
     return Sender(
         store, {c.platform.value: c for c in connectors},
         policy=AgentPolicy(allowed=parse_agents(settings.parley_agents), resolve_group=group_members),

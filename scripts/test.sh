@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): install, start a throwaway PostgreSQL, lint, run every test.
+# The one test command (README, CI): install, start a throwaway PostgreSQL, lint, type-check, run every test.
 # Works on a fresh Debian machine as root (installs PostgreSQL with apt-get when it is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +40,9 @@ fi
 
 echo "== ruff"
 "$PYTHON" -m ruff check .
+
+echo "== mypy"
+"$PYTHON" -m mypy
 
 echo "== pytest"
 set +e

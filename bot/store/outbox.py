@@ -13,7 +13,7 @@ import uuid
 from sqlmodel import Session, select
 
 from bot.cards import SlackMessage
-from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus
+from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus, row_id
 
 ACTIVE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 BACKOFF_BASE = 2.0  # seconds; doubled per attempt
@@ -50,7 +50,7 @@ def enqueue(
     if payload is not None:
         stored = json.dumps({"text": payload.text, "blocks": payload.blocks, "colour": payload.colour,
                              "reply_broadcast": reply_broadcast})
-    item = OutboxItem(key=key, kind=kind, conversation_id=conversation.id,
+    item = OutboxItem(key=key, kind=kind, conversation_id=row_id(conversation),
                       message_id=message.id if message is not None else None, text=text, payload=stored,
                       channel=channel or conversation.channel)
     session.add(item)

@@ -216,13 +216,14 @@ class SlackEmulator(Emulator):
         elif _USER_ID.match(ref) and posting:  # posting to a user id posts to the app's DM with them
             channel = self._open_dm(ref)
         else:
-            channel = next((c for c in self.channels.values() if c.name == ref), None)
-            if channel is None:
+            named = next((c for c in self.channels.values() if c.name == ref), None)
+            if named is None:
                 # Unless strict, any channel ID exists (as it would in a real workspace); a name is
                 # created only by posting to it, since only chat.postMessage accepts names.
                 if self.strict_channels or not (posting or _CHANNEL_ID.match(ref)):
                     raise ApiError("channel_not_found")
-                channel = self.add_channel(ref.lower(), id=ref if _CHANNEL_ID.match(ref) else None)
+                named = self.add_channel(ref.lower(), id=ref if _CHANNEL_ID.match(ref) else None)
+            channel = named
         if posting and channel.archived:
             raise ApiError("is_archived")
         if posting and not channel.member:

@@ -13,7 +13,10 @@ def run_migrations_online() -> None:
     if engine is None:
         from bot.store.database import make_engine
 
-        engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+        url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic needs an engine from bot.store.database.upgrade() or a sqlalchemy.url")
+        engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
