@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.replies import rules
 from bot.replies.actions import ConversationActions
@@ -46,6 +46,7 @@ from bot.store.models import (
     Message,
     OutboxKind,
     Status,
+    row_id,
     utcnow,
 )
 from connectors.base import Kind, SendError, SendResult
@@ -74,7 +75,7 @@ class DeliveryOutcome:
     @classmethod
     def of(cls, message: Message, **extra: Any) -> DeliveryOutcome:
         sent = message.delivery_status == DeliveryStatus.SENT
-        return cls(message.id, DeliveryStatus(message.delivery_status),
+        return cls(row_id(message), DeliveryStatus(message.delivery_status),
                    message.external_id if sent else None, message.url, message.delivery_error, **extra)
 
 
@@ -142,7 +143,7 @@ class Sender(ConversationActions):
             self._audit_refusal(conversation, agent_id, mode, refused.message, now)
             raise
         message = Message(
-            conversation_id=conversation.id, platform=conversation.platform, external_id=f"out:{idempotency_key}",
+            conversation_id=row_id(conversation), platform=conversation.platform, external_id=f"out:{idempotency_key}",
             send_key=idempotency_key, direction=Direction.OUTBOUND, kind=plan.op, text=text.strip(),
             author_id=agent_id, author_name=agent_name, in_reply_to=plan.in_reply_to, created_at=now,
             received_at=now, delivery_status=DeliveryStatus.PENDING)
@@ -165,7 +166,7 @@ class Sender(ConversationActions):
         if existing is not None:
             return existing
         now = self.clock()
-        note = Message(conversation_id=conversation.id, platform=conversation.platform, external_id=key,
+        note = Message(conversation_id=row_id(conversation), platform=conversation.platform, external_id=key,
                        direction=Direction.NOTE, kind="note", text=text, author_id=agent_id, author_name=agent_name,
                        created_at=now, received_at=now, delivery_status=DeliveryStatus.RECEIVED)
         session.add(note)
@@ -186,15 +187,16 @@ class Sender(ConversationActions):
                 if message.send_started_at is not None and now - message.send_started_at < self.lease:
                     return DeliveryOutcome.of(message)  # another deliverer is on it
                 return self._give_up_unknown(session, message, now)
-            claimed = session.execute(
-                update(Message).where(Message.id == message_id, Message.delivery_status == DeliveryStatus.PENDING)
+            claimed = session.exec(
+                update(Message).where(col(Message.id) == message_id,
+                                      col(Message.delivery_status) == DeliveryStatus.PENDING)
                 .values(delivery_status=DeliveryStatus.SENDING, send_started_at=now)
                 .execution_options(synchronize_session=False)).rowcount
             if claimed != 1:
                 session.rollback()
-                return DeliveryOutcome.of(session.get(Message, message_id, populate_existing=True))
-            conversation = session.get(Conversation, message.conversation_id)
-            customer = session.get(Customer, conversation.customer_id)
+                return DeliveryOutcome.of(session.get_one(Message, message_id, populate_existing=True))
+            conversation = session.get_one(Conversation, message.conversation_id)  # foreign keys: they exist
+            customer = session.get_one(Customer, conversation.customer_id)
             call = self._call(message, conversation, customer, session, now)
         try:
             result, error = call(), None
@@ -215,9 +217,9 @@ class Sender(ConversationActions):
         with self.store.transaction() as session:
             ids = session.exec(select(Message.id).where(
                 Message.direction == Direction.OUTBOUND,
-                Message.delivery_status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
-            ).order_by(Message.id)).all()
-        return [self.deliver(i) for i in ids]
+                col(Message.delivery_status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+            ).order_by(col(Message.id))).all()
+        return [self.deliver(i) for i in ids if i is not None]  # stored rows all have an id
 
     # --- internals ------------------------------------------------------------------------------
     def _call(self, message: Message, conversation: Conversation, customer: Customer, session: Session,
@@ -240,8 +242,8 @@ class Sender(ConversationActions):
     def _finish(self, message_id: int, result: SendResult | None, error: SendError | None) -> DeliveryOutcome:
         now = self.clock()
         with self.store.transaction() as session:
-            message = session.get(Message, message_id)
-            conversation = session.get(Conversation, message.conversation_id)
+            message = session.get_one(Message, message_id)  # claimed by deliver(): it exists
+            conversation = session.get_one(Conversation, message.conversation_id)
             op, fallback = Op(message.kind), None
             if result is not None:
                 message.delivery_status, message.external_id = DeliveryStatus.SENT, result.external_id
@@ -254,6 +256,7 @@ class Sender(ConversationActions):
                 conversation.updated_at = now
                 session.add(conversation)
             else:
+                assert error is not None  # deliver() passes a result or an error
                 words = error.message + (rules.RETRY_HINT if error.retryable else "")
                 if op == Op.X_DM and error.code == "403":
                     fallback = self._dm_link()
@@ -268,15 +271,15 @@ class Sender(ConversationActions):
     def _give_up_unknown(self, session: Session, message: Message, now: datetime) -> DeliveryOutcome:
         words = (f"{rules.OUTCOME_UNKNOWN} Parley stopped while sending this, so it may or may not have been posted. "
                  "Check the platform before sending it again.")
-        settled = session.execute(
-            update(Message).where(Message.id == message.id, Message.delivery_status == DeliveryStatus.SENDING,
-                                  Message.send_started_at == message.send_started_at)
+        settled = session.exec(
+            update(Message).where(col(Message.id) == message.id, col(Message.delivery_status) == DeliveryStatus.SENDING,
+                                  col(Message.send_started_at) == message.send_started_at)
             .values(delivery_status=DeliveryStatus.FAILED, delivery_error=words)
             .execution_options(synchronize_session=False)).rowcount
         session.refresh(message)
         if settled != 1:  # another deliverer settled it first
             return DeliveryOutcome.of(message)
-        conversation = session.get(Conversation, message.conversation_id)
+        conversation = session.get_one(Conversation, message.conversation_id)
         self._record(session, message, conversation, now, outcome="unknown", detail="found in SENDING after restart")
         outcome = DeliveryOutcome.of(message)
         session.commit()
@@ -300,13 +303,13 @@ class Sender(ConversationActions):
 
     def _queue_nudge(self, dm_id: int) -> int | None:
         with self.store.transaction() as session:
-            dm = session.get(Message, dm_id)
+            dm = session.get_one(Message, dm_id)  # the DM just sent
             key = f"{dm.send_key}:nudge"
             existing = self._by_key(session, key)
             if existing is not None:
                 return None if existing.delivery_status in _TERMINAL else existing.id
-            conversation = session.get(Conversation, dm.conversation_id)
-            customer = session.get(Customer, conversation.customer_id)
+            conversation = session.get_one(Conversation, dm.conversation_id)
+            customer = session.get_one(Customer, conversation.customer_id)
             now = self.clock()
             nudge = Message(conversation_id=dm.conversation_id, platform=dm.platform, external_id=f"out:{key}",
                             send_key=key, direction=Direction.OUTBOUND, kind=Op.X_NUDGE,
@@ -349,9 +352,10 @@ class Sender(ConversationActions):
 
     @staticmethod
     def _private_replied(session: Session, conversation: Conversation) -> list[str]:
-        return list(session.exec(select(Message.in_reply_to).where(
+        targets = session.exec(select(Message.in_reply_to).where(
             Message.conversation_id == conversation.id, Message.kind == Op.FB_PRIVATE,
-            Message.delivery_status != DeliveryStatus.FAILED)).all())
+            Message.delivery_status != DeliveryStatus.FAILED)).all()
+        return [t for t in targets if t is not None]  # a private reply always names its comment
 
 
 def _with_followup(outcome: DeliveryOutcome, followup: DeliveryOutcome) -> DeliveryOutcome:
