@@ -72,7 +72,7 @@ def retry_send(parley: Parley, *, user_id: str, message_id: int, user_name: str 
                             failed.delivery_status == DeliveryStatus.SENT else
                             "That reply is being sent right now; its receipt will follow in the thread.")
         if kind == "unknown":
-            url = session.get(Conversation, ref).url
+            url = session.get_one(Conversation, ref).url  # the reply's own conversation
             where = f" (<{url}|open the conversation>)" if url else ""
             raise UserError(
                 "Parley stopped while sending this reply, so it may already have been posted. Check the platform"

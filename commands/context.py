@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot.cards import escape
 from bot.replies.sender import Mode, ReplyRefused
-from bot.store.models import Conversation, Message
+from bot.store.models import Conversation, Message, row_id
 
 if TYPE_CHECKING:
     from bot.runtime import Parley
@@ -64,7 +64,7 @@ def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode
         except ReplyRefused as refused:
             raise UserError(refused.message) from None
         session.flush()
-        message_id = message.id
+        message_id = row_id(message)
     parley.send_soon(message_id)  # after the commit above
     return message
 
