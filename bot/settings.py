@@ -14,31 +14,16 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.config_file import parse_duration
 from bot.inbound.routing import RoutingConfig, load_routing_config
+from bot.replies.permissions import parse_agents
+from bot.sla.policy import SlaConfig, load_sla_config
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 class ConfigError(Exception):
     """Start-up configuration is unusable; the message names the variable(s) to fix."""
-
-
-def parse_duration(value: str | float | int | timedelta) -> timedelta:
-    """'90s', '15m', '4h', '1d', '250ms' or a plain number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"{value!r} is not a duration like 30s, 2m, 4h or 1d")
-        seconds = float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "").lower() or None]
-    if seconds <= 0:
-        raise ValueError("a duration must be greater than zero")
-    return timedelta(seconds=seconds)
 
 
 def parse_search_queries(value: str | dict[str, str] | None) -> dict[str, str]:
@@ -115,9 +100,8 @@ class Settings(BaseSettings):
     parley_digest_channel: str | None = None  # also post the digest here (managers get it by DM)
 
     routing: RoutingConfig = Field(default_factory=RoutingConfig, exclude=True)
-    # bot.sla.SlaConfig from the `sla:` and `business_hours:` sections of PARLEY_CONFIG (set below;
-    # typed loosely because bot.sla reads durations with this module's parse_duration).
-    sla: Any = Field(default=None, exclude=True)
+    # The `sla:` and `business_hours:` sections of PARLEY_CONFIG (defaults without a file; set below).
+    sla: SlaConfig = Field(default_factory=SlaConfig, exclude=True)
 
     @field_validator("parley_poll_interval", "parley_slack_min_interval", "parley_reminder_interval",
                      "parley_leader_interval", mode="before")
@@ -141,8 +125,6 @@ class Settings(BaseSettings):
     @field_validator("parley_agents", "parley_managers", "parley_on_duty")
     @classmethod
     def _slack_ids(cls, value: str | None) -> str | None:
-        from bot.replies.permissions import parse_agents
-
         for token in parse_agents(value):
             if not re.fullmatch(r"[UWS][A-Z0-9]{1,}", token):
                 raise ValueError(f"{token!r} is not a Slack user id (U…/W…) or user-group id (S…)")
@@ -188,8 +170,6 @@ class Settings(BaseSettings):
             raise ValueError(f"X needs all four user-context credentials; missing {missing}")
         if self.facebook_page_token and not self.facebook_page_id:
             raise ValueError("FACEBOOK_PAGE_TOKEN is set but FACEBOOK_PAGE_ID is not")
-        from bot.sla.policy import load_sla_config
-
         if self.parley_config is not None:
             self.routing = load_routing_config(self.parley_config)
         self.sla = load_sla_config(self.parley_config)

@@ -3,10 +3,9 @@ one place they are wired (nothing is discovered automatically)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import App
 
+from bot.runtime import Parley
 from commands import (
     card_actions,
     conversation,
@@ -18,9 +17,6 @@ from commands import (
     templates,
     thread_events,
 )
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 REGISTRARS = [social.register, card_actions.register, reply_modal.register, thread_events.register, home.register]
 # Modules that only add `/social` subcommands (through @subcommand, when imported above).

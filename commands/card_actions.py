@@ -15,20 +15,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot import ids
-from bot.replies.rules import Mode, Op, Refused, failure_kind
+from bot.ops import Op
+from bot.replies.rules import Mode, Refused, failure_kind
+from bot.runtime import Parley
 from bot.store.models import Conversation, DeliveryStatus, Direction, Message
 from commands.context import UserError, conversation_or_error, store_reply, user_zone
 from commands.reply_modal import open_reply_modal
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ nothing has been changed or sent when it is raised.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
@@ -17,10 +16,8 @@ from sqlmodel import Session
 
 from bot.cards import escape
 from bot.replies.sender import Mode, ReplyRefused
+from bot.runtime import Parley
 from bot.store.models import Conversation, Message, row_id
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 _REF = re.compile(r"^#?(\d{1,9})$")
 

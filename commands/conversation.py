@@ -12,7 +12,6 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Respond
@@ -21,8 +20,10 @@ from sqlmodel import Session
 from bot import ids
 from bot.cards import escape
 from bot.cards.records import handle_label
-from bot.replies.rules import Op, Refused
-from bot.settings import parse_duration
+from bot.config_file import parse_duration
+from bot.ops import Op
+from bot.replies.rules import Refused
+from bot.runtime import Parley
 from bot.store import outbox
 from bot.store.models import Conversation, Customer, Message, OutboxKind
 from commands.context import (
@@ -36,9 +37,6 @@ from commands.context import (
 )
 from commands.social import Invocation, subcommand
 from connectors.base import Kind
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 U_REPLY = "reply #N <text>"
 U_PRIVATE = "private #N <text>"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -22,14 +21,12 @@ from sqlmodel import Session, col, select
 
 from bot.cards import PlatformHealthRow, home_view
 from bot.reports.figures import conversation_rows, figures, overdue_conversations, today_so_far
+from bot.runtime import Parley
 from bot.sla.hours import zone
 from bot.store.claims import claim_once, prune
 from bot.store.models import Claim, Conversation, Status
 from commands.lookup import assigned_to
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
-    from connectors.base import Connector
+from connectors.base import Connector
 
 log = logging.getLogger(__name__)
 

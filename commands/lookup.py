@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from slack_bolt import Respond
 from sqlalchemy import and_, exists, func, or_
@@ -19,12 +18,10 @@ from sqlmodel import Session, col, select
 from bot import ids
 from bot.cards import ConversationRow, SlackMessage, conversation_list, customer_history, escape
 from bot.reports.figures import conversation_rows
+from bot.runtime import Parley
 from bot.store.models import Conversation, Customer, Message, Status
 from commands.context import UserError, slack_to_plain
 from commands.social import Invocation, subcommand
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 QUEUE_MAX = 200  # the builder names every row beyond the ones it shows
 MINE_MAX = 200

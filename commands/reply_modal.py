@@ -14,7 +14,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -24,12 +23,10 @@ from sqlmodel import Session, col, select
 from bot import cards, ids
 from bot.delivery.slack import replying_now
 from bot.replies.rules import Mode, render_nudge
+from bot.runtime import Parley
 from bot.store import outbox
 from bot.store.models import Conversation, Customer, Direction, Message, OutboxKind, Template, row_id
 from commands.context import UserError, conversation_or_error, store_reply
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

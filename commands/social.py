@@ -6,16 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App, Respond
 
 from bot import ids
 from bot.cards import escape
+from bot.runtime import Parley
 from commands.context import UserError
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

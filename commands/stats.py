@@ -3,18 +3,14 @@ answered ephemerally. No period means 7d; anything else is refused with the peri
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import Respond
 
 from bot import ids
 from bot.cards import stats
 from bot.reports.figures import PERIODS, PeriodError, figures, parse_period
+from bot.runtime import Parley
 from commands.context import UserError
 from commands.social import Invocation, subcommand
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 _CHOICES = "|".join(PERIODS)
 

@@ -6,18 +6,14 @@ this module parses what people type and answers ephemerally.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import Respond
 
 from bot import ids
 from bot.cards import escape, template_list, template_shown, unknown_placeholders
 from bot.replies import templates as store
+from bot.runtime import Parley
 from commands.context import UserError, echo, slack_to_plain
 from commands.social import Invocation, subcommand
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 USAGE = "template list|add <name> <text>|show <name>"
 _EXAMPLE_ADD = "/social template add thanks Thanks {first_name}, we're on it!"

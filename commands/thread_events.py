@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 from sqlmodel import select
 
+from bot.runtime import Parley
 from bot.store.claims import claim
 from bot.store.models import Conversation, Message
-
-if TYPE_CHECKING:
-    from bot.runtime import Parley
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): install, start a throwaway PostgreSQL, lint, type-check, run every test.
+# The one test command (README, CI): install, start a throwaway PostgreSQL, lint, type-check, check
+# the import contracts, run every test.
 # Works on a fresh Debian machine as root (installs PostgreSQL with apt-get when it is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,10 @@ echo "== ruff"
 
 echo "== mypy"
 "$PYTHON" -m mypy
+
+echo "== lint-imports (dependency rules: [tool.importlinter] in pyproject.toml)"
+# lint-imports, run by this interpreter: the console script may not be on PATH for a custom $PYTHON.
+"$PYTHON" -c 'from importlinter.cli import lint_imports_command; lint_imports_command(prog_name="lint-imports")'
 
 echo "== pytest"
 set +e

@@ -7,9 +7,9 @@ import jsonschema
 import yaml
 
 from bot import ids
+from tests.specs import SLACK_MANIFEST_SCHEMA_V1
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "specs" / "slack-manifest.schema.v1.json"
 
 
 def _manifest() -> dict:
@@ -17,14 +17,14 @@ def _manifest() -> dict:
 
 
 def test_manifest_validates_against_slack_schema():
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(SLACK_MANIFEST_SCHEMA_V1.read_text())
     jsonschema.Draft7Validator.check_schema(schema)
     jsonschema.Draft7Validator(schema).validate(_manifest())
 
 
 def test_schema_rejects_unknown_keys():
     """Guards the test above: the schema really is strict."""
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(SLACK_MANIFEST_SCHEMA_V1.read_text())
     bad = _manifest() | {"surprise": True}
     assert list(jsonschema.Draft7Validator(schema).iter_errors(bad))
 

@@ -1,10 +1,29 @@
-"""The delivery receipt echoed in a conversation's thread after a staff reply, with a Retry button."""
+"""The delivery receipt echoed in a conversation's thread after a staff reply: its wording (`receipt`, also
+the sender's thread line) and the card with a Retry button (`delivery_receipt`)."""
 
 from __future__ import annotations
 
 from bot import ids
 from bot.cards.blocks import FALLBACK_MAX, SlackMessage, button, section
-from bot.cards.mrkdwn import cut_mrkdwn, safe_url
+from bot.cards.mrkdwn import cut_mrkdwn, escape, safe_url
+from bot.ops import Op
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def receipt(*, agent_id: str, op: Op, text: str, ok: bool, url: str | None = None, error: str | None = None) -> str:
+    """The thread line after a send: `↪ <@U1> replied publicly: “…” ✅ <link>` or `❌ <error>`."""
+    if op == Op.X_NUDGE:
+        what = "posted the public DM notice"
+    else:
+        what = "replied publicly" if op.public else "replied privately"
+    head = f"↪ <@{agent_id}> {what}: “{escape(_excerpt(text))}”"
+    if ok:
+        return f"{head} ✅ <{url}|view>" if url else f"{head} ✅ sent"
+    return f"{head} ❌ {escape(error or 'not sent')}"
 
 
 def delivery_receipt(
@@ -22,11 +41,8 @@ def delivery_receipt(
 
     A failed send that may be tried again gets a Retry button whose value is the outbound
     message's id; the handler re-sends that stored message (still exactly once). `op` is a
-    sending_rules.Op value (x_reply, x_dm, x_nudge, fb_comment, fb_private, messenger).
+    `bot.ops.Op` value (x_reply, x_dm, x_nudge, fb_comment, fb_private, messenger); ValueError otherwise.
     """
-    # Imported here: bot.replies.rules imports bot.cards, so a module-level import would be circular.
-    from bot.replies.rules import Op, receipt
-
     line = receipt(agent_id=agent_id, op=Op(op), text=text, ok=ok, url=safe_url(url), error=error)
     blocks = [section(ids.BLOCK_RECEIPT, line)]
     if not ok and retryable:

@@ -23,7 +23,8 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
 from bot import cards
-from bot.replies.rules import Op, failure_kind
+from bot.ops import Op
+from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
 
 METADATA_EVENT_TYPE = "parley_outbox"

@@ -15,13 +15,12 @@ routing:
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config_file import read_config_file
 from connectors.base import InboundMessage
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -63,22 +62,6 @@ class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     routing: tuple[RoutingRule, ...] = Field(default=())
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The PARLEY_CONFIG file (YAML, or TOML by suffix) as a mapping; errors name the file. Each
-    section's loader (routing here, sla in bot/sla/policy.py) reads its own keys from it."""
-    if not path.is_file():
-        raise ValueError(f"PARLEY_CONFIG: no such file {str(path)!r}")
-    raw = path.read_text(encoding="utf-8")
-    try:
-        data: Any = tomllib.loads(raw) if path.suffix == ".toml" else yaml.safe_load(raw)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"PARLEY_CONFIG: {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
-    data = data or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"PARLEY_CONFIG: {path} must hold a mapping at the top level")
-    return data
 
 
 def load_routing_config(path: Path) -> RoutingConfig:

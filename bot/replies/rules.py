@@ -1,8 +1,8 @@
 """What a staff reply becomes on each platform, and the platform rules checked before anything is sent.
 
 Pure functions of plain data and `now`: `plan_reply` picks the platform call (`Op`) and the customer
-message it answers, or raises `ReplyRefused` with words staff can act on. `receipt` writes the line
-echoed in the Slack thread after a send.
+message it answers, or raises `ReplyRefused` with words staff can act on. The receipt line echoed in
+the Slack thread after a send is worded in `bot/cards/receipts.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from twitter_text import parse_tweet
 
-from bot.cards import escape
+from bot.ops import Op
 from connectors.base import Kind, Platform
 
 X_LIMIT = 280  # weighted: links count 23, emoji and CJK 2 (twitter-text)
@@ -33,25 +33,6 @@ _TWEETS = (Kind.MENTION, Kind.SEARCH_HIT)
 class Mode(enum.StrEnum):
     PUBLIC = "public"
     PRIVATE = "private"
-
-
-class Op(enum.StrEnum):
-    """The platform call an outbound message is delivered with (stored as the message's kind)."""
-
-    X_REPLY = "x_reply"  # reply_public to the customer's latest tweet
-    X_DM = "x_dm"  # send_dm to the customer
-    X_NUDGE = "x_nudge"  # the short public reply saying a DM was sent
-    FB_COMMENT = "fb_comment"  # reply_comment under a comment or visitor post
-    FB_PRIVATE = "fb_private"  # private_reply (Messenger) to a comment's author
-    MESSENGER = "messenger"  # send_messenger to the customer's PSID
-
-    @property
-    def public(self) -> bool:
-        return self in (Op.X_REPLY, Op.X_NUDGE, Op.FB_COMMENT)
-
-    @property
-    def audit_action(self) -> str:
-        return "reply_public" if self.public else "reply_private"
 
 
 class Refused(Exception):
@@ -190,23 +171,6 @@ def render_nudge(template: str, *, handle: str, name: str, ref: int | None) -> s
     for key, value in values.items():
         out = out.replace("{" + key + "}", value)
     return out
-
-
-def _excerpt(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def receipt(*, agent_id: str, op: Op, text: str, ok: bool, url: str | None = None, error: str | None = None) -> str:
-    """The thread line after a send: `↪ <@U1> replied publicly: “…” ✅ <link>` or `❌ <error>`."""
-    if op == Op.X_NUDGE:
-        what = "posted the public DM notice"
-    else:
-        what = "replied publicly" if op.public else "replied privately"
-    head = f"↪ <@{agent_id}> {what}: “{escape(_excerpt(text))}”"
-    if ok:
-        return f"{head} ✅ <{url}|view>" if url else f"{head} ✅ sent"
-    return f"{head} ❌ {escape(error or 'not sent')}"
 
 
 def failure_kind(delivery_status: str, delivery_error: str | None) -> str | None:

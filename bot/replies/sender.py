@@ -30,10 +30,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.cards.receipts import receipt
+from bot.ops import Op
 from bot.replies import rules
 from bot.replies.actions import ConversationActions
 from bot.replies.permissions import AgentPolicy
-from bot.replies.rules import Mode, Op, Refused, ReplyRefused
+from bot.replies.rules import Mode, Refused, ReplyRefused
 from bot.sla import waiting
 from bot.store import outbox
 from bot.store.database import Store
@@ -295,7 +297,7 @@ class Sender(ConversationActions):
                                conversation_id=conversation.id, platform=message.platform,
                                external_id=message.external_id if sent else None, outcome=outcome,
                                detail=" ".join(filter(None, [op.value, detail]))))
-        text = rules.receipt(agent_id=message.author_id, op=op, text=message.text, ok=sent, url=message.url,
+        text = receipt(agent_id=message.author_id, op=op, text=message.text, ok=sent, url=message.url,
                              error=message.delivery_error)
         outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation, message=message,
                        text=text)

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from sqlmodel import col, select
 
-from bot.settings import parse_duration
+from bot.config_file import parse_duration
 from bot.store.database import Store
 from bot.store.models import AuditEntry
 

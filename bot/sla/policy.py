@@ -26,7 +26,7 @@ sla:
     - {channel: C0VIP, first_response: {normal: 30m}}
 ```
 
-Durations are `bot.settings.parse_duration` strings ("90s", "15m", "4h", "1d") or seconds. Targets
+Durations are `bot.config_file.parse_duration` strings ("90s", "15m", "4h", "1d") or seconds. Targets
 are business time. A bad value raises ValueError naming the key, e.g.
 `PARLEY_CONFIG: parley.yaml: sla.first_response.normal: 'soon' is not a duration like 30s, 2m, 4h or 1d`.
 """
@@ -49,14 +49,13 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config_file import parse_duration, read_config_file
 from bot.sla.hours import BusinessHours, day_spans, holiday_calendar, weekday_index, zone
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 
 
 def _duration(value: Any) -> timedelta:
-    from bot.settings import parse_duration  # settings imports routing; keep this module import-light
-
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration like 30s, 2m, 4h or 1d")
     return parse_duration(value)
@@ -279,7 +278,5 @@ def load_sla_config(path: Path | None) -> SlaConfig:
     """Read the PARLEY_CONFIG file (None: defaults); errors name the file and the bad key."""
     if path is None:
         return SlaConfig()
-    from bot.inbound.routing import read_config_file  # bot.inbound.routing is imported by bot.settings; keep this lazy
-
     data = read_config_file(path)
     return parse_sla_config(data, source=f"PARLEY_CONFIG: {path}: ")

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Protocol
 
 from sqlmodel import Session, select
 
-from bot.cards import SlackMessage
 from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus, row_id
 
 ACTIVE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 BACKOFF_BASE = 2.0  # seconds; doubled per attempt
 BACKOFF_CAP = 300.0
+
+
+class Payload(Protocol):
+    """A message built now and stored as is (what `bot.cards.SlackMessage` is): the store keeps its
+    fields as JSON and never imports the card builders, which sit above it."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def blocks(self) -> list[dict]: ...
+    @property
+    def colour(self) -> str | None: ...
 
 
 def enqueue(
@@ -28,7 +40,7 @@ def enqueue(
     message: Message | None = None,
     text: str | None = None,
     key: str | None = None,
-    payload: SlackMessage | None = None,
+    payload: Payload | None = None,
     reply_broadcast: bool = False,
     channel: str | None = None,
 ) -> OutboxItem:

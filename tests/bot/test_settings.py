@@ -1,8 +1,7 @@
-from datetime import timedelta
 
 import pytest
 
-from bot.settings import ConfigError, load_settings, parse_duration, parse_search_queries
+from bot.settings import ConfigError, load_settings, parse_search_queries
 
 ENV_NAMES = [
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PARLEY_CHANNEL",
@@ -18,18 +17,6 @@ def clean_env(monkeypatch, tmp_path):
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("2m", 120), ("4h", 14400), ("1d", 86400),
-                                               ("90", 90), ("1.5m", 90), ("250ms", 0.25)])
-def test_parse_duration(text, seconds):
-    assert parse_duration(text) == timedelta(seconds=seconds)
-
-
-@pytest.mark.parametrize("text", ["", "soon", "5 minutes", "-1s", "0s", "3w"])
-def test_parse_duration_rejects(text):
-    with pytest.raises(ValueError):
-        parse_duration(text)
 
 
 def test_search_queries_parse():

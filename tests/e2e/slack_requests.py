@@ -23,7 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from bot.runtime import Parley
-from bot.store.models import Conversation
+from bot.store.models import Conversation, Message
 from sandbox.emulators.server import Emulator
 from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port
 from tests.e2e.conftest import CHANNEL, run_until
@@ -169,8 +169,6 @@ def mirror_messenger(stack: EmulatorStack, parley: Parley, text: str = "Hola, ¿
 
 
 def _mirrored(parley: Parley, platform: str, external_id: str) -> Conversation:
-    from bot.store.models import Message
-
     def find() -> Conversation | None:
         with parley.store.transaction() as session:
             message = session.exec(select(Message).where(Message.platform == platform,

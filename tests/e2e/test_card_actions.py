@@ -4,6 +4,7 @@ take private per platform, assign / resolve / reopen / snooze, retry after a fai
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -142,8 +143,6 @@ def test_snooze_select_snoozes_the_case(stack, serve):  # noqa: F811
 
 
 def test_snooze_choices_land_on_the_right_local_time():
-    from zoneinfo import ZoneInfo
-
     madrid = ZoneInfo("Europe/Madrid")
     friday_late = datetime(2026, 3, 13, 22, 30, tzinfo=UTC)  # Friday 23:30 in Madrid
     assert snooze_until(ids.SNOOZE_30M, friday_late) == friday_late + timedelta(minutes=30)

@@ -17,7 +17,7 @@ from bot.cards import SECTION_TEXT_MAX, VIEW_BLOCKS_MAX, stats
 from bot.reports.figures import figures, parse_period
 from bot.store.models import Conversation, Customer, Status
 from commands.home import republish_homes
-from tests.bot.test_reports import add_case
+from tests.bot.reports.test_figures import add_case
 from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import AGENT, SlackSession, serve, wait_for  # noqa: F401
 

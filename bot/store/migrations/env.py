@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.store.database import make_engine
 
 target_metadata = SQLModel.metadata
 
@@ -11,8 +12,6 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine")
     if engine is None:
-        from bot.store.database import make_engine
-
         url = context.config.get_main_option("sqlalchemy.url")
         if url is None:
             raise RuntimeError("alembic needs an engine from bot.store.database.upgrade() or a sqlalchemy.url")

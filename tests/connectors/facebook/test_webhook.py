@@ -10,7 +10,8 @@ import pytest
 from connectors.base import Kind, Platform
 from connectors.facebook.connector import FacebookConnector
 from connectors.facebook.webhook import challenge_response, parse_delivery, signature_valid
-from sandbox.emulators.graph_api import GraphEmulator, sign_webhook
+from sandbox.emulators.graph_api import GraphEmulator
+from sandbox.emulators.graph_wire import sign_webhook
 
 PAGE, SECRET, VERIFY = "5550001", "app-secret-123", "verify-me"
 T = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)

@@ -24,7 +24,7 @@ from bot.cards import (
 )
 from bot.cards.blocks import RED
 from bot.store.models import Conversation, Customer, Message, Status
-from tests.bot.test_cards_reply import (
+from tests.bot.cards.test_modal import (
     HOSTILE,
     NOW,
     assert_no_pings,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.demo.dataset import KINDS_BY_PLATFORM, LABELS, Dataset, load_dataset, parse_dataset
+from sandbox.emulators.x_query import Searchable, compile_query
 
 
 @pytest.fixture(scope="module")
@@ -193,8 +194,6 @@ def test_comment_on_a_visitor_post_is_refused():
 
 def test_declared_queries_agree_with_the_x_emulator_matcher(demo: Dataset):
     """The emulator's search must return exactly the tweets the dataset says each query finds."""
-    from sandbox.emulators.x_query import Searchable, compile_query
-
     matchers = {name: compile_query(query) for name, query in demo.search_queries.items()}
     for item in demo.items:
         if item.kind not in ("mention", "search_hit"):

@@ -1,10 +1,13 @@
 import io
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from app import cli as main
+from bot.store.database import Store
+from bot.store.models import AuditEntry
 
 
 def test_classify_reads_lines_and_prints_json(monkeypatch, capsys):
@@ -35,11 +38,6 @@ def test_config_error_exits_2_with_the_variable(monkeypatch, tmp_path, capsys):
 
 
 def _audited_db(tmp_path, monkeypatch):
-    from datetime import UTC, datetime, timedelta
-
-    from bot.store.database import Store
-    from bot.store.models import AuditEntry
-
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(tmp_path)

@@ -12,7 +12,8 @@ import facebook
 import pytest
 import requests
 
-from sandbox.emulators.graph_api import GraphEmulator, sign_webhook
+from sandbox.emulators.graph_api import GraphEmulator
+from sandbox.emulators.graph_wire import sign_webhook
 
 PAGE, TOKEN = "5550001", "EAAG-test-page-token"
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -234,7 +234,7 @@ class PostsThenFails(SlackEmulator):
         self.remaining = times
 
     def m_chat_postMessage(self, args: dict):
-        result = super().m_chat_postMessage(args)
+        result = self.chat_methods.m_chat_postMessage(args)
         if self.remaining > 0 and not isinstance(result, Response):
             self.remaining -= 1
             return Response(500, {"ok": False, "error": "internal_error"})

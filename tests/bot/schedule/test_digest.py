@@ -18,7 +18,7 @@ from bot.schedule.digest import DigestJob
 from bot.store.database import Store
 from bot.store.models import Claim, Status
 from sandbox.emulators.slack_api import SlackEmulator
-from tests.bot.test_reports import add_case, service_level
+from tests.bot.reports.test_figures import add_case, service_level
 
 MADRID = ZoneInfo("Europe/Madrid")
 NINE_MADRID = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 09:00 CET
