@@ -30,33 +30,58 @@ from bot.store.database import Store
 from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
 from commands.home import republish_homes
-from connectors.base import Connector
 from connectors.facebook.connector import FacebookConnector
+from connectors.registry import SHIPPED, Registry, UnknownPlatform
 from connectors.x.connector import XConnector
 
 log = logging.getLogger("parley")
 
 
-def build_connectors(settings: Settings) -> list[Connector]:
-    connectors: list[Connector] = []
+def build_registry(settings: Settings) -> Registry:
+    """One line per network: each configured network's connector, registered under its platform id."""
+    registry = Registry()
     if settings.x_enabled:
-        connectors.append(XConnector(
-            bearer_token=secret(settings.x_bearer_token) or None,
-            consumer_key=secret(settings.x_consumer_key),
-            consumer_secret=secret(settings.x_consumer_secret),
-            access_token=secret(settings.x_access_token),
-            access_token_secret=secret(settings.x_access_token_secret),
-            api_url=settings.x_api_url,
-            search_queries=settings.x_search_queries,
-        ))
+        registry.register(_x(settings))
     if settings.facebook_enabled:
-        connectors.append(FacebookConnector(
-            page_id=settings.facebook_page_id or "",
-            page_token=secret(settings.facebook_page_token),
-            graph_url=settings.facebook_graph_url,
-            graph_version=settings.facebook_graph_version,
-        ))
-    return connectors
+        registry.register(_facebook(settings))
+    return registry
+
+
+def _x(settings: Settings) -> XConnector:
+    return XConnector(
+        bearer_token=secret(settings.x_bearer_token) or None,
+        consumer_key=secret(settings.x_consumer_key),
+        consumer_secret=secret(settings.x_consumer_secret),
+        access_token=secret(settings.x_access_token),
+        access_token_secret=secret(settings.x_access_token_secret),
+        api_url=settings.x_api_url,
+        search_queries=settings.x_search_queries,
+    )
+
+
+def _facebook(settings: Settings) -> FacebookConnector:
+    return FacebookConnector(
+        page_id=settings.facebook_page_id or "",
+        page_token=secret(settings.facebook_page_token),
+        graph_url=settings.facebook_graph_url,
+        graph_version=settings.facebook_graph_version,
+    )
+
+
+def check_platforms(settings: Settings, registry: Registry) -> None:
+    """ConfigError at start-up, naming the key, for a routing rule whose platform is not a configured
+    network, or an SLA override naming a platform no network (configured or shipped) has: better
+    than a conversation routed nowhere or a target that never applies."""
+    try:
+        for key, platform in settings.routing.platforms_named():
+            registry.require(platform, f"PARLEY_CONFIG {key}")
+    except UnknownPlatform as unknown:
+        raise ConfigError(str(unknown)) from None
+    overrides = getattr(settings.sla, "overrides", ()) or ()
+    for i, override in enumerate(overrides):
+        if override.platform and override.platform not in registry and override.platform not in SHIPPED:
+            raise ConfigError(f"PARLEY_CONFIG sla.overrides.{i}.platform: {override.platform!r} is not a network "
+                              f"Parley knows; known: {', '.join(sorted(set(SHIPPED) | set(registry.platforms)))}.")
 
 
 def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
@@ -68,18 +93,17 @@ def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebCl
                      retry_handlers=handlers)
 
 
-def build_sender(settings: Settings, store: Store, connectors: list[Connector], client: WebClient, *,
+def build_sender(settings: Settings, store: Store, registry: Registry, client: WebClient, *,
                  on_committed: Callable[[], None], service_level: ServiceLevel) -> Sender:
-    """Replies go out through the connectors; who may send is PARLEY_AGENTS (groups asked of Slack)."""
+    """Replies go out through the registry's connectors; who may send is PARLEY_AGENTS (groups asked
+    of Slack)."""
     def group_members(group_id: str) -> list[str]:
         return list(client.usergroups_users_list(usergroup=group_id).get("users") or [])
 
-    x = next((c for c in connectors if isinstance(c, XConnector)), None)
     return Sender(
-        store, {c.platform.value: c for c in connectors},
+        store, registry,
         policy=AgentPolicy(allowed=parse_agents(settings.parley_agents), resolve_group=group_members),
         nudge_template=settings.parley_nudge_template,
-        x_brand_id=(lambda: x.brand()["id"]) if x is not None else None,
         on_committed=on_committed,
         pause_meter=service_level.pause_meter,
     )
@@ -94,6 +118,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                           "(or set SLACK_APP_TOKEN for Socket Mode)")
     if settings.parley_channel is None and not settings.routing.routing:
         raise ConfigError("PARLEY_CHANNEL is not set: name the Slack channel ID for mirrored conversations")
+    registry = build_registry(settings)
+    check_platforms(settings, registry)
     store = Store.from_url(settings.database_url, migrate=migrate)
     service_level = ServiceLevel.of(settings.sla)
     client = build_slack_client(settings)
@@ -108,10 +134,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
     )
-    connectors = build_connectors(settings)
-    sender = build_sender(settings, store, connectors, client, on_committed=outbox.wake,
+    sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
                           service_level=service_level)
-    parley = Parley(settings=settings, store=store, connectors=connectors, ingestor=ingestor, outbox=outbox,
+    parley = Parley(settings=settings, store=store, connectors=list(registry), ingestor=ingestor, outbox=outbox,
                     sender=sender, service_level=service_level, bolt=bolt, http=Starlette())
     # A reply stored but never sent (crash between store and send) is finished or reported.
     parley.jobs["deliver_pending"] = (30.0, sender.deliver_pending)

@@ -30,7 +30,7 @@ from bot.schedule.scheduler import build_scheduler
 from bot.settings import Settings, secret
 from bot.store.database import Store
 from bot.store.models import utcnow
-from connectors.base import Batch, Connector, InboundMessage, Platform
+from connectors.base import Batch, Connector, InboundMessage
 
 log = logging.getLogger("parley")
 
@@ -74,21 +74,23 @@ class Parley:
             poll_connector(connector, self.store, self.ingestor, now or utcnow())
 
     def deliver_webhook(self, messages: list[InboundMessage]) -> None:
-        """Store a Facebook webhook delivery. Messenger events name only the sender's id, so the
-        name is looked up once per sender (polling would have brought it)."""
-        facebook = next((c for c in self.connectors if c.platform == Platform.FACEBOOK), None)
-        names: dict[str, str | None] = {}
+        """Store a webhook delivery. Some events name only the sender's id (Messenger), so the name
+        is asked of the message's own connector once per sender (polling would have brought it)."""
+        by_platform = {c.platform: c for c in self.connectors}
+        names: dict[tuple[str, str], str | None] = {}
         enriched = []
         for message in messages:
-            author = message.author
-            if not author.name and facebook is not None:
-                if author.external_id not in names:
-                    names[author.external_id] = facebook.fetch_name(author.external_id)
-                name = names[author.external_id]
+            author, connector = message.author, by_platform.get(message.platform)
+            if not author.name and connector is not None:
+                key = (message.platform, author.external_id)
+                if key not in names:
+                    names[key] = connector.fetch_name(author.external_id)
+                name = names[key]
                 if name:
                     message = replace(message, author=replace(author, name=name, handle=author.handle or name))
             enriched.append(message)
-        self.ingestor.ingest(Batch(stream="facebook:webhook", messages=enriched))
+        stream = f"{messages[0].platform}:webhook" if messages else "webhook"  # a log label: no cursor moves
+        self.ingestor.ingest(Batch(stream=stream, messages=enriched))
 
     def health(self) -> tuple[bool, dict]:
         try:
@@ -98,7 +100,7 @@ class Parley:
         except sa.exc.SQLAlchemyError:
             db_ok = False
         platforms = {
-            c.platform.value: {
+            c.platform: {
                 "ok": c.health.ok,
                 "last_success_at": c.health.last_success_at.isoformat() if c.health.last_success_at else None,
                 "last_error": c.health.last_error,
@@ -116,7 +118,7 @@ class Parley:
         worker.start()
         self._threads.append(worker)
         jobs = {
-            c.platform.value: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
+            c.platform: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
             for c in self.connectors
         }
         # Every replica runs the scheduler; only the leader's guarded jobs do work (bot/leader.py).

@@ -21,7 +21,6 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot import ids
-from bot.ops import Op
 from bot.replies.rules import Mode, Refused, failure_kind
 from bot.runtime import Parley
 from bot.store.models import Conversation, DeliveryStatus, Direction, Message
@@ -82,7 +81,7 @@ def retry_send(parley: Parley, *, user_id: str, message_id: int, user_name: str 
         again = session.exec(select(Message).where(Message.send_key == retry_key(message_id))).first()
         if again is not None:  # a second click: the first one's retry stands (and has its own receipt)
             raise UserError("This reply was sent again already; its receipt is in the thread. Nothing more was sent.")
-        text, mode = failed.text, Mode.PUBLIC if Op(failed.kind).public else Mode.PRIVATE
+        text, mode = failed.text, Mode.PUBLIC if parley.sender.registry.op(failed.kind).public else Mode.PRIVATE
     return store_reply(parley, user_id=user_id, ref=ref, text=text, mode=mode, key=retry_key(message_id),
                        user_name=user_name)
 

@@ -21,7 +21,6 @@ from bot import ids
 from bot.cards import escape
 from bot.cards.records import handle_label
 from bot.config_file import parse_duration
-from bot.ops import Op
 from bot.replies.rules import Refused
 from bot.runtime import Parley
 from bot.store import outbox
@@ -36,7 +35,6 @@ from commands.context import (
     user_zone,
 )
 from commands.social import Invocation, subcommand
-from connectors.base import Kind
 
 U_REPLY = "reply #N <text>"
 U_PRIVATE = "private #N <text>"
@@ -53,14 +51,6 @@ _SNOOZE_SPAN = re.compile(r"^\d+(?:\.\d+)?\s*[mhd]$", re.IGNORECASE)
 SNOOZE_MAX = timedelta(days=90)
 MORNING = time(9, 0)
 UTC_ZONE = ZoneInfo("UTC")
-
-_SENDING = {
-    Op.X_REPLY: "your public reply to {who} on X",
-    Op.X_DM: "your DM to {who} on X",
-    Op.FB_COMMENT: "your public reply to {who} on Facebook",
-    Op.FB_PRIVATE: "your private reply (Messenger) to {who}'s Facebook comment",
-    Op.MESSENGER: "your Messenger reply to {who}",
-}
 
 
 # --- parsing (pure) ------------------------------------------------------------------------------
@@ -138,9 +128,11 @@ def _send(parley: Parley, invocation: Invocation, respond: Respond, *, mode: str
     with parley.store.transaction() as session:
         conversation = conversation_or_error(session, ref)
         who = _who(session, conversation)
-    what = _SENDING.get(Op(message.kind), "your reply").format(who=who)
+    network = parley.sender.registry.rules(conversation.platform)
+    spec = network.ops.get(message.kind)
+    what = spec.sending.format(who=who) if spec is not None else "your reply"
     extra = ""
-    if Op(message.kind) == Op.X_DM and conversation.kind != Kind.DM:
+    if network.nudge_after(message.kind, conversation.kind) is not None:
         extra = " Once the DM is delivered, Parley posts the public notice that you sent one."
     _say(respond, f"Sending {what} (#{ref})…{extra} The receipt will appear in the case's thread.")
 

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 HOME_LIST_MAX = 200  # rows queried per list; the builder shows a few and names the rest
 HOME_SEEN_PREFIX = "home-seen:"
 _SEEN_KEPT = timedelta(days=3)
-_PLATFORM_NAMES = {"x": "X", "facebook": "Facebook"}
 
 
 def home_seen_key(user_id: str, local_date: str) -> str:
@@ -41,7 +40,7 @@ def home_seen_key(user_id: str, local_date: str) -> str:
 
 
 def health_rows(connectors: list[Connector]) -> list[PlatformHealthRow]:
-    return [PlatformHealthRow(name=_PLATFORM_NAMES.get(c.platform.value, c.platform.value), ok=c.health.ok,
+    return [PlatformHealthRow(name=c.rules.name, ok=c.health.ok,
                               last_success_at=c.health.last_success_at, last_error=c.health.last_error,
                               paused_until=c.health.paused_until)
             for c in connectors]

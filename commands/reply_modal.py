@@ -86,14 +86,15 @@ def _build(parley: Parley, session: Session, conversation: Conversation, meta: M
            text: str = "") -> dict:
     customer = session.get_one(Customer, conversation.customer_id)  # a foreign key: it exists
     nudge = None
-    if meta.mode == Mode.PRIVATE and conversation.platform == "x":
+    network = parley.sender.registry.rules(conversation.platform)
+    if meta.mode == Mode.PRIVATE and network.announces_private(conversation.kind):
         nudge = render_nudge(parley.sender.nudge_template, handle=customer.handle, name=customer.name,
                              ref=conversation.ref)
     view = cards.reply_modal(
         conversation=conversation, customer=customer, latest_text=_latest_text(session, conversation),
         mode=meta.mode, templates=_templates(session), agent_id=agent_id, text=text,
         replying_warning=meta.warning, private_metadata=meta.dump(), nudge_text=nudge,
-        selected_template=meta.template, text_version=meta.version)
+        selected_template=meta.template, text_version=meta.version, rules=network)
     view["notify_on_close"] = True  # closing the modal clears "is replying"
     return view
 

@@ -1,9 +1,10 @@
-"""The one Connector interface and the platform-neutral records it yields.
+"""The one Connector contract and the platform-neutral records it yields and takes.
 
 A connector talks to exactly one network. It never touches Slack or the database: it turns the
-network's objects into `InboundMessage` records grouped in `Batch`es, and the pipeline in
-`bot/ingest.py` stores them. Adding a network (Instagram, Mastodon) means adding one module here
-that subclasses `Connector`.
+network's objects into `InboundMessage` records grouped in `Batch`es (the pipeline in
+`bot/inbound/ingest.py` stores them), sends typed actions (`send`), and declares its `Rules`
+(connectors/contract.py). Adding a network (Instagram, Mastodon) means adding one package here with
+a `Connector` subclass and its `Rules`, and one line in `app.build_registry`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,26 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from connectors.contract import (
+    Action,
+    DirectMessage,
+    Heard,
+    OpSpec,
+    Plan,
+    PrivateReply,
+    PublicReply,
+    Refusal,
+    ReplyRequest,
+    Rules,
+    Window,
+)
+
+__all__ = [
+    "Action", "Author", "Batch", "Connector", "DirectMessage", "Health", "Heard", "InboundMessage", "Kind",
+    "OpSpec", "Plan", "Platform", "PrivateReply", "PublicReply", "Refusal", "ReplyRequest", "Rules", "SendError",
+    "SendResult", "Unsupported", "Window",
+]
 
 
 class Platform(enum.StrEnum):
@@ -52,7 +73,7 @@ class InboundMessage:
     Messenger conversation id.
     """
 
-    platform: Platform
+    platform: str  # a registered network id (Platform for the ones shipped)
     kind: Kind
     external_id: str
     thread_key: str
@@ -101,9 +122,14 @@ class Health:
 
 
 class Connector(abc.ABC):
-    """One network. Subclasses must implement every abstract member, checked at construction."""
+    """One network. Subclasses must implement every abstract member, checked at construction, and
+    set `rules` (whose `platform` is the connector's id)."""
 
-    platform: Platform
+    rules: Rules  # usually a class attribute: one network per connector class
+
+    @property
+    def platform(self) -> str:
+        return self.rules.platform
 
     def __init__(self) -> None:
         self.health = Health()
@@ -117,10 +143,25 @@ class Connector(abc.ABC):
         returns at once until `health.paused_until` instead of sleeping.
         """
 
+    @abc.abstractmethod
+    def send(self, action: Action) -> SendResult:
+        """Perform one outbound action as the brand. Raises SendError in plain words; raises
+        Unsupported for an action type the network has no call for (the Sender checks `rules.ops`
+        first, so this is a programming error, never a customer-facing one)."""
+
     @property
     def streams(self) -> tuple[str, ...]:
         """Names of the cursor streams this connector reads, for status displays."""
         return ()
+
+    def fetch_name(self, author_id: str) -> str | None:
+        """The customer's display name when a webhook named only their id; None if unknown."""
+        return None
+
+    def fallback_link(self) -> str | None:
+        """A link that opens a private conversation with the brand, offered when a private send is
+        refused with `rules.dm_fallback_code`; None where the network has none."""
+        return None
 
 
 class SendError(Exception):
@@ -136,6 +177,13 @@ class SendError(Exception):
         self.message = message
         self.code = code
         self.retryable = retryable
+
+
+class Unsupported(TypeError):
+    """A connector was handed an action type its network cannot perform."""
+
+    def __init__(self, platform: str, action: object) -> None:
+        super().__init__(f"{platform} has no call for {type(action).__name__}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,6 @@ from bot.cards.modal import (
     render_template,
     reply_modal,
     replying_warning_text,
-    x_count_hint,
-    x_weighted_length,
 )
 from bot.cards.mrkdwn import clip, escape, human_count, human_duration, safe_url, slack_len
 from bot.cards.receipts import delivery_receipt
@@ -95,6 +93,4 @@ __all__ = [
     "unknown_placeholders",
     "waiting_label",
     "window_reminder",
-    "x_count_hint",
-    "x_weighted_length",
 ]

@@ -35,7 +35,7 @@ from bot.cards.mrkdwn import (
     safe_url,
     slack_len,
 )
-from bot.cards.records import KIND_LABEL, PLATFORM_LABEL, LastReply, SlaBadge, sla_text
+from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_name, sla_text
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
 
 __all__ = ["BUTTON_TEXT_MAX", "FALLBACK_MAX", "SECTION_TEXT_MAX", "SlackMessage"]
@@ -44,7 +44,6 @@ _NAME_MAX = 80
 _REASONS_MAX = 600
 _FALLBACK_QUOTE_MAX = 300
 
-_PLATFORM_SITE = {"x": "X", "facebook": "Facebook", "messenger": "Messenger"}
 STATUS_EMOJI: dict[str, str] = {Status.OPEN: "🔵", Status.PENDING: "🟡", Status.SNOOZED: "💤", Status.RESOLVED: "✅"}
 # Slack's own palette, for App Home and attachments. An overdue card's side bar is red (blocks.RED).
 STATUS_COLOUR = {
@@ -78,10 +77,6 @@ def _author_line(customer: Customer) -> str:
     if customer.followers is not None:
         line += f" · {human_count(customer.followers)} followers"
     return line
-
-
-def _platform_key(conversation: Conversation) -> str:
-    return "messenger" if conversation.kind == "messenger" else conversation.platform
 
 
 def _kind_label(conversation: Conversation) -> str:
@@ -168,8 +163,8 @@ def conversation_card(
     if conversation.id is None:
         raise ValueError("a card needs a stored conversation (its id goes into the buttons)")
     ref = f"#{conversation.ref if conversation.ref is not None else conversation.id}"
-    site = _PLATFORM_SITE.get(_platform_key(conversation), clip(conversation.platform, 20))
-    platform = PLATFORM_LABEL.get(_platform_key(conversation), clip(conversation.platform, 20))
+    site = platform_name(conversation.platform, conversation.kind)
+    platform = platform_badge(conversation.platform, conversation.kind)
 
     title = [f"*{ref}*", platform, _kind_label(conversation), _status_label(conversation.status)]
     if conversation.complaint:

@@ -13,7 +13,7 @@ from datetime import datetime
 from bot import ids
 from bot.cards.blocks import FALLBACK_MAX, SlackMessage, context, pack_lines, section
 from bot.cards.mrkdwn import clip, escape, quote
-from bot.cards.records import ConversationRow, handle_label, row_line, snippet
+from bot.cards.records import ConversationRow, handle_label, platform_name, row_line, snippet
 
 LIST_ROWS_MAX = 60  # a longer list is unreadable in one message; the rest are named by "#N"
 LIST_SECTIONS_MAX = 40  # of Slack's 50 blocks; the rest hold the title and the "more" line
@@ -21,7 +21,6 @@ TEMPLATES_MAX = 100
 TEMPLATE_VARIABLES = ("first_name", "handle", "agent", "ref")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _VARIABLES_HELP = "Variables: `{first_name}` `{handle}` `{agent}` `{ref}`"
-_PLATFORM_NAME = {"x": "X", "facebook": "Facebook", "messenger": "Messenger"}
 
 
 def _fallback(title: str, rows: Sequence[ConversationRow]) -> str:
@@ -65,7 +64,7 @@ def customer_history(
         label = handle_label(platform, handle)
         if name and name != handle:
             label = f"{clip(name, 60)} ({label})"
-        who.append(f"{label} on {_PLATFORM_NAME.get(platform, clip(platform, 20))}")
+        who.append(f"{label} on {platform_name(platform)}")
     head = "*Customer history*: " + ("; ".join(who) if who else "unknown customer")
     if len(handles) > 10:
         head += f"; and {len(handles) - 10} more accounts"

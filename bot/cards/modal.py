@@ -1,7 +1,8 @@
-"""The Reply / Take private modal, reply templates, and X's weighted character count.
+"""The Reply / Take private modal and reply templates.
 
-The modal shows the customer's message, what sending will do on this platform, a template picker,
-the text box and, for a public X reply, a live count as X weighs it (links 23, emoji and CJK 2):
+The modal shows the customer's message, what sending will do on this network (in the words its
+connector's `Rules.explain` gives), a template picker, the text box and, for a public reply on a
+network with a length limit, a live count as the network weighs it (X: links 23, emoji and CJK 2):
 the text box dispatches an action on every character so the handler can rebuild the count.
 """
 
@@ -11,17 +12,16 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from twitter_text import parse_tweet
-
 from bot import ids
 from bot.cards.blocks import context, plain_text, section, user
 from bot.cards.mrkdwn import clip, cut_mrkdwn, escape, human_duration, quote
 from bot.store.models import Conversation, Customer
+from connectors.base import Rules
+from connectors.registry import UnknownPlatform, shipped_rules
 
 MODES = ("public", "private")
 TEXT_INPUT_MAX = 3000  # Slack's ceiling for plain_text_input max_length and initial_value
 METADATA_MAX = 3000
-_X_LIMIT = 280  # sending_rules.X_LIMIT; not imported because sending_rules imports bot.cards
 _CONTEXT_QUOTE_MAX = 1500
 _TEMPLATES_MAX = 100  # Slack's limit on a select's options
 _PLACEHOLDER = re.compile(r"\{(first_name|handle|agent|ref)\}")
@@ -37,51 +37,26 @@ def render_template(text: str, *, first_name: str, handle: str, agent: str, ref:
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
-def x_weighted_length(text: str) -> int:
-    return parse_tweet(text).weightedLength
+def rules_of(conversation: Conversation, rules: Rules | None) -> Rules:
+    """`rules` if given (the registry's), else the shipped network's; UnknownPlatform otherwise."""
+    found = rules or shipped_rules(conversation.platform)
+    if found is None:
+        raise UnknownPlatform(conversation.platform, ())
+    return found
 
 
-def x_count_hint(text: str) -> str:
-    """"123/280 characters (links count 23, emoji and CJK 2)", or "⚠️ 17 over the 280 limit …"."""
-    n = x_weighted_length(text)
-    rule = "links count 23, emoji and CJK 2"
-    if n > _X_LIMIT:
-        return f"⚠️ {n - _X_LIMIT} over the {_X_LIMIT} limit ({n}/{_X_LIMIT} characters; {rule})"
-    return f"{n}/{_X_LIMIT} characters ({rule})"
-
-
-def _is_tweet(conversation: Conversation) -> bool:
-    return conversation.platform == "x" and conversation.kind != "dm"
-
-
-def _is_dm(conversation: Conversation) -> bool:
-    return conversation.kind in ("dm", "messenger")
-
-
-def _who(customer: Customer, platform: str) -> str:
+def _who(customer: Customer, rules: Rules) -> str:
     """The customer as plain text (for plain_text fields); escape() it for mrkdwn."""
-    if platform == "x" and customer.handle:
-        return f"@{customer.handle[:60]}"
+    if rules.handle_prefix and customer.handle:
+        return rules.handle(customer.handle[:60])
     return (customer.name or customer.handle or "the customer")[:60]
 
 
-def explain(conversation: Conversation, customer: Customer, mode: str) -> str:
-    """What sending will do on this platform, in one or two sentences."""
-    who = escape(_who(customer, conversation.platform))
-    if conversation.kind == "messenger":
-        return (f"🔒 This is a Messenger conversation: your text is sent to {who} in Messenger. More than 24 hours "
-                "after their last message it goes as a human-agent reply, allowed up to 7 days.")
-    if _is_dm(conversation):
-        return f"🔒 This is an X DM conversation: your text is sent to {who} in the DM."
-    if conversation.platform == "x":
-        if mode == "private":
-            return (f"🔒 Sends your text to {who} as an X DM, then posts a short public reply saying a DM was "
-                    "sent. If they don't accept DMs, nothing is posted and the thread says so.")
-        return f"🌐 Posts publicly on X, as a reply to {who}'s latest tweet."
-    if mode == "private":
-        return (f"🔒 Sends one private reply in Messenger to {who}, about their comment. Facebook allows only one "
-                "private reply per comment, within 7 days of it.")
-    return f"🌐 Posts a public reply on Facebook under {who}'s comment."
+def explain(conversation: Conversation, customer: Customer, mode: str, rules: Rules | None = None) -> str:
+    """What sending will do on this network, in one or two sentences, in its connector's words."""
+    network = rules_of(conversation, rules)
+    who = escape(_who(customer, network))
+    return network.explain(conversation.kind, "private" if mode == "private" else "public", who)
 
 
 def _template_picker(templates: Sequence[tuple[str, str]], selected: str | None) -> dict:
@@ -119,28 +94,32 @@ def reply_modal(
     nudge_text: str | None = None,
     selected_template: str | None = None,
     text_version: int = 0,
+    rules: Rules | None = None,
 ) -> dict:
     """The Reply (mode "public") or Take private (mode "private") modal for views.open/update.
 
     `text` pre-fills the box. To replace what the agent already typed (a template was picked),
     pass a new `text_version`: Slack keeps typed input while the box's block_id is unchanged.
     `replying_warning` is our mrkdwn ("⚠️ <@U2> opened this reply 1m ago"). `nudge_text` is the
-    public DM notice an X take-private posts; its count is shown. `agent_id` is the Slack user the
-    modal is for (named in the header context).
+    public notice a take-private posts where the network has one (X); its count is shown. `agent_id`
+    is the Slack user the modal is for (named in the header context). `rules` are the network's
+    (from the registry); left out, a shipped network's are used.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if len(private_metadata) > METADATA_MAX:
         raise ValueError("private_metadata is over Slack's 3000 characters")
     ref = conversation.ref if conversation.ref is not None else conversation.id
-    tweet = _is_tweet(conversation)
+    network = rules_of(conversation, rules)
+    in_chat = network.is_private(conversation.kind)
+    counted = network.public_limit is not None and not in_chat  # a public post with a length limit
     private = mode == "private"
-    who = _who(customer, conversation.platform)
+    who = _who(customer, network)
 
     quoted, _ = quote(latest_text, _CONTEXT_QUOTE_MAX)
     head = f"*#{ref}* · *{escape(who)}* wrote:"
     blocks: list[dict] = [section(ids.BLOCK_MODAL_CONTEXT, f"{head}\n{quoted}")]
-    blocks.append(context(ids.BLOCK_MODAL_EXPLAIN, explain(conversation, customer, mode)))
+    blocks.append(context(ids.BLOCK_MODAL_EXPLAIN, explain(conversation, customer, mode, network)))
     if replying_warning:
         blocks.append(context(ids.BLOCK_MODAL_WARNING, cut_mrkdwn(replying_warning, 500)))
     if templates:
@@ -155,10 +134,10 @@ def reply_modal(
     }
     if text:
         element["initial_value"] = text[:TEXT_INPUT_MAX]
-    live_count = tweet and not private
+    live_count = counted and not private
     if live_count:
         element["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
-    label = f"Private message to {who}" if private or _is_dm(conversation) else f"Public reply to {who}"
+    label = f"Private message to {who}" if private or in_chat else f"Public reply to {who}"
     block: dict = {
         "type": "input",
         "block_id": ids.modal_text_block(text_version),
@@ -169,11 +148,11 @@ def reply_modal(
         block["dispatch_action"] = True
     blocks.append(block)
     if live_count:
-        blocks.append(context(ids.BLOCK_MODAL_COUNT, x_count_hint(text)))
-    if tweet and private and nudge_text is not None:
+        blocks.append(context(ids.BLOCK_MODAL_COUNT, network.count_hint(text)))
+    if counted and private and nudge_text is not None:
         blocks.append(context(
             ids.BLOCK_MODAL_NUDGE,
-            f"Public notice after the DM: “{clip(nudge_text, 400)}” · {x_count_hint(nudge_text)}",
+            f"Public notice after the DM: “{clip(nudge_text, 400)}” · {network.count_hint(nudge_text)}",
         ))
     blocks.append(context(f"{ids.BLOCK_MODAL_EXPLAIN}.agent", f"Sending as {user(agent_id, 'you')}"))
 
@@ -183,7 +162,7 @@ def reply_modal(
         "callback_id": ids.CALLBACK_PRIVATE_MODAL if private else ids.CALLBACK_REPLY_MODAL,
         "private_metadata": private_metadata,
         "title": plain_text(title, 24),
-        "submit": plain_text("Send privately" if private else "Send publicly" if not _is_dm(conversation)
+        "submit": plain_text("Send privately" if private else "Send publicly" if not in_chat
                              else "Send", 24),
         "close": plain_text("Cancel", 24),
         "blocks": blocks,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from bot import ids
 from bot.cards.blocks import FALLBACK_MAX, SlackMessage, button, section
 from bot.cards.mrkdwn import cut_mrkdwn, escape, safe_url
-from bot.ops import Op
+from connectors.contract import OpSpec
+from connectors.registry import shipped_op
 
 
 def _excerpt(text: str, limit: int = 200) -> str:
@@ -14,9 +15,12 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def receipt(*, agent_id: str, op: Op, text: str, ok: bool, url: str | None = None, error: str | None = None) -> str:
+def receipt(*, agent_id: str, op: OpSpec | None, text: str, ok: bool, url: str | None = None,
+            error: str | None = None) -> str:
     """The thread line after a send: `↪ <@U1> replied publicly: “…” ✅ <link>` or `❌ <error>`."""
-    if op == Op.X_NUDGE:
+    if op is None:
+        what = "tried to reply"
+    elif op.is_nudge:
         what = "posted the public DM notice"
     else:
         what = "replied publicly" if op.public else "replied privately"
@@ -40,10 +44,10 @@ def delivery_receipt(
     """"↪ <@U1> replied publicly: “…” ✅ view" or "… ❌ <the platform's error in plain words>".
 
     A failed send that may be tried again gets a Retry button whose value is the outbound
-    message's id; the handler re-sends that stored message (still exactly once). `op` is a
-    `bot.ops.Op` value (x_reply, x_dm, x_nudge, fb_comment, fb_private, messenger); ValueError otherwise.
+    message's id; the handler re-sends that stored message (still exactly once). `op` is the stored
+    outbound operation of a shipped network (x_reply, x_dm, fb_private, …); ValueError otherwise.
     """
-    line = receipt(agent_id=agent_id, op=Op(op), text=text, ok=ok, url=safe_url(url), error=error)
+    line = receipt(agent_id=agent_id, op=shipped_op(op), text=text, ok=ok, url=safe_url(url), error=error)
     blocks = [section(ids.BLOCK_RECEIPT, line)]
     if not ok and retryable:
         blocks.append({

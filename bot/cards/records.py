@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.cards.blocks import user
 from bot.cards.mrkdwn import clip, escape, human_duration, safe_url
+from connectors.registry import shipped_rules
 
 SLA_STATES = ("ok", "warning", "breached", "escalated", "paused", "met", "none")
 _SLA_EMOJI = {
@@ -24,7 +25,6 @@ _OVERDUE = ("breached", "escalated")
 _SNIPPET_MAX = 90
 _HANDLE_MAX = 40
 
-PLATFORM_LABEL = {"x": "🐦 X", "facebook": "📘 Facebook", "messenger": "💬 Messenger"}
 KIND_LABEL = {
     "mention": "mention",
     "search_hit": "search hit",
@@ -139,11 +139,24 @@ def snippet(text: str, limit: int = _SNIPPET_MAX) -> str:
     return clip(" ".join(text.split()), limit) or "_(no text)_"
 
 
+def platform_name(platform: str, kind: str | None = None) -> str:
+    """"X", "Facebook", or "Messenger" for a Messenger conversation: as the network's rules name it."""
+    rules = shipped_rules(platform)
+    return rules.site(kind) if rules is not None else clip(platform, 20)
+
+
+def platform_badge(platform: str, kind: str | None = None) -> str:
+    """"🐦 X", "📘 Facebook", "💬 Messenger": the network's emoji and name for card titles."""
+    rules = shipped_rules(platform)
+    return rules.label(kind) if rules is not None else clip(platform, 20)
+
+
 def handle_label(platform: str, handle: str) -> str:
     if not handle:
         return "unknown"
-    # Facebook has no handles (the connector stores the name there): no "@".
-    return f"@{clip(handle, _HANDLE_MAX)}" if platform == "x" else clip(handle, _HANDLE_MAX)
+    # Networks without handles (Facebook) store the name there: no "@" unless the rules say so.
+    rules = shipped_rules(platform)
+    return (rules.handle_prefix if rules is not None else "") + clip(handle, _HANDLE_MAX)
 
 
 def ref_link(row: ConversationRow) -> str:
@@ -152,8 +165,7 @@ def ref_link(row: ConversationRow) -> str:
 
 
 def platform_label(row: ConversationRow) -> str:
-    key = "messenger" if row.kind == "messenger" else row.platform
-    label = PLATFORM_LABEL.get(key, clip(row.platform, 20))
+    label = platform_badge(row.platform, row.kind)
     return f"{label} {KIND_LABEL.get(row.kind, clip(row.kind, 20))}"
 
 

@@ -23,9 +23,9 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
 from bot import cards
-from bot.ops import Op
 from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
+from connectors.registry import shipped_op
 
 METADATA_EVENT_TYPE = "parley_outbox"
 PERMANENT_ERRORS = frozenset({
@@ -131,7 +131,7 @@ def _last_reply(session: Session, conversation: Conversation) -> cards.LastReply
     ).first()
     if sent is None:
         return None
-    return cards.LastReply(agent_id=sent.author_id, public=Op(sent.kind).public,
+    return cards.LastReply(agent_id=sent.author_id, public=shipped_op(sent.kind).public,
                            at=sent.delivered_at or sent.created_at, url=sent.url)
 
 

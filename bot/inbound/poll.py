@@ -28,7 +28,7 @@ def poll_connector(connector: Connector, store: Store, ingestor: Ingestor, now: 
     Platform trouble is the connector's to report (its `health`); a storage failure stops this
     poll with the cursor of the failed batch unmoved, so the next poll reads it again.
     """
-    summary = PollSummary(connector=connector.platform.value)
+    summary = PollSummary(connector=connector.platform)
     try:
         for batch in connector.poll(store.cursors(), now):
             result = ingestor.ingest(batch)

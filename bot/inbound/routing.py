@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config_file import read_config_file
-from connectors.base import InboundMessage
+from connectors.base import InboundMessage, Kind
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
@@ -30,8 +29,8 @@ class RoutingRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     channel: str
-    platform: Literal["x", "facebook"] | None = None
-    kind: Literal["mention", "search_hit", "comment", "visitor_post", "dm", "messenger"] | None = None
+    platform: str | None = None  # a registered network id; checked against the registry at start-up
+    kind: Kind | None = None  # the kinds connectors declare (connectors.base.Kind)
     query: str | None = None
     language: str | None = None
     keywords: tuple[str, ...] = ()
@@ -62,6 +61,11 @@ class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     routing: tuple[RoutingRule, ...] = Field(default=())
+
+    def platforms_named(self) -> list[tuple[str, str]]:
+        """(config key, platform) for every rule that names a platform, e.g. ("routing.2.platform", "x"),
+        so start-up can refuse a network that is not registered and say where it was named."""
+        return [(f"routing.{i}.platform", rule.platform) for i, rule in enumerate(self.routing) if rule.platform]
 
 
 def load_routing_config(path: Path) -> RoutingConfig:

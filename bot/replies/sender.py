@@ -21,19 +21,17 @@ DM"), as its own outbound message with its own exactly-once state: a refused DM 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.cards.receipts import receipt
-from bot.ops import Op
-from bot.replies import rules
+from bot.replies import dispatch, rules
 from bot.replies.actions import ConversationActions
+from bot.replies.outcome import DeliveryOutcome, with_followup
 from bot.replies.permissions import AgentPolicy
 from bot.replies.rules import Mode, Refused, ReplyRefused
 from bot.sla import waiting
@@ -51,66 +49,44 @@ from bot.store.models import (
     row_id,
     utcnow,
 )
-from connectors.base import Kind, SendError, SendResult
+from connectors.base import OpSpec, Rules, SendError, SendResult
+from connectors.registry import Registry
 
 log = logging.getLogger(__name__)
 
 __all__ = ["DeliveryOutcome", "Mode", "Refused", "ReplyRefused", "Sender"]
 
 MAX_KEY = 120  # external_id is "out:" + key, at most 128
-DM_COMPOSE_URL = "https://x.com/messages/compose?recipient_id={brand_id}"
 _TERMINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
-
-
-@dataclass(frozen=True)
-class DeliveryOutcome:
-    """What became of one outbound message. `status` SENDING means another deliverer has it now."""
-
-    message_id: int
-    status: DeliveryStatus
-    external_id: str | None = None  # the platform's id once SENT
-    url: str | None = None
-    error: str | None = None  # plain words for staff
-    fallback_url: str | None = None  # X DM refused: a DM link to offer in a public reply instead
-    followup: DeliveryOutcome | None = None  # X take-private: the public notice after the DM
-
-    @classmethod
-    def of(cls, message: Message, **extra: Any) -> DeliveryOutcome:
-        sent = message.delivery_status == DeliveryStatus.SENT
-        return cls(row_id(message), DeliveryStatus(message.delivery_status),
-                   message.external_id if sent else None, message.url, message.delivery_error, **extra)
 
 
 class Sender(ConversationActions):
     """Replies, notes and case state changes (see the module docstring).
 
-    `connectors` maps a platform ("x", "facebook") to an object with that platform's send calls:
-    X `reply_public(tweet_id, text)`, `send_dm(user_id, text)`; Facebook `reply_comment(id, text)`,
-    `private_reply(comment_id, text)`, `send_messenger(psid, text, human_agent_tag=)`. Each returns
-    a SendResult or raises SendError. `x_brand_id` (or a callable giving it) builds the DM link
-    offered when a DM is refused. `on_committed` is called after receipts are committed (wakes
-    the Slack outbox).
+    `registry` holds the connectors: a reply is planned by its network's `Rules` and sent with
+    `Connector.send(action)`, which returns a SendResult or raises SendError. A conversation on a
+    network that is not registered is refused when the reply is stored, and a stored message whose
+    network or operation is unknown fails before it is marked in progress, never half-way.
+    `on_committed` is called after receipts are committed (wakes the Slack outbox).
     """
 
     def __init__(
         self,
         store: Store,
-        connectors: Mapping[str, Any],
+        registry: Registry,
         *,
         policy: AgentPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
         nudge_template: str = rules.DEFAULT_NUDGE,
-        x_brand_id: str | Callable[[], str] | None = None,
         lease: timedelta = timedelta(minutes=5),
         on_committed: Callable[[], None] = lambda: None,
         pause_meter: waiting.PauseMeter = waiting.calendar_seconds,
     ) -> None:
         super().__init__(clock, pause_meter)
         self.store = store
-        self.connectors = dict(connectors)
+        self.registry = registry
         self.policy = policy or AgentPolicy()
         self.nudge_template = nudge_template
-        self.x_brand_id = x_brand_id
         self.lease = lease
         self.on_committed = on_committed
 
@@ -137,7 +113,7 @@ class Sender(ConversationActions):
         customer = session.get(Customer, conversation.customer_id)
         try:
             plan = rules.plan_reply(
-                platform=conversation.platform, conversation_kind=conversation.kind,
+                rules=self._rules(conversation.platform), conversation_kind=conversation.kind,
                 thread_key=conversation.thread_key, mode=mode, text=text,
                 heard=self._heard(session, conversation), private_replied=self._private_replied(session, conversation),
                 nudge_text=self._nudge_text(conversation, customer), now=now)
@@ -189,6 +165,9 @@ class Sender(ConversationActions):
                 if message.send_started_at is not None and now - message.send_started_at < self.lease:
                     return DeliveryOutcome.of(message)  # another deliverer is on it
                 return self._give_up_unknown(session, message, now)
+            unsendable = dispatch.unsendable(self.registry, message)
+            if unsendable is not None:  # refused before anything is marked in progress
+                return self._refuse(session, message, unsendable, now)
             claimed = session.exec(
                 update(Message).where(col(Message.id) == message_id,
                                       col(Message.delivery_status) == DeliveryStatus.PENDING)
@@ -207,10 +186,11 @@ class Sender(ConversationActions):
             log.warning("send of message %s failed: %s (code %s)", message_id, exc.message, exc.code)
         outcome = self._finish(message_id, result, error)
         self.on_committed()
-        if outcome.status == DeliveryStatus.SENT and Op(message.kind) == Op.X_DM and conversation.kind != Kind.DM:
-            nudge_id = self._queue_nudge(message_id)
+        nudge = self.registry.rules(message.platform).nudge_after(message.kind, conversation.kind)
+        if outcome.status == DeliveryStatus.SENT and nudge is not None:
+            nudge_id = self._queue_nudge(message_id, nudge)
             if nudge_id is not None:
-                outcome = _with_followup(outcome, self.deliver(nudge_id))
+                outcome = with_followup(outcome, self.deliver(nudge_id))
         return outcome
 
     def deliver_pending(self) -> list[DeliveryOutcome]:
@@ -226,27 +206,34 @@ class Sender(ConversationActions):
     # --- internals ------------------------------------------------------------------------------
     def _call(self, message: Message, conversation: Conversation, customer: Customer, session: Session,
               now: datetime) -> Callable[[], SendResult]:
-        connector = self.connectors[conversation.platform]
-        op, target, text = Op(message.kind), message.in_reply_to or "", message.text
-        if op in (Op.X_REPLY, Op.X_NUDGE):
-            return lambda: connector.reply_public(target, text)
-        if op == Op.X_DM:
-            return lambda: connector.send_dm(customer.external_id, text)
-        if op == Op.FB_COMMENT:
-            return lambda: connector.reply_comment(target, text)
-        if op == Op.FB_PRIVATE:
-            return lambda: connector.private_reply(target, text)
+        connector = self.registry.connector(conversation.platform)
         heard = self._heard(session, conversation)
         last = max((h.created_at for h in heard), default=now)
-        tag = rules.messenger_tag(last, now)  # decided now: time passed since the reply was queued
-        return lambda: connector.send_messenger(customer.external_id, text, human_agent_tag=tag)
+        action = dispatch.action_for(connector.rules, message, customer.external_id, last, now)
+        return lambda: connector.send(action)
+
+    def _refuse(self, session: Session, message: Message, words: str, now: datetime) -> DeliveryOutcome:
+        """Fail a PENDING message that no connector can send (compare-and-set: recorded once)."""
+        settled = session.exec(
+            update(Message).where(col(Message.id) == message.id, col(Message.delivery_status) == DeliveryStatus.PENDING)
+            .values(delivery_status=DeliveryStatus.FAILED, delivery_error=words[:512])
+            .execution_options(synchronize_session=False)).rowcount
+        session.refresh(message)
+        if settled != 1:
+            return DeliveryOutcome.of(message)
+        conversation = session.get_one(Conversation, message.conversation_id)
+        self._record(session, message, conversation, now, outcome="failed", detail="unsupported")
+        outcome = DeliveryOutcome.of(message)
+        session.commit()
+        self.on_committed()
+        return outcome
 
     def _finish(self, message_id: int, result: SendResult | None, error: SendError | None) -> DeliveryOutcome:
         now = self.clock()
         with self.store.transaction() as session:
             message = session.get_one(Message, message_id)  # claimed by deliver(): it exists
             conversation = session.get_one(Conversation, message.conversation_id)
-            op, fallback = Op(message.kind), None
+            network, fallback = self.registry.rules(message.platform), None
             if result is not None:
                 message.delivery_status, message.external_id = DeliveryStatus.SENT, result.external_id
                 message.url, message.delivered_at, message.delivery_error = result.url, now, None
@@ -260,8 +247,8 @@ class Sender(ConversationActions):
             else:
                 assert error is not None  # deliver() passes a result or an error
                 words = error.message + (rules.RETRY_HINT if error.retryable else "")
-                if op == Op.X_DM and error.code == "403":
-                    fallback = self._dm_link()
+                if not network.ops[message.kind].public and error.code == network.dm_fallback_code:
+                    fallback = self.registry.connector(message.platform).fallback_link()
                     words += (" Instead, reply publicly with a link that opens a DM with the brand"
                               + (f": {fallback}" if fallback else "."))
                 message.delivery_status, message.delivery_error = DeliveryStatus.FAILED, words[:512]
@@ -291,19 +278,22 @@ class Sender(ConversationActions):
     def _record(self, session: Session, message: Message, conversation: Conversation, now: datetime, *,
                 outcome: str, detail: str) -> None:
         """Audit entry, thread receipt and card update for a settled message (same transaction)."""
-        op = Op(message.kind)
+        try:
+            op: OpSpec | None = self.registry.op(message.kind)
+        except ValueError:  # an operation no network knows (refused by _refuse): said as "a reply"
+            op = None
         sent = message.delivery_status == DeliveryStatus.SENT
-        session.add(AuditEntry(at=now, actor=message.author_id, action=op.audit_action,
+        session.add(AuditEntry(at=now, actor=message.author_id, action=rules.audit_action(op),
                                conversation_id=conversation.id, platform=message.platform,
                                external_id=message.external_id if sent else None, outcome=outcome,
-                               detail=" ".join(filter(None, [op.value, detail]))))
+                               detail=" ".join(filter(None, [message.kind, detail]))))
         text = receipt(agent_id=message.author_id, op=op, text=message.text, ok=sent, url=message.url,
                              error=message.delivery_error)
         outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation, message=message,
                        text=text)
         outbox.enqueue(session, kind=OutboxKind.UPDATE_CARD, conversation=conversation, message=message)
 
-    def _queue_nudge(self, dm_id: int) -> int | None:
+    def _queue_nudge(self, dm_id: int, op: str) -> int | None:
         with self.store.transaction() as session:
             dm = session.get_one(Message, dm_id)  # the DM just sent
             key = f"{dm.send_key}:nudge"
@@ -314,7 +304,7 @@ class Sender(ConversationActions):
             customer = session.get_one(Customer, conversation.customer_id)
             now = self.clock()
             nudge = Message(conversation_id=dm.conversation_id, platform=dm.platform, external_id=f"out:{key}",
-                            send_key=key, direction=Direction.OUTBOUND, kind=Op.X_NUDGE,
+                            send_key=key, direction=Direction.OUTBOUND, kind=op,
                             text=self._nudge_text(conversation, customer), author_id=dm.author_id,
                             author_name=dm.author_name, in_reply_to=dm.in_reply_to, created_at=now, received_at=now,
                             delivery_status=DeliveryStatus.PENDING)
@@ -326,15 +316,12 @@ class Sender(ConversationActions):
         return rules.render_nudge(self.nudge_template, handle=customer.handle if customer else "",
                                   name=customer.name if customer else "", ref=conversation.ref)
 
-    def _dm_link(self) -> str | None:
-        brand = self.x_brand_id
-        if callable(brand):
-            try:
-                brand = brand()
-            except Exception:  # a hint must never stop the failure itself from being recorded
-                log.warning("could not read the X brand id for the DM link", exc_info=True)
-                return None
-        return DM_COMPOSE_URL.format(brand_id=brand) if brand else None
+    def _rules(self, platform: str) -> Rules:
+        """The rules of a registered network; ReplyRefused for one this Parley cannot send on."""
+        if platform not in self.registry:
+            raise ReplyRefused(f"Parley cannot send on {platform}: it is not a configured network here. "
+                               "Nothing was sent.")
+        return self.registry.rules(platform)
 
     def _audit_refusal(self, conversation: Conversation, agent_id: str, mode: Mode, reason: str,
                        now: datetime) -> None:
@@ -352,14 +339,9 @@ class Sender(ConversationActions):
                                                   Message.direction == Direction.INBOUND)).all()
         return [rules.Heard(m.kind, m.external_id, m.created_at) for m in rows]
 
-    @staticmethod
-    def _private_replied(session: Session, conversation: Conversation) -> list[str]:
+    def _private_replied(self, session: Session, conversation: Conversation) -> list[str]:
+        ops = dispatch.private_reply_ops(self.registry, conversation.platform)
         targets = session.exec(select(Message.in_reply_to).where(
-            Message.conversation_id == conversation.id, Message.kind == Op.FB_PRIVATE,
+            Message.conversation_id == conversation.id, col(Message.kind).in_(ops),
             Message.delivery_status != DeliveryStatus.FAILED)).all()
         return [t for t in targets if t is not None]  # a private reply always names its comment
-
-
-def _with_followup(outcome: DeliveryOutcome, followup: DeliveryOutcome) -> DeliveryOutcome:
-    return DeliveryOutcome(outcome.message_id, outcome.status, outcome.external_id, outcome.url, outcome.error,
-                           outcome.fallback_url, followup)

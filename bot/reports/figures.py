@@ -23,16 +23,18 @@ A period is the half-open interval [start, end) of aware UTC instants. The figur
 - complaint_response_rate_pct: of the conversations flagged as complaints and first seen in the
   period, the share with a first reply at or before `now`. None when there were no complaints.
 - oldest_waiting: the "open" conversation with the earliest `waiting_since` (ties: lowest id).
-- share_of_voice: per X search query name, the number of messages *created* in the period that the
-  query found (MessageMatch), plus "@mentions": inbound X mentions created in the period. A mention
-  that a search query also found counts in both.
+- share_of_voice: per search query name, the number of messages *created* in the period that the
+  query found (MessageMatch), plus, per source each network declares (`Rules.voice`: X "@mentions"
+  for mentions, Facebook "Facebook Page" for comments and visitor posts on the Page), the inbound
+  messages of those kinds created in the period. A mention that a search query also found counts in
+  both. Sources with no message in the period are left out.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -45,8 +47,9 @@ from bot.reports.service_level import ServiceLevel
 from bot.sla import first_response_time
 from bot.sla.clock import FIRST_RESPONSE
 from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status, row_id
+from connectors.registry import shipped_voice_sources
 
-MENTIONS_KEY = "@mentions"  # search query names cannot contain "@", so this never collides
+VoiceSources = Mapping[str, tuple[str, tuple[str, ...]]]  # key -> (platform, inbound kinds)
 PERIODS: dict[str, tuple[timedelta, str]] = {
     "24h": (timedelta(hours=24), "Last 24 hours"),
     "7d": (timedelta(days=7), "Last 7 days"),
@@ -150,17 +153,20 @@ def conversation_rows(session: Session, conversations: Sequence[Conversation], s
     return [service_level.row(c, customers.get(c.customer_id), latest.get(row_id(c), ""), now) for c in conversations]
 
 
-def share_of_voice(session: Session, period: Period) -> dict[str, int]:
+def share_of_voice(session: Session, period: Period, sources: VoiceSources | None = None) -> dict[str, int]:
+    """Query matches plus every network's own sources (see the module docstring); `sources` default
+    to the shipped networks' (`Registry.voice_sources()` for the registered ones)."""
     counts = dict(session.exec(
         select(MessageMatch.query_name, func.count())
         .join(Message, col(Message.id) == MessageMatch.message_id)
         .where(*_in(Message.created_at, period))
         .group_by(MessageMatch.query_name)).all())
-    mentions = session.exec(select(func.count()).select_from(Message).where(
-        Message.platform == "x", Message.kind == "mention", Message.direction == Direction.INBOUND,
-        *_in(Message.created_at, period))).one()
-    if mentions:
-        counts[MENTIONS_KEY] = mentions
+    for key, (platform, kinds) in (shipped_voice_sources() if sources is None else sources).items():
+        heard = session.exec(select(func.count()).select_from(Message).where(
+            Message.platform == platform, col(Message.kind).in_(kinds), Message.direction == Direction.INBOUND,
+            *_in(Message.created_at, period))).one()
+        if heard:
+            counts[key] = heard
     return counts
 
 
@@ -180,8 +186,10 @@ def _first_responses(session: Session, service_level: ServiceLevel, period: Peri
     return business, calendar, hits
 
 
-def figures(session: Session, period: Period, service_level: ServiceLevel, now: datetime) -> ReportFigures:
-    """The team figures for `period`, with the "now" figures (open, overdue, oldest) as of `now`."""
+def figures(session: Session, period: Period, service_level: ServiceLevel, now: datetime,
+            voice_sources: VoiceSources | None = None) -> ReportFigures:
+    """The team figures for `period`, with the "now" figures (open, overdue, oldest) as of `now`;
+    `voice_sources` as for `share_of_voice`."""
     business, calendar, hits = _first_responses(session, service_level, period)
     waiting = waiting_conversations(session)
     statuses = {c.id: service_level.status(c, now) for c in waiting}
@@ -210,5 +218,5 @@ def figures(session: Session, period: Period, service_level: ServiceLevel, now: 
         oldest_waiting=conversation_rows(session, [oldest], service_level, now)[0] if oldest else None,
         new_conversations=_count(session, *_in(Conversation.first_seen_at, period)),
         resolved=_count(session, *_in(Conversation.resolved_at, period)),
-        share_of_voice=share_of_voice(session, period),
+        share_of_voice=share_of_voice(session, period, voice_sources),
     )

@@ -4,47 +4,27 @@ SLA thresholds come from the clock (bot/sla/): warning → breach → escalation
 conversation and waiting period; a conversation found past several at once (after downtime) is due
 only its highest, and the lower ones are claimed silently so no stale warning follows.
 
-Platform windows are Facebook's reply deadlines on an unanswered conversation:
-- Messenger: the standard 24-hour window after the customer's last message; after it only replies
-  tagged HUMAN_AGENT, up to 7 days; after that nothing until the customer writes again.
-- A Facebook comment or visitor post: a private reply (Messenger) within 7 days of the comment.
+Platform windows are a network's reply deadlines on an unanswered conversation, declared by its
+connector (`Rules.windows`, e.g. Messenger's 24 hours and 7 days in connectors/facebook/rules.py).
 A reminder is due once per window, when less than its lead time remains.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.replies.rules import HUMAN_AGENT_WINDOW, MESSENGER_WINDOW, PRIVATE_REPLY_WINDOW
 from bot.sla import SlaState, SlaStatus
-from connectors.base import Kind, Platform
+from connectors.base import Window
+from connectors.registry import shipped_rules
+
+__all__ = ["BREACH", "ESCALATION", "THRESHOLDS", "WARNING", "Due", "Window", "sla_due", "sla_key", "window_due",
+           "window_key", "windows_for"]
 
 WARNING, BREACH, ESCALATION = "warning", "breach", "escalation"
 THRESHOLDS = (WARNING, BREACH, ESCALATION)  # lowest first
 _LEVEL = {SlaState.WARNING: 1, SlaState.BREACHED: 2, SlaState.ESCALATED: 3}
-
-
-@dataclass(frozen=True)
-class Window:
-    """One platform reply deadline: closes `length` after the customer's message."""
-
-    name: str  # in claim keys
-    label: str  # "Messenger 24-hour window"
-    length: timedelta
-    lead: timedelta  # remind when less than this remains
-    after: str  # what happens once it has closed (plain words)
-
-
-MESSENGER_24H = Window("messenger_24h", "Messenger 24-hour window", MESSENGER_WINDOW, timedelta(hours=2),
-                       "only replies tagged HUMAN_AGENT are allowed, "
-                       "up to 7 days after the customer's message")
-MESSENGER_7D = Window("messenger_human_agent", "Messenger 7-day human-agent window", HUMAN_AGENT_WINDOW,
-                      timedelta(hours=24), "Facebook allows no reply at all until the customer writes again")
-PRIVATE_REPLY_7D = Window("fb_private_reply", "Facebook 7-day private-reply window", PRIVATE_REPLY_WINDOW,
-                          timedelta(hours=24), "only a public reply under the comment is possible")
-WINDOWS = (MESSENGER_24H, MESSENGER_7D, PRIVATE_REPLY_7D)
 
 
 @dataclass(frozen=True)
@@ -81,20 +61,21 @@ def sla_due(conversation_id: int, channel: str, status: SlaStatus) -> Due | None
 
 
 def windows_for(platform: str, kind: str) -> tuple[Window, ...]:
-    if platform != Platform.FACEBOOK:
-        return ()
-    if kind == Kind.MESSENGER:
-        return (MESSENGER_24H, MESSENGER_7D)
-    if kind in (Kind.COMMENT, Kind.VISITOR_POST):
-        return (PRIVATE_REPLY_7D,)
-    return ()
+    """The reply windows a shipped network declares for this kind of conversation (none if unknown)."""
+    rules = shipped_rules(platform)
+    return rules.windows_for(kind) if rules is not None else ()
+
+
+WindowLookup = Callable[[str, str], tuple[Window, ...]]
 
 
 def window_due(conversation_id: int, channel: str, platform: str, kind: str, customer_wrote_at: datetime,
-               now: datetime, leads: Mapping[str, timedelta] | None = None) -> Due | None:
+               now: datetime, leads: Mapping[str, timedelta] | None = None,
+               windows: WindowLookup = windows_for) -> Due | None:
     """The window about to close (less than its lead left, not yet closed), or None. A window that
-    closed unseen (downtime) is not announced: nothing can be done about it any more."""
-    for window in windows_for(platform, kind):
+    closed unseen (downtime) is not announced: nothing can be done about it any more. `windows` looks
+    up a network's windows (a registry's `rules(p).windows_for` for networks beyond the shipped ones)."""
+    for window in windows(platform, kind):
         closes_at = customer_wrote_at + window.length
         lead = (leads or {}).get(window.name, window.lead)
         if closes_at - lead <= now < closes_at:

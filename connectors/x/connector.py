@@ -13,28 +13,41 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 import tweepy
 from requests_oauthlib import OAuth1
 
-from connectors.base import Batch, Connector, Kind, Platform, SendError, SendResult
+from connectors.base import (
+    Action,
+    Batch,
+    Connector,
+    DirectMessage,
+    Kind,
+    PublicReply,
+    SendError,
+    SendResult,
+    Unsupported,
+)
 from connectors.x import records as rec
-from connectors.x.transport import TWEEPY_HOST, mount_base_url, read_retry
+from connectors.x.rules import RULES
+from connectors.x.transport import TWEEPY_HOST, detail, mount_base_url, problem_type, read_retry, reset_time
 
 log = logging.getLogger(__name__)
 
 MENTIONS, DMS, SEARCH_PREFIX = "x:mentions", "x:dm", "x:search:"
-_FIFTEEN_MINUTES = timedelta(minutes=15)
+
+
+DM_COMPOSE_URL = "https://x.com/messages/compose?recipient_id={brand_id}"
 
 
 class XConnector(Connector):
     """The brand's X account. Reads use the bearer token when there is one; `/2/users/me`, DMs and
     everything outbound use the OAuth 1.0a user context (the brand itself)."""
 
-    platform = Platform.X
+    rules = RULES
 
     def __init__(
         self,
@@ -95,7 +108,7 @@ class XConnector(Connector):
             try:
                 yield from self._poll_stream(stream, cursors.get(stream), brand_id, now)
             except tweepy.TooManyRequests as exc:
-                until = _reset_time(exc, now)
+                until = reset_time(exc, now)
                 self.paused[stream] = until
                 problems.append(self._paused_words(stream, until))
                 log.warning("X rate limit on %s until %s", stream, until.isoformat())
@@ -187,6 +200,23 @@ class XConnector(Connector):
             yield Batch(DMS, messages)
 
     # --- outbound ---------------------------------------------------------------------------------
+    def send(self, action: Action) -> SendResult:
+        """A public reply to a tweet, or a DM to the customer (X has no private reply to a tweet)."""
+        if isinstance(action, PublicReply):
+            return self.reply_public(action.target, action.text)
+        if isinstance(action, DirectMessage):
+            return self.send_dm(action.recipient, action.text)
+        raise Unsupported(self.platform, action)
+
+    def fallback_link(self) -> str | None:
+        """A link that opens a DM with the brand (offered when the customer doesn't accept DMs)."""
+        try:
+            brand_id = self.brand()["id"]
+        except Exception:  # a hint must never stop the failure itself from being recorded
+            log.warning("could not read the X brand id for the DM link", exc_info=True)
+            return None
+        return DM_COMPOSE_URL.format(brand_id=brand_id) if brand_id else None
+
     def reply_public(self, in_reply_to_tweet_id: str, text: str) -> SendResult:
         """Post `text` as the brand, in reply to a tweet. Raises SendError in plain words."""
         try:
@@ -202,7 +232,7 @@ class XConnector(Connector):
         try:
             data = self.client.create_direct_message(participant_id=participant_id, text=text, user_auth=True)["data"]
         except tweepy.Forbidden as exc:
-            if _problem_type(exc).endswith("/unsupported-authentication"):
+            if problem_type(exc).endswith("/unsupported-authentication"):
                 raise self._send_error(exc, "the DM") from exc
             raise SendError("This person doesn't accept DMs from the brand", code="403", retryable=False) from exc
         except (tweepy.TweepyException, requests.RequestException) as exc:
@@ -221,43 +251,24 @@ class XConnector(Connector):
         if isinstance(exc, tweepy.Unauthorized):
             return f"X rejected the brand's credentials while {doing}; check the X tokens."
         if isinstance(exc, tweepy.Forbidden):
-            return f"X refused access while {doing} ({_detail(exc)}); check the app's permissions."
+            return f"X refused access while {doing} ({detail(exc)}); check the app's permissions."
         if isinstance(exc, tweepy.TwitterServerError):
             return f"X had a server problem while {doing}; will try again."
         if isinstance(exc, tweepy.HTTPException):
-            return f"X returned an error while {doing}: {_detail(exc)}."
+            return f"X returned an error while {doing}: {detail(exc)}."
         return f"Could not reach X while {doing}; will try again."
 
     def _send_error(self, exc: Exception, what: str) -> SendError:
         now = datetime.now(UTC)
         if isinstance(exc, tweepy.TooManyRequests):
-            until = _reset_time(exc, now)
+            until = reset_time(exc, now)
             return SendError(f"X rate limit reached; {what} can be sent after {until:%H:%M} UTC.", code="429",
                              retryable=True)
-        if isinstance(exc, tweepy.Forbidden) and "duplicate" in _detail(exc).lower():
+        if isinstance(exc, tweepy.Forbidden) and "duplicate" in detail(exc).lower():
             return SendError(f"X refused {what}: the brand already posted exactly this text.", code="duplicate")
         status = str(exc.response.status_code) if isinstance(exc, tweepy.HTTPException) else None
         retryable = isinstance(exc, tweepy.TwitterServerError | requests.RequestException)
         return SendError(self._explain(exc, f"sending {what}"), code=status, retryable=retryable)
-
-
-def _reset_time(exc: tweepy.TooManyRequests, now: datetime) -> datetime:
-    # No reset header: X's windows are 15 minutes, so waiting one window is always enough.
-    if exc.reset_time is None:
-        return now.replace(microsecond=0) + _FIFTEEN_MINUTES
-    return datetime.fromtimestamp(exc.reset_time, UTC)
-
-
-def _detail(exc: tweepy.HTTPException) -> str:
-    return "; ".join(exc.api_messages) or f"HTTP {exc.response.status_code}"
-
-
-def _problem_type(exc: tweepy.HTTPException) -> str:
-    try:
-        body = exc.response.json()
-    except ValueError:
-        return ""
-    return str(body.get("type", "")) if isinstance(body, dict) else ""
 
 
 def _label(stream: str) -> str:

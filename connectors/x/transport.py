@@ -9,13 +9,17 @@ is signed again for the address it really goes to.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 import requests
+import tweepy
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 TWEEPY_HOST = "https://api.twitter.com"
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read: tweepy sets none, and a hung socket would stall a poll
+
+FIFTEEN_MINUTES = timedelta(minutes=15)
 
 Resign = Callable[[requests.PreparedRequest], object]
 
@@ -68,3 +72,22 @@ def mount_base_url(session: requests.Session, base_url: str, *, retry: Retry | N
     adapter = BaseUrlAdapter(base_url, retry=retry, resign=resign)
     session.mount(TWEEPY_HOST + "/", adapter)
     return adapter
+
+
+def reset_time(exc: tweepy.TooManyRequests, now: datetime) -> datetime:
+    # No reset header: X's windows are 15 minutes, so waiting one window is always enough.
+    if exc.reset_time is None:
+        return now.replace(microsecond=0) + FIFTEEN_MINUTES
+    return datetime.fromtimestamp(exc.reset_time, UTC)
+
+
+def detail(exc: tweepy.HTTPException) -> str:
+    return "; ".join(exc.api_messages) or f"HTTP {exc.response.status_code}"
+
+
+def problem_type(exc: tweepy.HTTPException) -> str:
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return ""
+    return str(body.get("type", "")) if isinstance(body, dict) else ""

@@ -24,9 +24,9 @@ from bot.cards import (
     slack_len,
     template_list,
     template_shown,
-    x_count_hint,
 )
 from bot.store.models import Conversation, Customer
+from connectors.x.rules import count_hint as x_count_hint
 from sandbox.emulators.slack_checks import check_blocks as emulator_check_blocks
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)

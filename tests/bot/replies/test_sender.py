@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot.replies.permissions import AgentPolicy
-from bot.replies.rules import Refused, ReplyRefused, x_overflow
+from bot.replies.rules import Refused, ReplyRefused
 from bot.replies.sender import Mode, Sender
 from bot.store.database import Store
 from bot.store.models import (
@@ -29,7 +29,9 @@ from bot.store.models import (
     Status,
 )
 from connectors.facebook.connector import FacebookConnector
+from connectors.registry import Registry
 from connectors.x.connector import XConnector
+from connectors.x.rules import overflow as x_overflow
 from sandbox.emulators.graph_api import GraphEmulator
 from sandbox.emulators.x_api import XEmulator
 
@@ -67,7 +69,7 @@ def make_sender(store: Store, x: XEmulator, graph: GraphEmulator, clock: Clock, 
     xc = XConnector(bearer_token="b", consumer_key="ck", consumer_secret="cs", access_token="at",
                     access_token_secret="ats", api_url=x.base_url, retry_backoff=0.0)
     fb = FacebookConnector(page_id=PAGE, page_token="EAAG-token", graph_url=graph.base_url + "/")
-    return Sender(store, {"x": xc, "facebook": fb}, clock=clock, x_brand_id=x.brand_id, **options)  # type: ignore[arg-type]
+    return Sender(store, Registry([xc, fb]), clock=clock, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture

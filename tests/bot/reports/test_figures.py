@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.reports.figures import (
-    MENTIONS_KEY,
     Period,
     PeriodError,
     figures,
@@ -27,6 +26,7 @@ from bot.reports.service_level import ServiceLevel
 from bot.sla.policy import parse_sla_config
 from bot.store.database import Store
 from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status
+from connectors.x.rules import MENTIONS_KEY
 
 WEEKDAYS_9_TO_5 = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)  # Wednesday

@@ -17,12 +17,13 @@ from sqlmodel import func, select
 
 from bot.delivery.worker import OutboxWorker
 from bot.reports.service_level import ServiceLevel
-from bot.schedule.due import MESSENGER_24H, sla_due, sla_key, window_due
+from bot.schedule.due import sla_due, sla_key, window_due
 from bot.schedule.reminders import HERE, ReminderTick
 from bot.sla import SlaState, SlaStatus
 from bot.sla.policy import parse_sla_config
 from bot.store import outbox
 from bot.store.models import AuditEntry, Claim, Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
+from connectors.facebook.rules import MESSENGER_24H
 from sandbox.emulators.slack_api import SlackEmulator
 
 C1, C2 = "C0SUPPORT1", "C0SUPPORT2"
