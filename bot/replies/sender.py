@@ -168,17 +168,15 @@ class Sender(ConversationActions):
             unsendable = dispatch.unsendable(self.registry, message)
             if unsendable is not None:  # refused before anything is marked in progress
                 return self._refuse(session, message, unsendable, now)
-            claimed = session.exec(
-                update(Message).where(col(Message.id) == message_id,
-                                      col(Message.delivery_status) == DeliveryStatus.PENDING)
+            claimed = session.exec(update(Message).where(
+                col(Message.id) == message_id, col(Message.delivery_status) == DeliveryStatus.PENDING)
                 .values(delivery_status=DeliveryStatus.SENDING, send_started_at=now)
                 .execution_options(synchronize_session=False)).rowcount
             if claimed != 1:
                 session.rollback()
                 return DeliveryOutcome.of(session.get_one(Message, message_id, populate_existing=True))
             conversation = session.get_one(Conversation, message.conversation_id)  # foreign keys: they exist
-            customer = session.get_one(Customer, conversation.customer_id)
-            call = self._call(message, conversation, customer, session, now)
+            call = self._call(message, conversation, session.get_one(Customer, conversation.customer_id), session, now)
         try:
             result, error = call(), None
         except SendError as exc:
@@ -197,10 +195,9 @@ class Sender(ConversationActions):
         """Deliver every PENDING outbound message and settle stale SENDING ones (run at start and on
         a schedule, so a crash between store and send is finished or reported)."""
         with self.store.transaction() as session:
-            ids = session.exec(select(Message.id).where(
-                Message.direction == Direction.OUTBOUND,
-                col(Message.delivery_status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
-            ).order_by(col(Message.id))).all()
+            active = col(Message.delivery_status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING))
+            ids = session.exec(select(Message.id).where(Message.direction == Direction.OUTBOUND, active)
+                               .order_by(col(Message.id))).all()
         return [self.deliver(i) for i in ids if i is not None]  # stored rows all have an id
 
     # --- internals ------------------------------------------------------------------------------
@@ -341,7 +338,6 @@ class Sender(ConversationActions):
 
     def _private_replied(self, session: Session, conversation: Conversation) -> list[str]:
         ops = dispatch.private_reply_ops(self.registry, conversation.platform)
-        targets = session.exec(select(Message.in_reply_to).where(
+        return [t for t in session.exec(select(Message.in_reply_to).where(  # a private reply names its comment
             Message.conversation_id == conversation.id, col(Message.kind).in_(ops),
-            Message.delivery_status != DeliveryStatus.FAILED)).all()
-        return [t for t in targets if t is not None]  # a private reply always names its comment
+            Message.delivery_status != DeliveryStatus.FAILED)).all() if t is not None]
