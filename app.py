@@ -16,6 +16,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from starlette.applications import Starlette
 
 from bot.cli import main as cli_main
+from bot.delivery.directory import SlackDirectory
 from bot.delivery.worker import OutboxWorker
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
@@ -97,12 +98,10 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
                  on_committed: Callable[[], None], service_level: ServiceLevel) -> Sender:
     """Replies go out through the registry's connectors; who may send is PARLEY_AGENTS (groups asked
     of Slack)."""
-    def group_members(group_id: str) -> list[str]:
-        return list(client.usergroups_users_list(usergroup=group_id).get("users") or [])
-
     return Sender(
         store, registry,
-        policy=AgentPolicy(allowed=parse_agents(settings.parley_agents), resolve_group=group_members),
+        policy=AgentPolicy(allowed=parse_agents(settings.parley_agents),
+                           resolve_group=SlackDirectory(client).group_members),
         nudge_template=settings.parley_nudge_template,
         on_committed=on_committed,
         pause_meter=service_level.pause_meter,
@@ -158,7 +157,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                                          verify_token=secret(settings.facebook_verify_token),
                                          deliver=parley.deliver_webhook)
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
-                                 health=parley.health)
+                                 health=parley.health,
+                                 slack_signing_secret=secret(settings.slack_signing_secret) or None)
     return parley
 
 

@@ -125,7 +125,8 @@ def main() -> None:
                    client=WebClient(token=env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"]))
         bare.command(ids.SLASH_COMMAND)(lambda ack: ack())
         bare.action(ids.ACTION_ASSIGN_ME)(lambda ack: ack())
-        bare_server, bare_base = serve(build_http_app(bolt=bare, facebook=None, health=lambda: (True, {})))
+        bare_server, bare_base = serve(build_http_app(bolt=bare, facebook=None, health=lambda: (True, {}),
+                                                          slack_signing_secret=SIGNING_SECRET))
 
         respond_url = receiver.base_url + "/respond"
         fire(parley_base, requests_mix(6, 1, respond_url, 0))  # warm up: imports, pools, first queries

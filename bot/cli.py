@@ -10,8 +10,12 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from bot.inbound import dead_letters
+from bot.inbound.ingest import Ingestor
+from bot.inbound.routing import Router
 from bot.reports.audit import audit_entries, default_until, parse_since, write_audit
 from bot.settings import ConfigError, Settings, load_settings, secret
+from bot.store import quarantine
 from bot.store.database import Store, make_engine, upgrade
 from bot.store.models import utcnow
 from bot.triage import classify_lines
@@ -48,7 +52,8 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "urllib3", "slack_bolt", "slack_sdk"):
+    # tweepy logs whole response bodies (customers' text) at DEBUG.
+    for noisy in ("apscheduler", "urllib3", "slack_bolt", "slack_sdk", "tweepy"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
@@ -116,6 +121,28 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_quarantine(args: argparse.Namespace) -> int:
+    if args.action == "retry" and not args.all and not args.ids:
+        print("parley quarantine retry: give quarantine ids (see `parley quarantine list`) or --all",
+              file=sys.stderr)
+        return 2
+    settings = load_settings()
+    store = Store.from_url(settings.database_url, migrate=False)
+    try:
+        if args.action == "list":
+            for row in quarantine.pending(store):
+                print(dead_letters.describe(row))
+            return 0
+        # Stored rows reach Slack through the outbox, which the running `parley run` drains.
+        ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel))
+        outcomes = dead_letters.retry(store, ingestor, None if args.all else args.ids, utcnow())
+    finally:
+        store.dispose()
+    for outcome in outcomes:
+        print(f"{outcome.row_id}\t{'stored' if outcome.stored else 'failed: ' + str(outcome.error)}")
+    return 0 if all(o.stored for o in outcomes) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Social customer support in Slack.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -135,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--action", help="only this action, e.g. reply_public, assign, resolve")
     audit.add_argument("--format", choices=("text", "json", "csv"), default="text")
     audit.set_defaults(func=_cmd_audit)
+    dead = sub.add_parser("quarantine", help="list or retry customer messages that could not be stored")
+    dead.add_argument("action", choices=("list", "retry"))
+    dead.add_argument("ids", nargs="*", type=int, help="quarantine ids to retry (from `list`)")
+    dead.add_argument("--all", action="store_true", help="retry every unresolved quarantined message")
+    dead.set_defaults(func=_cmd_quarantine)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="apply schema migrations")

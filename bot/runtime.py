@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-import sqlalchemy as sa
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -30,6 +29,7 @@ from bot.schedule.scheduler import build_scheduler
 from bot.settings import Settings, secret
 from bot.store.database import Store
 from bot.store.models import utcnow
+from bot.store.probe import database_problem
 from connectors.base import Batch, Connector, InboundMessage
 
 log = logging.getLogger("parley")
@@ -93,12 +93,9 @@ class Parley:
         self.ingestor.ingest(Batch(stream=stream, messages=enriched))
 
     def health(self) -> tuple[bool, dict]:
-        try:
-            with self.store.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-            db_ok = True
-        except sa.exc.SQLAlchemyError:
-            db_ok = False
+        """Ready when the database takes a write where DATABASE_URL points (`bot.store.probe`)."""
+        db_problem = database_problem(self.store, utcnow())
+        db_ok = db_problem is None
         platforms = {
             c.platform: {
                 "ok": c.health.ok,
@@ -109,7 +106,7 @@ class Parley:
             for c in self.connectors
         }
         scheduler = self.leader.role if self.leader is not None else "not started"
-        return db_ok, {"database": "ok" if db_ok else "unreachable", "platforms": platforms,
+        return db_ok, {"database": db_problem or "ok", "platforms": platforms,
                        "scheduler": scheduler}
 
     def start_background(self) -> None:

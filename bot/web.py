@@ -1,4 +1,8 @@
-"""The HTTP surface on one port: Slack (HTTP mode), Facebook webhooks, health.
+"""The HTTP surface on one port: Slack (HTTP mode), Facebook webhooks, liveness and readiness.
+
+Every POST is handled in the same order: bound the body (413 without reading the rest), verify
+its signature on the raw bytes (401), only then parse it (400 for a signed but malformed body,
+logged once, never a 500 with a traceback).
 
 Bolt's own Starlette adapter calls the synchronous `App.dispatch` on the event loop, which would
 serialise every request behind the slowest one; here dispatch runs in Starlette's thread pool so
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -21,14 +26,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.web_checks import BodyTooLarge, read_bounded, reject_constant, slack_body_problem
 from connectors.base import InboundMessage
-from connectors.facebook.webhook import challenge_response, parse_delivery, signature_valid
+from connectors.facebook.webhook import MalformedDelivery, challenge_response, parse_delivery, signature_valid
 
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 FACEBOOK_WEBHOOK_PATH = "/webhooks/facebook"
-HEALTH_PATH = "/healthz"
+HEALTH_PATH = "/healthz"  # liveness: the process answers
+READY_PATH = "/readyz"  # readiness: the database takes writes where DATABASE_URL points
+
+# Slack's largest requests are view submissions: a modal holds at most 100 blocks and each input
+# at most 3 000 characters, so a few hundred KB even with every character escaped; 1 MiB leaves
+# room and still refuses anything that would stall the process (a signed 10 MB body took 10 s).
+SLACK_MAX_BODY = 1024 * 1024
+# Facebook batches several changes per delivery and a post may hold 63 206 characters (up to six
+# bytes each once JSON-escaped); 4 MiB takes every realistic batch. A bigger one answered 413 is
+# not lost: the scheduled poll of the feed and conversations reads the same items.
+FACEBOOK_MAX_BODY = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,10 +60,32 @@ def build_http_app(
     bolt: App | None,
     facebook: FacebookWebhookConfig | None,
     health: Callable[[], tuple[bool, dict]],
+    slack_signing_secret: str | None = None,
 ) -> Starlette:
+    """The Starlette app. `health` says whether the process is ready, and why (`Parley.health`)."""
+    if bolt is not None and not slack_signing_secret:
+        raise ValueError("Slack in HTTP mode needs the signing secret to verify requests")
+    verifier = SignatureVerifier(slack_signing_secret or "")
+
     async def slack_events(request: Request) -> Response:
         assert bolt is not None
-        body = await request.body()
+        try:
+            body = await read_bounded(request, SLACK_MAX_BODY)
+        except BodyTooLarge:
+            log.warning("Slack request over %d bytes refused (413)", SLACK_MAX_BODY)
+            return PlainTextResponse("request body too large", status_code=413)
+        try:
+            valid = verifier.is_valid(body, request.headers.get("x-slack-request-timestamp"),
+                                      request.headers.get("x-slack-signature"))
+        except ValueError:  # a timestamp that is not a number
+            valid = False
+        if not valid:
+            log.warning("Slack request with a missing, stale or wrong signature refused (401)")
+            return PlainTextResponse("invalid request signature", status_code=401)
+        problem = slack_body_problem(body, request.headers.get("content-type", ""))
+        if problem is not None:
+            log.warning("signed Slack request refused (400): %s", problem)
+            return PlainTextResponse(f"malformed request: {problem}", status_code=400)
         bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(bolt_response)
 
@@ -63,28 +101,41 @@ def build_http_app(
     async def facebook_delivery(request: Request) -> Response:
         if facebook is None:
             return PlainTextResponse("Facebook webhooks are not configured", status_code=404)
-        body = await request.body()
+        try:
+            body = await read_bounded(request, FACEBOOK_MAX_BODY)
+        except BodyTooLarge:
+            log.warning("Facebook webhook over %d bytes refused (413); polling will read it", FACEBOOK_MAX_BODY)
+            return PlainTextResponse("request body too large", status_code=413)
         if not signature_valid(body, request.headers.get("x-hub-signature-256"), facebook.app_secret):
             log.warning("Facebook webhook with a missing or wrong X-Hub-Signature-256 refused")
             return PlainTextResponse("bad signature", status_code=401)
         try:
-            payload = json.loads(body)
-        except ValueError:
-            return PlainTextResponse("body is not JSON", status_code=400)
-        messages = parse_delivery(payload, facebook.page_id) if isinstance(payload, dict) else []
+            payload = json.loads(body, parse_constant=reject_constant)
+            if not isinstance(payload, dict):
+                raise MalformedDelivery("the body is not a JSON object")
+            messages = parse_delivery(payload, facebook.page_id)
+        except (ValueError, RecursionError) as exc:  # MalformedDelivery and JSON errors are ValueErrors
+            reason = str(exc) if isinstance(exc, MalformedDelivery) else "the body is not JSON"
+            log.warning("signed Facebook webhook refused (400): %s", reason)
+            return PlainTextResponse(f"malformed delivery: {reason}", status_code=400)
         # Answer at once (Facebook wants a 200 within seconds); store after. Should storing fail,
         # the next poll of the feed/conversations reads the same items, so nothing is lost.
         task = BackgroundTask(run_in_threadpool, facebook.deliver, messages) if messages else None
         return PlainTextResponse("EVENT_RECEIVED", background=task)
 
     async def healthz(_: Request) -> Response:
-        ok, detail = await run_in_threadpool(health)
-        return JSONResponse(detail, status_code=200 if ok else 503)
+        detail = (await run_in_threadpool(health))[1]  # `_` is the request: not rebound
+        return JSONResponse(detail)  # liveness: answering at all is the proof
+
+    async def readyz(_: Request) -> Response:
+        ready, detail = await run_in_threadpool(health)
+        return JSONResponse(detail, status_code=200 if ready else 503)
 
     routes = [
         Route(FACEBOOK_WEBHOOK_PATH, facebook_verify, methods=["GET"]),
         Route(FACEBOOK_WEBHOOK_PATH, facebook_delivery, methods=["POST"]),
         Route(HEALTH_PATH, healthz, methods=["GET"]),
+        Route(READY_PATH, readyz, methods=["GET"]),
     ]
     if bolt is not None:
         routes.append(Route(SLACK_EVENTS_PATH, slack_events, methods=["POST"]))

@@ -7,20 +7,24 @@ from slack_bolt import App
 
 from bot.runtime import Parley
 from commands import (
-    card_actions,
-    conversation,
+    case_state,
     home,
     lookup,
+    notes,
+    reply,
     reply_modal,
     social,
     stats,
     templates,
-    thread_events,
 )
 
-REGISTRARS = [social.register, card_actions.register, reply_modal.register, thread_events.register, home.register]
+# reply (+ reply_modal): /social reply|private, Reply · Take private · Retry, the modal;
+# case_state: assign … snooze, slash and buttons; notes: thread messages and /social note;
+# home: the App Home. Their /social subcommands register through @subcommand when imported.
+REGISTRARS = [social.register, reply.register, reply_modal.register, case_state.register, notes.register,
+              home.register]
 # Modules that only add `/social` subcommands (through @subcommand, when imported above).
-SUBCOMMAND_MODULES = (conversation, lookup, templates, stats)
+SUBCOMMAND_MODULES = (lookup, templates, stats)
 
 
 def register_all(app: App, parley: Parley) -> None:

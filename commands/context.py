@@ -8,13 +8,17 @@ nothing has been changed or sent when it is raised.
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.cards import escape
+from bot.replies.rules import Refused
 from bot.replies.sender import Mode, ReplyRefused
 from bot.runtime import Parley
 from bot.store.models import Conversation, Message, row_id
@@ -39,11 +43,58 @@ def parse_ref(token: str, usage: str) -> int:
     return int(match.group(1))
 
 
+def split_ref(args: str, usage: str) -> tuple[int, str]:
+    """'#12 rest of it' → (12, 'rest of it'); UserError naming `usage` if the reference is missing."""
+    words = args.split(None, 1)
+    ref = parse_ref(words[0] if words else "", escape(usage))
+    return ref, words[1].strip() if len(words) > 1 else ""
+
+
+def invocation_key(trigger_id: str) -> str:
+    """The idempotency key of one slash command: Slack repeats the trigger id on a retry of the same
+    command; without one (never in practice) the command still works, only without retry protection."""
+    return f"cmd:{trigger_id or uuid.uuid4().hex}"[:120]
+
+
+def button_ref(value: str | None) -> int:
+    """The case a card button names in its value; UserError for a card Parley no longer knows."""
+    if not value or not value.isdigit():
+        raise UserError("This button belongs to a card Parley no longer knows; use `/social queue`.")
+    return int(value)
+
+
+def say(respond: Respond, text: str) -> None:
+    """An answer only the person who asked sees."""
+    respond(response_type="ephemeral", text=text)
+
+
+def ephemeral(respond: Respond, run: Callable[[], object]) -> None:
+    """Run a click's work; a UserError becomes an ephemeral message to the clicker (the card stays)."""
+    try:
+        run()
+    except UserError as error:
+        respond(response_type="ephemeral", replace_original=False, text=error.message)
+
+
 def conversation_or_error(session: Session, ref: int) -> Conversation:
     conversation = session.get(Conversation, ref)
     if conversation is None:
         raise UserError(f"There is no conversation #{ref}. `/social queue` lists the open ones.")
     return conversation
+
+
+def change_case(parley: Parley, ref: int, change: Callable[[Session, Conversation], bool]) -> bool:
+    """Run one Sender state change (assign, resolve, snooze…) on case #ref in one transaction; True
+    when it changed anything, and then the card is updated. A refusal becomes a UserError."""
+    with parley.store.transaction() as session:
+        conversation = conversation_or_error(session, ref)
+        try:
+            changed = change(session, conversation)
+        except Refused as refused:
+            raise UserError(refused.message) from None
+    if changed:
+        parley.outbox.wake()  # the card update
+    return changed
 
 
 def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode | str, key: str,

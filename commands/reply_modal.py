@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
-from bot import cards, ids
+from bot import cards, ids, placeholders
 from bot.delivery.slack import replying_now
 from bot.replies.rules import Mode, render_nudge
 from bot.runtime import Parley
@@ -173,10 +173,9 @@ def on_template(parley: Parley, client: WebClient, body: dict) -> None:
         if template is None or conversation is None:
             return
         customer = session.get_one(Customer, conversation.customer_id)
-        full = customer.name or customer.handle or ""
-        text = cards.render_template(template.text, first_name=full.split()[0] if full.strip() else "",
-                                     handle=customer.handle, agent=_agent_name(client, body["user"]),
-                                     ref=conversation.ref or row_id(conversation))
+        text = placeholders.fill(template.text, placeholders.customer_values(
+            name=customer.name, handle=customer.handle, ref=conversation.ref or row_id(conversation),
+            agent=_agent_name(client, body["user"])))
     # A new block_id makes Slack show the template instead of keeping what was typed.
     meta = Meta(meta.conversation_id, meta.mode, meta.version + 1, name, meta.warning)
     _update(parley, client, body, text=text, meta=meta, view_hash=body["view"].get("hash"))

@@ -1,6 +1,7 @@
 """`/social template list | add <name> <text> | show <name>`: the saved replies staff pick from.
 
-Storage rules (names lower-case, letters/digits/-/_, re-adding replaces) live in bot/templates.py;
+Storage rules (names lower-case, letters/digits/-/_, re-adding replaces) live in bot/replies/templates.py,
+the placeholder rules in bot/replies/placeholders.py;
 this module parses what people type and answers ephemerally.
 """
 
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 from slack_bolt import Respond
 
-from bot import ids
-from bot.cards import escape, template_list, template_shown, unknown_placeholders
+from bot import ids, placeholders
+from bot.cards import escape, template_list, template_shown
 from bot.replies import templates as store
 from bot.runtime import Parley
 from commands.context import UserError, echo, slack_to_plain
@@ -45,7 +46,7 @@ def _add(parley: Parley, invocation: Invocation, respond: Respond, rest: str) ->
         created = store.save_template(session, name=name, text=text, actor=invocation.user_id,
                                       now=parley.sender.clock())
     said = f"Saved template `{name}`." if created else f"Updated template `{name}` (its old text is replaced)."
-    unknown = unknown_placeholders(text)
+    unknown = placeholders.unknown(text)
     if unknown:
         listed = ", ".join(f"`{{{escape(u)}}}`" for u in unknown[:10])
         said += (f" Note: {listed} {'is not a variable' if len(unknown) == 1 else 'are not variables'} and will be "

@@ -34,7 +34,6 @@ PENDING: dict[str, int] = {
     "bot/replies/sender.py": 343,
     "bot/cards/builders.py::conversation_card": 66,
     "bot/cards/modal.py::reply_modal": 87,
-    "commands/card_actions.py::register": 72,
 }
 
 

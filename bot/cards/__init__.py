@@ -30,11 +30,9 @@ from bot.cards.lists import (
     customer_history,
     template_list,
     template_shown,
-    unknown_placeholders,
 )
 from bot.cards.modal import (
     modal_text,
-    render_template,
     reply_modal,
     replying_warning_text,
 )
@@ -79,7 +77,6 @@ __all__ = [
     "human_duration",
     "modal_text",
     "notice",
-    "render_template",
     "reply_modal",
     "replying_warning_text",
     "safe_url",
@@ -90,7 +87,6 @@ __all__ = [
     "stats",
     "template_list",
     "template_shown",
-    "unknown_placeholders",
     "waiting_label",
     "window_reminder",
 ]

@@ -6,11 +6,10 @@ Rows come in the order the caller wants them shown (the queue: oldest first). Ev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot import ids
+from bot import ids, placeholders
 from bot.cards.blocks import FALLBACK_MAX, SlackMessage, context, pack_lines, section
 from bot.cards.mrkdwn import clip, escape, quote
 from bot.cards.records import ConversationRow, handle_label, platform_name, row_line, snippet
@@ -18,9 +17,7 @@ from bot.cards.records import ConversationRow, handle_label, platform_name, row_
 LIST_ROWS_MAX = 60  # a longer list is unreadable in one message; the rest are named by "#N"
 LIST_SECTIONS_MAX = 40  # of Slack's 50 blocks; the rest hold the title and the "more" line
 TEMPLATES_MAX = 100
-TEMPLATE_VARIABLES = ("first_name", "handle", "agent", "ref")
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_VARIABLES_HELP = "Variables: `{first_name}` `{handle}` `{agent}` `{ref}`"
+_VARIABLES_HELP = "Variables: " + " ".join(f"`{{{v}}}`" for v in placeholders.VARIABLES)
 
 
 def _fallback(title: str, rows: Sequence[ConversationRow]) -> str:
@@ -95,19 +92,13 @@ def template_list(templates: Sequence[tuple[str, str]]) -> SlackMessage:
     return SlackMessage(text=clip(f"{len(templates)} templates: {names}", FALLBACK_MAX), blocks=blocks)
 
 
-def unknown_placeholders(text: str) -> list[str]:
-    """The {words} in a template that are not variables; they are sent exactly as typed."""
-    seen = dict.fromkeys(m for m in _PLACEHOLDER.findall(text) if m not in TEMPLATE_VARIABLES)
-    return list(seen)
-
-
 def template_shown(name: str, text: str) -> SlackMessage:
     """One template in full, with a warning for {placeholders} that are not variables."""
     head = f"*Template* `{clip(name, 64)}`"
     quoted, truncated = quote(text, 2800)
     blocks = [section(f"{ids.BLOCK_TEMPLATE}.0", f"{head}\n{quoted}")]
     notes = [_VARIABLES_HELP]
-    unknown = unknown_placeholders(text)
+    unknown = placeholders.unknown(text)
     if unknown:
         listed = ", ".join(f"`{{{clip(u, 40)}}}`" for u in unknown[:10])
         notes.append(f"⚠️ {listed} {'is not a variable' if len(unknown) == 1 else 'are not variables'}; "

@@ -8,7 +8,6 @@ the text box dispatches an action on every character so the handler can rebuild 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -24,17 +23,6 @@ TEXT_INPUT_MAX = 3000  # Slack's ceiling for plain_text_input max_length and ini
 METADATA_MAX = 3000
 _CONTEXT_QUOTE_MAX = 1500
 _TEMPLATES_MAX = 100  # Slack's limit on a select's options
-_PLACEHOLDER = re.compile(r"\{(first_name|handle|agent|ref)\}")
-
-
-def render_template(text: str, *, first_name: str, handle: str, agent: str, ref: int | str) -> str:
-    """`text` with {first_name}, {handle}, {agent} and {ref} filled in.
-
-    Anything else in braces ("{name}", "{", "{{x}}") is left exactly as written: templates are
-    typed by people and must never make a reply fail. Values are inserted once, never re-expanded.
-    """
-    values = {"first_name": first_name, "handle": handle, "agent": agent, "ref": str(ref)}
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
 def rules_of(conversation: Conversation, rules: Rules | None) -> Rules:

@@ -1,8 +1,9 @@
-"""What the reminder tick asks Slack before it queues anything: who the managers are (user groups
-expanded), their DM channels, and the workspace URL for thread links.
+"""What Parley asks Slack about people: user-group members (for the send policy, escalations and the
+digest — asked here and nowhere else), DM channels, and the workspace URL for thread links.
 
 Every call happens outside the database transaction. A failure is logged and answered with "not
-known now" (the tick then defers what needs it), never raised into the scheduler.
+known now" (the tick then defers what needs it), never raised into the scheduler — except
+`group_members`, which raises so that each caller decides what an unknown group means.
 """
 
 from __future__ import annotations
@@ -33,21 +34,30 @@ class SlackDirectory:
         self._dms: dict[str, str] = {}
         self._base: str | None = None
 
-    def members(self, ids: Iterable[str]) -> list[str]:
-        """The user ids named, with each user group replaced by its members (a group Slack will not
-        list is left out and logged)."""
+    def group_members(self, group_id: str) -> list[str]:
+        """The user ids in Slack user group `group_id` (usergroups.users.list — the one place Parley
+        asks). Raises SlackApiError or a transport error: the caller decides what "unknown" means
+        (the send policy refuses, escalations and the digest skip the group). No client: no members."""
+        if self._client is None:
+            return []
+        return list(self._client.usergroups_users_list(usergroup=group_id).get("users") or [])
+
+    def members(self, ids: Iterable[str], failed: list[str] | None = None) -> list[str]:
+        """The user ids named, with each user group replaced by its members, sorted and each once.
+
+        A group Slack will not list is left out, logged and appended to `failed` when given."""
         users: set[str] = set()
         for slack_id in ids:
             if not slack_id.startswith(GROUP_PREFIX):
                 users.add(slack_id)
                 continue
-            if self._client is None:
-                continue
             try:
-                users.update(self._client.usergroups_users_list(usergroup=slack_id).get("users") or [])
+                users.update(self.group_members(slack_id))
             except (SlackApiError, *TRANSPORT_ERRORS):
-                log.warning("cannot list the members of user group %s; they get no escalation now", slack_id,
+                log.warning("cannot list the members of user group %s; they are left out now", slack_id,
                             exc_info=True)
+                if failed is not None:
+                    failed.append(slack_id)
         return sorted(users)
 
     def dm_channel(self, user_id: str) -> str | None:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from bot.inbound.routing import Router
 from bot.sla import waiting
-from bot.store import outbox
+from bot.store import outbox, quarantine
 from bot.store.database import Store, set_cursor
 from bot.store.models import (
     AuditEntry,
@@ -36,6 +36,7 @@ from bot.store.models import (
 )
 from bot.triage import Triage, classify
 from connectors.base import Batch, InboundMessage, Kind
+from connectors.text import clean_message
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +74,66 @@ class Ingestor:
         self.pause_meter = pause_meter
 
     def ingest(self, batch: Batch) -> IngestResult:
-        """Store one batch atomically. Another replica (or the webhook) storing the same message at
-        the same moment makes our commit conflict; we then retry, and the rows are seen as stored.
+        """Store one batch atomically, its text cleaned first (`connectors.text.clean_message`).
+
+        Another replica (or the webhook) storing the same message at the same moment makes our
+        commit conflict; we then retry, and the rows are seen as stored. Should the batch still
+        fail, its messages are stored one by one and any that fails alone is quarantined, so one
+        item never blocks its stream; the cursor moves only once every item is stored or quarantined.
         """
+        batch = Batch(stream=batch.stream, messages=[clean_message(m) for m in batch.messages],
+                      cursor=batch.cursor)
+        try:
+            result = self._store(batch)
+        except UnroutableError:
+            raise  # configuration, not content: every message would fail the same way
+        except Exception as exc:
+            if not batch.messages:
+                raise
+            # The class only: a database error's text may quote the customer's message.
+            log.warning("batch %s (%d messages) failed to store (%s); storing them one by one",
+                        batch.stream, len(batch.messages), type(exc).__name__)
+            result = self._store_each(batch)
+        if result.stored or result.new_conversations:
+            self.on_committed()
+        return result
+
+    def store_one(self, record: InboundMessage, stream: str) -> IngestResult:
+        """Store one (quarantined) record, cleaned; raises if it still cannot be stored."""
+        result = self._store(Batch(stream=stream, messages=[clean_message(record)]))
+        if result.stored or result.new_conversations:
+            self.on_committed()
+        return result
+
+    def _store(self, batch: Batch) -> IngestResult:
         for attempt in range(1, _CONFLICT_RETRIES + 1):
             try:
                 with self.store.transaction() as session:
-                    result = self._ingest(session, batch)
-                break
+                    return self._ingest(session, batch)
             except IntegrityError:
                 if attempt == _CONFLICT_RETRIES:
                     raise
                 log.info("batch %s raced another writer; retrying (%d)", batch.stream, attempt)
-        if result.stored or result.new_conversations:
-            self.on_committed()
-        return result
+        raise AssertionError("unreachable")
+
+    def _store_each(self, batch: Batch) -> IngestResult:
+        total = IngestResult()
+        for record in sorted(batch.messages, key=lambda m: (m.created_at, m.external_id)):
+            try:
+                one = self._store(Batch(stream=batch.stream, messages=[record]))
+            except UnroutableError:
+                raise
+            except Exception as exc:
+                # Raises when the database itself is the trouble: the cursor then stays put.
+                quarantine.put(self.store, batch.stream, record, exc, self.clock())
+                continue
+            total.stored += one.stored
+            total.duplicates += one.duplicates
+            total.new_conversations += one.new_conversations
+        if batch.cursor is not None:
+            with self.store.transaction() as session:
+                set_cursor(session, batch.stream, batch.cursor)
+        return total
 
     # --- one transaction ----------------------------------------------------------------------
     def _ingest(self, session: Session, batch: Batch) -> IngestResult:

@@ -4,7 +4,8 @@
 when they are listed, or are a member of a listed group. Unset or empty means everyone may (the
 support channel's membership is then the only gate). Everyone may still read, note and assign.
 
-Group membership comes from a callable (in the app: Slack's `usergroups.users.list`), cached for a
+Group membership comes from a callable (in the app: `SlackDirectory.group_members`, the one place
+that asks Slack's `usergroups.users.list`), cached for a
 short while so a burst of clicks costs one API call, and a change in Slack applies within minutes.
 """
 

@@ -13,6 +13,7 @@ import enum
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot import placeholders
 from connectors.base import Heard, OpSpec, Plan, Refusal, ReplyRequest, Rules
 
 __all__ = ["DEFAULT_NUDGE", "OUTCOME_UNKNOWN", "RETRY_HINT", "Heard", "Mode", "Plan", "Refused", "ReplyRefused",
@@ -76,13 +77,9 @@ def plan_reply(
 
 
 def render_nudge(template: str, *, handle: str, name: str, ref: int | None) -> str:
-    """The public DM notice from its template; unknown `{variables}` are left as typed."""
-    first = (name or handle).split()[0] if (name or handle) else ""
-    values = {"handle": handle, "first_name": first, "name": name, "ref": "" if ref is None else str(ref)}
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
+    """The public DM notice from its template, filled by the one engine (`bot.placeholders`):
+    once, never re-expanded; `{agent}` and unknown `{words}` are left as typed."""
+    return placeholders.fill(template, placeholders.customer_values(name=name, handle=handle, ref=ref))
 
 
 def failure_kind(delivery_status: str, delivery_error: str | None) -> str | None:

@@ -23,7 +23,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cards import ReportFigures, digest
-from bot.replies.permissions import GROUP_PREFIX, parse_agents
+from bot.delivery.directory import SlackDirectory
+from bot.replies.permissions import parse_agents
 from bot.reports.figures import figures, yesterday
 from bot.reports.service_level import ServiceLevel
 from bot.sla.hours import zone
@@ -106,16 +107,5 @@ class DigestJob:
         return result
 
     def _manager_users(self, failed: list[str]) -> list[str]:
-        """Each manager once, groups expanded (a group that cannot be read is added to `failed`)."""
-        users: list[str] = []
-        for entry in sorted(parse_agents(self.managers)):
-            members = [entry]
-            if entry.startswith(GROUP_PREFIX):
-                try:
-                    members = list(self.client.usergroups_users_list(usergroup=entry).get("users") or [])
-                except SlackApiError as error:
-                    log.error("digest: cannot list user group %s: %s", entry, error.response.get("error"))
-                    failed.append(entry)
-                    continue
-            users += [m for m in members if m not in users]
-        return users
+        """Each manager once, sorted, groups expanded (a group that cannot be read is added to `failed`)."""
+        return SlackDirectory(self.client).members(parse_agents(self.managers), failed)

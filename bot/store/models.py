@@ -285,3 +285,33 @@ class Claim(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=160)
     claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)
     owner: str = Field(default="", max_length=64)  # which process (host:pid) claimed it
+
+
+class QuarantinedMessage(SQLModel, table=True):
+    """A customer message that could not be stored even after cleaning (the dead-letter table).
+
+    `payload` is the record as ASCII-only JSON (lone surrogates and NUL escaped), so this row can
+    always be written; `error` is the exception class only, never its message, which may quote the
+    customer's text. `parley quarantine retry` stores it and sets `resolved_at`.
+    """
+
+    __tablename__ = "quarantine"
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id", name="uq_quarantine_platform_ext"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=255)  # escaped to ASCII, so it is storable too
+    stream: str = Field(max_length=128)
+    payload: str = Field(sa_type=sa.Text())
+    error: str = Field(max_length=128)
+    attempts: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    last_failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    resolved_at: datetime | None = ts_field(index=True)
+
+
+class HealthProbe(SQLModel, table=True):
+    """One row the readiness check rewrites: proof that the database accepts writes right now."""
+
+    __tablename__ = "health_probe"
+    id: int = Field(default=1, primary_key=True)
+    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)

@@ -15,6 +15,11 @@ from typing import Any
 
 from connectors.base import Author, InboundMessage, Kind, Platform
 
+
+class MalformedDelivery(ValueError):
+    """A (signed) delivery that is not shaped as Facebook documents it: answered 400, not stored."""
+
+
 POST_ITEMS = frozenset({"post", "status", "photo", "video", "share", "link"})
 
 
@@ -43,7 +48,9 @@ def parse_delivery(payload: Mapping[str, Any], page_id: str, *,
 
     Kept: new comments and replies (`field: feed`, `item: comment`, `verb: add`), new visitor posts,
     and Messenger messages. Skipped: edits and removals, anything by the Page itself, Messenger echoes
-    of the Page's own sends, delivery/read receipts and malformed entries.
+    of the Page's own sends, delivery/read receipts and malformed entries. Raises
+    `MalformedDelivery` when `entry`, `changes` or `messaging` is not a list, or a timestamp is no
+    moment at all (NaN, 1e300).
 
     Webhooks don't say who wrote a post, so `post_authors` (post id -> author id, e.g. the visitor
     posts already stored) lets a visitor's comment under their own post join that post's thread, as
@@ -52,10 +59,10 @@ def parse_delivery(payload: Mapping[str, Any], page_id: str, *,
     if payload.get("object") != "page":
         return []
     records: list[InboundMessage] = []
-    for entry in payload.get("entry") or []:
+    for entry in _list(payload, "entry"):
         if not isinstance(entry, dict):
             continue
-        for change in entry.get("changes") or []:
+        for change in _list(entry, "changes"):
             if not isinstance(change, dict):
                 continue
             value = change.get("value")
@@ -63,16 +70,28 @@ def parse_delivery(payload: Mapping[str, Any], page_id: str, *,
                 record = _feed_change(value, page_id, post_authors or {})
                 if record is not None:
                     records.append(record)
-        for event in entry.get("messaging") or []:
+        for event in _list(entry, "messaging"):
             record = _messaging_event(event, page_id) if isinstance(event, dict) else None
             if record is not None:
                 records.append(record)
     return records
 
 
+def _list(parent: Mapping[str, Any], key: str) -> list[Any]:
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedDelivery(f"{key} is not a list")
+    return value
+
+
 def _when(value: Any, *, millis: bool = False) -> datetime | None:
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000 if millis else value, UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000 if millis else value, UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise MalformedDelivery("a timestamp is out of range") from exc
     if isinstance(value, str):
         try:
             return datetime.fromisoformat(value).astimezone(UTC)
@@ -110,9 +129,13 @@ def _feed_change(
         return InboundMessage(
             platform=Platform.FACEBOOK, kind=Kind.VISITOR_POST, external_id=post_id, thread_key=post_id,
             text=str(value.get("message") or ""), author=author, created_at=created,
-            url=value.get("permalink_url") or value.get("link"),
+            url=_text_or_none(value.get("permalink_url") or value.get("link")),
         )
     return None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _messaging_event(event: Mapping[str, Any], page_id: str) -> InboundMessage | None:

@@ -1,16 +1,15 @@
-"""What people type after `/social`: references, people, snooze times, Slack markup, template names,
-and the search pattern — pure functions, no Slack and no database."""
+"""What people type after `/social`: references, people, Slack markup, template names,
+and the search pattern (snooze times: tests/commands/test_snooze.py) — pure functions, no Slack and no database."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.replies.templates import normalise_name
-from commands.context import UserError, echo, slack_to_plain
-from commands.conversation import parse_assignee, snooze_until, split_ref
+from commands.case_state import parse_assignee
+from commands.context import UserError, echo, slack_to_plain, split_ref
 from commands.lookup import like_pattern
 
 NOW = datetime(2026, 3, 10, 22, 30, tzinfo=UTC)
@@ -43,32 +42,6 @@ def test_parse_assignee_accepts_me_mentions_and_ids(token, expected):
 def test_parse_assignee_refuses_what_is_not_a_person(token):
     with pytest.raises(UserError, match="`me`"):
         parse_assignee(token, "U0ME")
-
-
-@pytest.mark.parametrize(("spec", "later"), [
-    ("30m", timedelta(minutes=30)), ("2h", timedelta(hours=2)), ("1.5H", timedelta(hours=1.5)),
-    ("1d", timedelta(days=1)), (" 2 h ", timedelta(hours=2)),
-])
-def test_snooze_durations(spec, later):
-    assert snooze_until(spec, NOW) == NOW + later
-
-
-def test_snooze_tomorrow_is_nine_in_the_morning_of_the_callers_next_day():
-    assert snooze_until("tomorrow", NOW) == datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
-    late = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)  # Tuesday in UTC, already Wednesday in Madrid
-    assert snooze_until("tomorrow", late) == datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
-    madrid = snooze_until("Tomorrow", late, ZoneInfo("Europe/Madrid"))
-    assert madrid.astimezone(ZoneInfo("Europe/Madrid")) == datetime(2026, 3, 12, 9, 0,
-                                                                    tzinfo=ZoneInfo("Europe/Madrid"))
-
-
-@pytest.mark.parametrize(("spec", "words"), [
-    ("", "How long?"), ("soon", "not a snooze time"), ("5", "not a snooze time"), ("250ms", "not a snooze time"),
-    ("2w", "not a snooze time"), ("91d", "at most 90 days"),
-])
-def test_snooze_refuses_other_times(spec, words):
-    with pytest.raises(UserError, match=words):
-        snooze_until(spec, NOW)
 
 
 @pytest.mark.parametrize(("slack", "plain"), [

@@ -4,7 +4,6 @@ take private per platform, assign / resolve / reopen / snooze, retry after a fai
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -12,7 +11,6 @@ from sqlmodel import func, select
 
 from bot import ids
 from bot.store.models import AuditEntry, Conversation, DeliveryStatus, Message, Status
-from commands.card_actions import snooze_until
 from sandbox.emulators.stack import SIGNING_SECRET
 from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import (  # noqa: F401
@@ -140,18 +138,6 @@ def test_snooze_select_snoozes_the_case(stack, serve):  # noqa: F811
     row = _conversation(session, conv.id)
     assert row.status == Status.SNOOZED
     assert before + timedelta(hours=2) <= row.snoozed_until <= datetime.now(UTC) + timedelta(hours=2)
-
-
-def test_snooze_choices_land_on_the_right_local_time():
-    madrid = ZoneInfo("Europe/Madrid")
-    friday_late = datetime(2026, 3, 13, 22, 30, tzinfo=UTC)  # Friday 23:30 in Madrid
-    assert snooze_until(ids.SNOOZE_30M, friday_late) == friday_late + timedelta(minutes=30)
-    assert snooze_until(ids.SNOOZE_TOMORROW_9, friday_late, madrid) == datetime(2026, 3, 14, 8, 0, tzinfo=UTC)
-    assert snooze_until(ids.SNOOZE_NEXT_WEEK, friday_late, madrid) == datetime(2026, 3, 16, 8, 0, tzinfo=UTC)
-    monday = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
-    assert snooze_until(ids.SNOOZE_NEXT_WEEK, monday) == datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
-    with pytest.raises(ValueError):
-        snooze_until("someday", monday)
 
 
 # --- retry -------------------------------------------------------------------------------------------

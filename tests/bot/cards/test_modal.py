@@ -6,8 +6,6 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bot import ids
 from bot.cards import (
@@ -18,7 +16,6 @@ from bot.cards import (
     customer_history,
     delivery_receipt,
     modal_text,
-    render_template,
     reply_modal,
     replying_warning_text,
     slack_len,
@@ -270,25 +267,7 @@ def test_x_count_over_the_limit():
     assert "17 over the 280 limit" in text_of(view["blocks"], ids.BLOCK_MODAL_COUNT)
 
 
-# --- templates -----------------------------------------------------------------------------------
-
-
-def test_render_template_fills_known_and_keeps_unknown_placeholders():
-    out = render_template("Hi {first_name} (@{handle}), {agent} here about #{ref}. {name} {unknown} { {",
-                          first_name="María", handle="maria_gz", agent="Sam", ref=42)
-    assert out == "Hi María (@maria_gz), Sam here about #42. {name} {unknown} { {"
-
-
-def test_render_template_never_expands_a_value_twice():
-    assert render_template("{handle} {agent}", first_name="", handle="{agent}", agent="Sam", ref=1) == "{agent} Sam"
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="{}abfirst_nmehdlgtr ", max_size=200), st.text(max_size=20))
-def test_render_template_never_raises(text: str, value: str):
-    out = render_template(text, first_name=value, handle=value, agent=value, ref=value)
-    if "{" not in text:
-        assert out == text
+# --- template lists (the placeholder engine is tested in tests/bot/replies/test_placeholders.py) ----
 
 
 def test_template_list_and_shown():

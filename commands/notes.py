@@ -1,6 +1,9 @@
-"""Slack `message` events: what people write in a case's thread is an internal note.
+"""The notes workflow: what people write in a case's thread, and `/social note #N <text>`, is an
+internal note — stored and shown in the thread, never sent to the customer.
 
-A note is stored, never sent to anyone. Every other message event — bots (Parley's own cards and
+A `/social note` is stored and echoed in the thread, keyed by Slack's trigger id (a retried command
+stores one note). Of Slack's `message` events, a person's reply in a case's thread is stored as a
+note; every other message event — bots (Parley's own cards and
 receipts included), edits, deletions, joins, top-level chatter, threads that are not cases — is
 acknowledged (200, so Slack does not retry it) and ignored.
 
@@ -17,16 +20,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from sqlmodel import select
 
+from bot import ids
+from bot.cards import escape
 from bot.runtime import Parley
+from bot.store import outbox
 from bot.store.claims import claim
-from bot.store.models import Conversation, Message
+from bot.store.models import Conversation, Message, OutboxKind
+from commands.context import (
+    UserError,
+    conversation_or_error,
+    invocation_key,
+    say,
+    slack_to_plain,
+    split_ref,
+)
+from commands.social import Invocation, subcommand
 
 log = logging.getLogger(__name__)
 
-__all__ = ["claim_key", "note_from_event", "register"]
+__all__ = ["claim_key", "note", "note_from_event", "register"]
+
+U_NOTE = "note #N <text>"
 
 # Subtypes that still are a person writing: a reply also sent to the channel, a message with a file.
 _PERSON_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
@@ -79,3 +96,21 @@ def register(app: App, parley: Parley) -> None:
     @app.event("message", middleware=[store_first])
     def message(ack: Ack) -> None:
         ack()
+
+
+@subcommand(ids.SUB_NOTE, U_NOTE, "add an internal note to the case's thread (never sent to the customer)",
+            "note #12 Customer called the shop too")
+def note(parley: Parley, invocation: Invocation, respond: Respond) -> None:
+    ref, text = split_ref(invocation.args, U_NOTE)
+    text = slack_to_plain(text).strip()
+    if not text:
+        raise UserError(f"Missing text: type the note after the reference, e.g. `/social note #{ref} Refund approved`.")
+    with parley.store.transaction() as session:
+        conversation = conversation_or_error(session, ref)
+        stored: Message = parley.sender.add_note(session, conversation, agent_id=invocation.user_id, text=text,
+                                                 slack_ts=invocation_key(invocation.trigger_id),
+                                                 agent_name=invocation.user_name)
+        outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation, message=stored,
+                       text=f"📝 <@{invocation.user_id}> (internal note): {escape(text)}")
+    parley.outbox.wake()
+    say(respond, f"Noted on #{ref}. It is in the case's thread and is never sent to the customer.")
