@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -55,20 +55,9 @@ class FacebookWebhookConfig:
     deliver: Callable[[list[InboundMessage]], None]  # stores the messages (runs after the 200)
 
 
-def build_http_app(
-    *,
-    bolt: App | None,
-    facebook: FacebookWebhookConfig | None,
-    health: Callable[[], tuple[bool, dict]],
-    slack_signing_secret: str | None = None,
-) -> Starlette:
-    """The Starlette app. `health` says whether the process is ready, and why (`Parley.health`)."""
-    if bolt is not None and not slack_signing_secret:
-        raise ValueError("Slack in HTTP mode needs the signing secret to verify requests")
-    verifier = SignatureVerifier(slack_signing_secret or "")
-
+def _slack_endpoint(bolt: App, verifier: SignatureVerifier) -> Callable[[Request], Awaitable[Response]]:
+    """POST /slack/events: bound the body, verify the signature on the raw bytes, then parse."""
     async def slack_events(request: Request) -> Response:
-        assert bolt is not None
         try:
             body = await read_bounded(request, SLACK_MAX_BODY)
         except BodyTooLarge:
@@ -89,6 +78,11 @@ def build_http_app(
         bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(bolt_response)
 
+    return slack_events
+
+
+def _facebook_routes(facebook: FacebookWebhookConfig | None) -> list[Route]:
+    """GET (the subscription challenge) and POST (signed deliveries) on /webhooks/facebook."""
     async def facebook_verify(request: Request) -> Response:
         if facebook is None:
             return PlainTextResponse("Facebook webhooks are not configured", status_code=404)
@@ -123,6 +117,12 @@ def build_http_app(
         task = BackgroundTask(run_in_threadpool, facebook.deliver, messages) if messages else None
         return PlainTextResponse("EVENT_RECEIVED", background=task)
 
+    return [Route(FACEBOOK_WEBHOOK_PATH, facebook_verify, methods=["GET"]),
+            Route(FACEBOOK_WEBHOOK_PATH, facebook_delivery, methods=["POST"])]
+
+
+def _health_routes(health: Callable[[], tuple[bool, dict]]) -> list[Route]:
+    """/healthz answers while the process lives; /readyz is 503 while Parley cannot work."""
     async def healthz(_: Request) -> Response:
         detail = (await run_in_threadpool(health))[1]  # `_` is the request: not rebound
         return JSONResponse(detail)  # liveness: answering at all is the proof
@@ -131,12 +131,21 @@ def build_http_app(
         ready, detail = await run_in_threadpool(health)
         return JSONResponse(detail, status_code=200 if ready else 503)
 
-    routes = [
-        Route(FACEBOOK_WEBHOOK_PATH, facebook_verify, methods=["GET"]),
-        Route(FACEBOOK_WEBHOOK_PATH, facebook_delivery, methods=["POST"]),
-        Route(HEALTH_PATH, healthz, methods=["GET"]),
-        Route(READY_PATH, readyz, methods=["GET"]),
-    ]
+    return [Route(HEALTH_PATH, healthz, methods=["GET"]), Route(READY_PATH, readyz, methods=["GET"])]
+
+
+def build_http_app(
+    *,
+    bolt: App | None,
+    facebook: FacebookWebhookConfig | None,
+    health: Callable[[], tuple[bool, dict]],
+    slack_signing_secret: str | None = None,
+) -> Starlette:
+    """The Starlette app. `health` says whether the process is ready, and why (`Parley.health`)."""
+    routes = [*_facebook_routes(facebook), *_health_routes(health)]
     if bolt is not None:
-        routes.append(Route(SLACK_EVENTS_PATH, slack_events, methods=["POST"]))
+        if not slack_signing_secret:
+            raise ValueError("Slack in HTTP mode needs the signing secret to verify requests")
+        routes.append(Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt, SignatureVerifier(slack_signing_secret)),
+                            methods=["POST"]))
     return Starlette(routes=routes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.inbound import record_json
 from bot.inbound.ingest import Ingestor
 from bot.store import quarantine
 from bot.store.database import Store
@@ -43,7 +44,7 @@ def retry(store: Store, ingestor: Ingestor, row_ids: list[int] | None, now: date
             outcomes.append(RetryOutcome(row.id, True))  # already stored by an earlier retry
             continue
         try:
-            ingestor.store_one(quarantine.decode(row.payload), row.stream)
+            ingestor.store_one(record_json.decode(row.payload), row.stream)
         except Exception as exc:  # any failure keeps it quarantined, one more attempt counted
             quarantine.mark(store, row.id, now, exc)
             outcomes.append(RetryOutcome(row.id, False, type(exc).__name__))

@@ -16,19 +16,17 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.inbound import record_json, rows
 from bot.inbound.routing import Router
 from bot.sla import waiting
 from bot.store import outbox, quarantine
 from bot.store.database import Store, set_cursor
 from bot.store.models import (
-    AuditEntry,
     Conversation,
     Customer,
-    Direction,
     Message,
     MessageMatch,
     OutboxKind,
-    Priority,
     Status,
     ref_of,
     row_id,
@@ -40,7 +38,6 @@ from connectors.text import clean_message
 
 log = logging.getLogger(__name__)
 
-_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 _CONFLICT_RETRIES = 3
 
 
@@ -125,7 +122,8 @@ class Ingestor:
                 raise
             except Exception as exc:
                 # Raises when the database itself is the trouble: the cursor then stays put.
-                quarantine.put(self.store, batch.stream, record, exc, self.clock())
+                quarantine.put(self.store, batch.stream, platform=str(record.platform), external_id=record.external_id,
+                               payload=record_json.encode(record), error=exc, now=self.clock())
                 continue
             total.stored += one.stored
             total.duplicates += one.duplicates
@@ -149,7 +147,7 @@ class Ingestor:
                 self._merge_duplicate(session, existing, record)
                 result.duplicates += 1
                 continue
-            customer = _upsert_customer(session, record, now)
+            customer = rows.upsert_customer(session, record, now)
             triage = classify(record.text, followers=record.author.followers,
                               verified=record.author.verified, lang_hint=record.lang_hint)
             conversation = session.exec(
@@ -163,11 +161,11 @@ class Ingestor:
             if conversation is None:
                 conversation = self._open_conversation(session, record, customer, triage, now)
                 result.new_conversations.append(ref_of(conversation))
-            message = _add_message(session, conversation, record, triage, now)
+            message = rows.add_message(session, conversation, record, triage, now)
             if is_new:
                 outbox.enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, message=message)
             else:
-                card_changed = _apply_followup(session, conversation, record, triage, now, self.pause_meter)
+                card_changed = rows.apply_followup(session, conversation, record, triage, now, self.pause_meter)
                 outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation,
                                message=message)
                 if card_changed:
@@ -234,84 +232,3 @@ class Ingestor:
             if conversation.kind == Kind.SEARCH_HIT:
                 conversation.kind = Kind.MENTION
                 session.add(conversation)
-
-def _upsert_customer(session: Session, record: InboundMessage, now: datetime) -> Customer:
-    author = record.author
-    customer = session.exec(
-        select(Customer).where(Customer.platform == record.platform, Customer.external_id == author.external_id)
-    ).first()
-    if customer is None:
-        customer = Customer(platform=record.platform, external_id=author.external_id, handle=author.handle,
-                            name=author.name, followers=author.followers, verified=author.verified,
-                            created_at=now, updated_at=now)
-        session.add(customer)
-        session.flush()
-        return customer
-    # Profiles change (new handle, more followers); keep the latest, but never erase what we knew.
-    customer.handle = author.handle or customer.handle
-    customer.name = author.name or customer.name
-    if author.followers is not None:
-        customer.followers = author.followers
-    customer.verified = author.verified or customer.verified
-    customer.updated_at = now
-    session.add(customer)
-    return customer
-
-
-def _add_message(
-    session: Session, conversation: Conversation, record: InboundMessage, triage: Triage, now: datetime
-) -> Message:
-    message = Message(
-        conversation_id=row_id(conversation),
-        platform=record.platform,
-        external_id=record.external_id,
-        direction=Direction.INBOUND,
-        kind=record.kind,
-        text=record.text,
-        author_id=record.author.external_id,
-        author_name=record.author.name,
-        url=record.url,
-        in_reply_to=record.in_reply_to,
-        language=triage.language,
-        tone=triage.tone,
-        complaint=triage.complaint,
-        priority=triage.priority,
-        priority_reasons="; ".join(triage.reasons),
-        created_at=record.created_at,
-        received_at=now,
-    )
-    session.add(message)
-    session.flush()
-    for name in record.query_names:
-        session.add(MessageMatch(message_id=row_id(message), query_name=name))
-    return message
-
-
-def _apply_followup(
-    session: Session, conversation: Conversation, record: InboundMessage, triage: Triage, now: datetime,
-    pause_meter: waiting.PauseMeter,
-) -> bool:
-    """Fold a customer follow-up into its conversation. Returns True when the card must change."""
-    before = (conversation.status, conversation.priority, conversation.tone, conversation.complaint)
-    if conversation.status in (Status.RESOLVED, Status.PENDING, Status.SNOOZED):
-        if conversation.status == Status.RESOLVED:
-            session.add(AuditEntry(actor="parley", action="reopen", conversation_id=conversation.id,
-                                   platform=conversation.platform, external_id=record.external_id,
-                                   detail="customer wrote again after the case was resolved", at=now))
-        if conversation.status == Status.SNOOZED:
-            waiting.resume(conversation, now, pause_meter)  # the customer woke it: the clock runs again
-        conversation.status = Status.OPEN
-        conversation.resolved_at = None
-        conversation.snoozed_until = None
-    waiting.customer_wrote(conversation, record.created_at)
-    if _PRIORITY_RANK[Priority(triage.priority)] > _PRIORITY_RANK[Priority(conversation.priority)]:
-        conversation.priority = triage.priority
-        conversation.priority_reasons = "; ".join(triage.reasons)
-    conversation.tone = triage.tone  # the card shows how the customer sounds now
-    conversation.complaint = conversation.complaint or triage.complaint
-    if conversation.last_customer_message_at is None or record.created_at > conversation.last_customer_message_at:
-        conversation.last_customer_message_at = record.created_at
-    conversation.updated_at = now
-    session.add(conversation)
-    return before != (conversation.status, conversation.priority, conversation.tone, conversation.complaint)
-

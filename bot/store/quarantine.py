@@ -1,9 +1,9 @@
 """The dead-letter table: customer messages that could not be stored, kept so nothing is lost.
 
 An item lands here when storing it failed even after `connectors.text.clean`, so that its stream
-can move on (one item never blocks a platform). The row keeps the record as ASCII-only JSON, which
-any database accepts whatever the text holds, and the error's class, never its message (a
-database error may quote the customer's text). `parley quarantine retry` stores it later.
+can move on (one item never blocks a platform). The row keeps the record as ASCII-only JSON
+(`bot.inbound.record_json`), which any database accepts whatever the text holds, and the error's
+class, never its message (a database error may quote the customer's text). `parley quarantine retry` stores it later.
 """
 
 from __future__ import annotations
@@ -11,40 +11,13 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, select
 
 from bot.store.database import Store
 from bot.store.models import QuarantinedMessage
-from connectors.base import Author, InboundMessage, Kind
 
 log = logging.getLogger(__name__)
-
-
-def encode(record: InboundMessage) -> str:
-    """The record as JSON with every non-ASCII character escaped (so lone surrogates and NUL too)."""
-    author = record.author
-    return json.dumps({
-        "platform": record.platform, "kind": record.kind.value, "external_id": record.external_id,
-        "thread_key": record.thread_key, "text": record.text,
-        "author": {"external_id": author.external_id, "handle": author.handle, "name": author.name,
-                   "followers": author.followers, "verified": author.verified},
-        "created_at": record.created_at.isoformat(), "url": record.url,
-        "query_names": list(record.query_names), "lang_hint": record.lang_hint,
-        "in_reply_to": record.in_reply_to,
-    }, ensure_ascii=True)
-
-
-def decode(payload: str) -> InboundMessage:
-    """The record `encode` stored, exactly (escaped characters come back as they were)."""
-    data: dict[str, Any] = json.loads(payload)
-    return InboundMessage(
-        platform=data["platform"], kind=Kind(data["kind"]), external_id=data["external_id"],
-        thread_key=data["thread_key"], text=data["text"], author=Author(**data["author"]),
-        created_at=datetime.fromisoformat(data["created_at"]), url=data["url"],
-        query_names=tuple(data["query_names"]), lang_hint=data["lang_hint"], in_reply_to=data["in_reply_to"],
-    )
 
 
 def safe_id(value: str) -> str:
@@ -52,19 +25,21 @@ def safe_id(value: str) -> str:
     return json.dumps(value, ensure_ascii=True)[1:-1][:255]
 
 
-def put(store: Store, stream: str, record: InboundMessage, error: BaseException, now: datetime) -> None:
-    """Keep `record` with the class of `error`, in a transaction of its own. Reported (one log line,
-    ids only) when it first arrives; a repeat only counts. Raises if even this write fails (the
-    database itself is the trouble): the caller must then leave the stream's cursor where it was."""
-    key = safe_id(record.external_id)
+def put(store: Store, stream: str, *, platform: str, external_id: str, payload: str, error: BaseException,
+        now: datetime) -> None:
+    """Keep a record (`payload`: its ASCII-only JSON) with the class of `error`, in a transaction of
+    its own. Reported (one log line, ids only) when it first arrives; a repeat only counts. Raises
+    if even this write fails (the database itself is the trouble): the caller must then leave the
+    stream's cursor where it was."""
+    key = safe_id(external_id)
     error_name = type(error).__name__[:128]
     with store.transaction() as session:
         row = session.exec(select(QuarantinedMessage).where(
-            QuarantinedMessage.platform == record.platform, QuarantinedMessage.external_id == key)).first()
+            QuarantinedMessage.platform == platform, QuarantinedMessage.external_id == key)).first()
         first = row is None or row.resolved_at is not None
         if row is None:
-            row = QuarantinedMessage(platform=record.platform, external_id=key, stream=stream[:128],
-                                     payload=encode(record), error=error_name, created_at=now,
+            row = QuarantinedMessage(platform=platform, external_id=key, stream=stream[:128],
+                                     payload=payload, error=error_name, created_at=now,
                                      last_failed_at=now)
         else:
             row.attempts += 1
@@ -75,7 +50,7 @@ def put(store: Store, stream: str, record: InboundMessage, error: BaseException,
     if first:
         log.error("quarantined %s message %s from %s (quarantine #%s): storing failed with %s; "
                   "the stream moves on; see `parley quarantine list`",
-                  record.platform, key, stream, row_id, error_name)
+                  platform, key, stream, row_id, error_name)
 
 
 def pending(store: Store) -> list[QuarantinedMessage]:

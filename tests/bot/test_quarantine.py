@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from bot.inbound import record_json
 from bot.store import quarantine
 from connectors.base import Author, InboundMessage, Kind, Platform
 
@@ -19,19 +20,21 @@ def _record(text: str) -> InboundMessage:
 
 def test_payload_round_trips_lone_surrogates_and_nul_as_ascii():
     record = _record("half \ud83d an emoji and a NUL \x00")
-    payload = quarantine.encode(record)
+    payload = record_json.encode(record)
     assert payload.isascii()
-    assert quarantine.decode(payload) == record
+    assert record_json.decode(payload) == record
 
 
 def test_put_keeps_any_record_reports_once_then_counts(store, caplog):
     caplog.set_level(logging.INFO)
     record = _record("private words \ud83d\x00")
-    quarantine.put(store, "facebook:feed", record, UnicodeEncodeError("utf-8", "x", 0, 1, "no"), NOW)
-    quarantine.put(store, "facebook:feed", record, ValueError("private words"), NOW)
+    quarantine.put(store, "facebook:feed", platform="facebook", external_id=record.external_id,
+                   payload=record_json.encode(record), error=UnicodeEncodeError("utf-8", "x", 0, 1, "no"), now=NOW)
+    quarantine.put(store, "facebook:feed", platform="facebook", external_id=record.external_id,
+                   payload=record_json.encode(record), error=ValueError("private words"), now=NOW)
     (row,) = quarantine.pending(store)
     assert (row.external_id, row.error, row.attempts) == ("123_456\\u0000", "ValueError", 2)
-    assert quarantine.decode(row.payload) == record
+    assert record_json.decode(row.payload) == record
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.store.quarantine"]
     assert len(lines) == 1 and "UnicodeEncodeError" in lines[0] and "private" not in lines[0]
     quarantine.mark(store, row.id, NOW, None)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from app import build
 from bot.cli import main
-from bot.inbound import ingest
+from bot.inbound import rows as ingest_rows
 from bot.store import quarantine
 from bot.store.models import Cursor, Message
 from connectors.base import Platform
@@ -91,14 +91,14 @@ def test_a_message_that_cannot_be_stored_is_quarantined_then_retried(
     stack.x.add_tweet(ana, "@acme first")
     poisoned = stack.x.add_tweet(ana, f"@acme cannot be stored {SECRET}")
     stack.x.add_tweet(ana, "@acme third")
-    real_add = ingest._add_message
+    real_add = ingest_rows.add_message
 
     def failing_add(session, conversation, record, triage, now):
         if record.external_id == poisoned:
             raise ValueError(f"forced storage failure for {record.text}")
         return real_add(session, conversation, record, triage, now)
 
-    monkeypatch.setattr(ingest, "_add_message", failing_add)
+    monkeypatch.setattr(ingest_rows, "add_message", failing_add)
     caplog.set_level(logging.INFO)
     parley.poll_all()
     parley.poll_all()
@@ -119,7 +119,7 @@ def test_a_message_that_cannot_be_stored_is_quarantined_then_retried(
     assert main(["quarantine", "retry", "--all"], build=build) == 1  # still broken: stays quarantined
     assert quarantine.pending(parley.store)[0].attempts == 2
 
-    monkeypatch.setattr(ingest, "_add_message", real_add)  # fixed
+    monkeypatch.setattr(ingest_rows, "add_message", real_add)  # fixed
     assert main(["quarantine", "retry", str(rows[0].id)], build=build) == 0
     assert main(["quarantine", "retry", str(rows[0].id)], build=build) == 0  # twice: stored once
     assert count(parley, Message) == 3 and quarantine.pending(parley.store) == []
