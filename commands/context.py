@@ -21,7 +21,8 @@ from bot.cards import escape
 from bot.replies.rules import Refused
 from bot.replies.sender import Mode, ReplyRefused
 from bot.runtime import Parley
-from bot.store.models import Conversation, Message, row_id
+from bot.store.keys import row_id
+from bot.store.models import Conversation, Message
 
 _REF = re.compile(r"^#?(\d{1,9})$")
 

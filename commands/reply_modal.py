@@ -25,7 +25,8 @@ from bot.delivery.slack import replying_now
 from bot.replies.rules import Mode, render_nudge
 from bot.runtime import Parley
 from bot.store import outbox
-from bot.store.models import Conversation, Customer, Direction, Message, OutboxKind, Template, row_id
+from bot.store.keys import row_id
+from bot.store.models import Conversation, Customer, Direction, Message, OutboxKind, Template
 from commands.context import UserError, conversation_or_error, store_reply
 
 log = logging.getLogger(__name__)

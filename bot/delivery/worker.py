@@ -38,7 +38,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bot.cards import SlackMessage
 from bot.delivery import slack
 from bot.store.database import Store
-from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, row_id, utcnow
+from bot.store.keys import row_id
+from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
 from bot.store.outbox import ACTIVE, backoff
 
 log = logging.getLogger(__name__)

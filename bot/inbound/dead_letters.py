@@ -13,7 +13,8 @@ from bot.inbound import record_json
 from bot.inbound.ingest import Ingestor
 from bot.store import quarantine
 from bot.store.database import Store
-from bot.store.models import QuarantinedMessage, row_id
+from bot.store.keys import row_id
+from bot.store.models import QuarantinedMessage
 
 
 @dataclass(frozen=True)

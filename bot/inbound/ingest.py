@@ -21,6 +21,7 @@ from bot.inbound.routing import Router
 from bot.sla import waiting
 from bot.store import outbox, quarantine
 from bot.store.database import Store, set_cursor
+from bot.store.keys import ref_of, row_id
 from bot.store.models import (
     Conversation,
     Customer,
@@ -28,8 +29,6 @@ from bot.store.models import (
     MessageMatch,
     OutboxKind,
     Status,
-    ref_of,
-    row_id,
     utcnow,
 )
 from bot.triage import Triage, classify

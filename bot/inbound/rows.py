@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.sla import waiting
+from bot.store.keys import row_id
 from bot.store.models import (
     AuditEntry,
     Conversation,
@@ -17,7 +18,6 @@ from bot.store.models import (
     MessageMatch,
     Priority,
     Status,
-    row_id,
 )
 from bot.triage import Triage
 from connectors.base import InboundMessage

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store.models import DeliveryStatus, Message, row_id
+from bot.store.keys import row_id
+from bot.store.models import DeliveryStatus, Message
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from bot.replies.rules import Mode, Refused, ReplyRefused
 from bot.sla import waiting
 from bot.store import outbox
 from bot.store.database import Store
+from bot.store.keys import row_id
 from bot.store.models import (
     AuditEntry,
     Conversation,
@@ -46,7 +47,6 @@ from bot.store.models import (
     Message,
     OutboxKind,
     Status,
-    row_id,
     utcnow,
 )
 from connectors.base import OpSpec, Rules, SendError, SendResult

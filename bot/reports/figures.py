@@ -46,7 +46,8 @@ from bot.cards import ConversationRow, ReportFigures, clip, escape
 from bot.reports.service_level import ServiceLevel
 from bot.sla import first_response_time
 from bot.sla.clock import FIRST_RESPONSE
-from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status, row_id
+from bot.store.keys import row_id
+from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status
 from connectors.registry import shipped_voice_sources
 
 VoiceSources = Mapping[str, tuple[str, tuple[str, ...]]]  # key -> (platform, inbound kinds)

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from bot.cards.records import ConversationRow, SlaBadge
 from bot.sla import BusinessHours, ClockInput, SlaConfig, SlaState, SlaStatus, evaluate, format_duration, sla_label
 from bot.sla.waiting import PauseMeter
-from bot.store.models import Conversation, Customer, row_id
+from bot.store.keys import row_id
+from bot.store.models import Conversation, Customer
 
 _BADGE_STATE = {
     SlaState.OK: "ok", SlaState.WARNING: "warning", SlaState.BREACHED: "breached",

@@ -39,7 +39,8 @@ from bot.schedule.due import BREACH, ESCALATION, THRESHOLDS, WARNING, Due, sla_d
 from bot.store import outbox
 from bot.store.claims import claim
 from bot.store.database import Store
-from bot.store.models import Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, row_id, utcnow
+from bot.store.keys import row_id
+from bot.store.models import Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
 
 log = logging.getLogger(__name__)
 

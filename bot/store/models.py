@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -40,27 +40,6 @@ class UTCDateTime(sa.types.TypeDecorator):
 def ts_field(nullable: bool = True, **kw: Any) -> Any:
     # Any, like sqlmodel.Field itself: the class attribute is declared as `datetime | None`.
     return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, **kw)
-
-
-class _Row(Protocol):
-    id: int | None
-
-
-def row_id(row: _Row) -> int:
-    """The primary key of a row the database has assigned one (added and flushed, or loaded).
-
-    Raises ValueError for a row never flushed: using its missing id would be a programming error.
-    """
-    if row.id is None:
-        raise ValueError(f"{type(row).__name__} has no id yet: flush the session first")
-    return row.id
-
-
-def ref_of(conversation: Conversation) -> int:
-    """The "#N" of a conversation, set when it is opened; raises ValueError before that."""
-    if conversation.ref is None:
-        raise ValueError(f"conversation {conversation.id} has no ref yet")
-    return conversation.ref
 
 
 class Status(enum.StrEnum):

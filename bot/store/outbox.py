@@ -13,7 +13,8 @@ from typing import Protocol
 
 from sqlmodel import Session, select
 
-from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus, row_id
+from bot.store.keys import row_id
+from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus
 
 ACTIVE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 BACKOFF_BASE = 2.0  # seconds; doubled per attempt
