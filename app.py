@@ -12,6 +12,7 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from starlette.applications import Starlette
 
 from bot.cli import main as cli_main
@@ -88,7 +89,7 @@ def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebCl
     """The outbox's client retries nothing itself: a 429 must pause one channel, not sleep the worker,
     and a dropped connection or 5xx on chat.postMessage may already have posted, so the outbox looks
     the message up before sending again. Interactive calls (Bolt) may retry 429s."""
-    handlers = [] if for_outbox else [RateLimitErrorRetryHandler(max_retry_count=2)]
+    handlers: list[RetryHandler] = [] if for_outbox else [RateLimitErrorRetryHandler(max_retry_count=2)]
     return WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
                      retry_handlers=handlers)
 

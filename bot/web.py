@@ -124,7 +124,7 @@ def _facebook_routes(facebook: FacebookWebhookConfig | None) -> list[Route]:
 def _health_routes(health: Callable[[], tuple[bool, dict]]) -> list[Route]:
     """/healthz answers while the process lives; /readyz is 503 while Parley cannot work."""
     async def healthz(_: Request) -> Response:
-        _, detail = await run_in_threadpool(health)
+        detail = (await run_in_threadpool(health))[1]  # `_` is the request: not rebound
         return JSONResponse(detail)  # liveness: answering at all is the proof
 
     async def readyz(_: Request) -> Response:

@@ -21,6 +21,7 @@ from bot.cards import escape
 from bot.replies.rules import Refused
 from bot.replies.sender import Mode, ReplyRefused
 from bot.runtime import Parley
+from bot.store.keys import row_id
 from bot.store.models import Conversation, Message
 
 _REF = re.compile(r"^#?(\d{1,9})$")
@@ -112,7 +113,7 @@ def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode
         except ReplyRefused as refused:
             raise UserError(refused.message) from None
         session.flush()
-        message_id = message.id
+        message_id = row_id(message)
     parley.send_soon(message_id)  # after the commit above
     return message
 

@@ -71,12 +71,12 @@ def search(session: Session, words: Sequence[str], limit: int = FIND_MAX) -> lis
     conditions = []
     for word in words:
         pattern, name_pattern = like_pattern(word), like_pattern(word.lstrip("@") or word)
-        in_text = exists().where(Message.conversation_id == Conversation.id,
+        in_text = exists().where(col(Message.conversation_id) == Conversation.id,
                                  func.lower(Message.text).like(pattern, escape="\\"))
         conditions.append(or_(in_text,
                               func.lower(Customer.handle).like(name_pattern, escape="\\"),
                               func.lower(Customer.name).like(name_pattern, escape="\\")))
-    query = (select(Conversation).join(Customer, Customer.id == Conversation.customer_id)
+    query = (select(Conversation).join(Customer, col(Customer.id) == Conversation.customer_id)
              .where(and_(*conditions)).order_by(*_newest_order()).limit(limit))
     return list(session.exec(query).all())
 
@@ -90,12 +90,12 @@ def customers_named(session: Session, who: str) -> list[Customer]:
         return []
     found = list(session.exec(select(Customer).where(or_(func.lower(Customer.handle) == wanted,
                                                          func.lower(Customer.name) == wanted))
-                              .order_by(Customer.id)).all())
+                              .order_by(col(Customer.id))).all())
     names = {c.name.lower() for c in found if c.name.strip()}
     if names:
         known = {c.id for c in found}
         found += [c for c in session.exec(select(Customer).where(func.lower(Customer.name).in_(names))
-                                          .order_by(Customer.id)).all() if c.id not in known]
+                                          .order_by(col(Customer.id))).all() if c.id not in known]
     return found
 
 

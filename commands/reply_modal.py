@@ -18,13 +18,14 @@ from datetime import datetime
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import cards, ids, placeholders
 from bot.delivery.slack import replying_now
 from bot.replies.rules import Mode, render_nudge
 from bot.runtime import Parley
 from bot.store import outbox
+from bot.store.keys import row_id
 from bot.store.models import Conversation, Customer, Direction, Message, OutboxKind, Template
 from commands.context import UserError, conversation_or_error, store_reply
 
@@ -74,7 +75,7 @@ def _agent_name(client: WebClient, user: dict) -> str:
 def _latest_text(session: Session, conversation: Conversation) -> str:
     latest = session.exec(select(Message).where(Message.conversation_id == conversation.id,
                                                 Message.direction == Direction.INBOUND)
-                          .order_by(Message.created_at.desc(), Message.id.desc())).first()
+                          .order_by(col(Message.created_at).desc(), col(Message.id).desc())).first()
     return latest.text if latest is not None else ""
 
 
@@ -84,7 +85,7 @@ def _templates(session: Session) -> list[tuple[str, str]]:
 
 def _build(parley: Parley, session: Session, conversation: Conversation, meta: Meta, agent_id: str,
            text: str = "") -> dict:
-    customer = session.get(Customer, conversation.customer_id)
+    customer = session.get_one(Customer, conversation.customer_id)  # a foreign key: it exists
     nudge = None
     network = parley.sender.registry.rules(conversation.platform)
     if meta.mode == Mode.PRIVATE and network.announces_private(conversation.kind):
@@ -104,7 +105,7 @@ def _mark_replying(parley: Parley, session: Session, conversation: Conversation,
     """Mark `user_id` as replying; return a warning if someone else opened the reply recently."""
     other = replying_now(conversation, now)
     warning = None
-    if other is not None and other != user_id:
+    if other is not None and other != user_id and conversation.replying_at is not None:
         warning = cards.replying_warning_text(other, conversation.replying_at, now)
     if other != user_id:  # the card changes only when who is replying changes
         outbox.enqueue(session, kind=OutboxKind.UPDATE_CARD, conversation=conversation)
@@ -133,7 +134,7 @@ def open_reply_modal(parley: Parley, client: WebClient, *, trigger_id: str, user
     with parley.store.transaction() as session:
         conversation = conversation_or_error(session, conversation_id)
         warning = _mark_replying(parley, session, conversation, user_id, parley.sender.clock())
-        view = _build(parley, session, conversation, Meta(conversation.id, mode.value, warning=warning), user_id)
+        view = _build(parley, session, conversation, Meta(row_id(conversation), mode.value, warning=warning), user_id)
     parley.outbox.wake()
     try:
         client.views_open(trigger_id=trigger_id, view=view)
@@ -172,9 +173,9 @@ def on_template(parley: Parley, client: WebClient, body: dict) -> None:
         conversation = session.get(Conversation, meta.conversation_id)
         if template is None or conversation is None:
             return
-        customer = session.get(Customer, conversation.customer_id)
+        customer = session.get_one(Customer, conversation.customer_id)
         text = placeholders.fill(template.text, placeholders.customer_values(
-            name=customer.name, handle=customer.handle, ref=conversation.ref or conversation.id,
+            name=customer.name, handle=customer.handle, ref=conversation.ref or row_id(conversation),
             agent=_agent_name(client, body["user"])))
     # A new block_id makes Slack show the template instead of keeping what was typed.
     meta = Meta(meta.conversation_id, meta.mode, meta.version + 1, name, meta.warning)

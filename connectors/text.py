@@ -24,7 +24,7 @@ REPLACEMENT = "\ufffd"
 #   Comments and Messenger messages are shorter on the platform (Messenger's *Send* API documents
 #   2,000 for what a Page sends), but we found no confirmed limit for what a customer can send us,
 #   so the post limit is used for every Facebook kind rather than cut a genuine message short.
-MAX_TEXT = {Platform.X: 25_000, Platform.FACEBOOK: 63_206}
+MAX_TEXT: dict[str, int] = {Platform.X: 25_000, Platform.FACEBOOK: 63_206}
 FALLBACK_MAX_TEXT = 63_206  # a future network without its own entry
 MAX_NAME = 255  # the customers.name/handle and messages.author_name columns
 MAX_URL = 512  # the url columns; a longer "URL" is dropped, not cut into a different link

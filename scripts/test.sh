@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): install, start a throwaway PostgreSQL, lint, check the import
-# contracts, run every test.
+# The one test command (README, CI): install, start a throwaway PostgreSQL, lint, type-check, check
+# the import contracts, run every test.
 # Works on a fresh Debian machine as root (installs PostgreSQL with apt-get when it is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,9 @@ fi
 
 echo "== ruff"
 "$PYTHON" -m ruff check .
+
+echo "== mypy"
+"$PYTHON" -m mypy
 
 echo "== lint-imports (dependency rules: [tool.importlinter] in pyproject.toml)"
 # lint-imports, run by this interpreter: the console script may not be on PATH for a custom $PYTHON.

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import overload
 
 from bot.cards.mrkdwn import clip, cut_mrkdwn, slack_len
 
@@ -49,7 +50,14 @@ class SlackMessage:
         return {"blocks": [], "attachments": [], **self.payload()}
 
 
+@overload
+def utc(dt: datetime) -> datetime: ...
+@overload
+def utc(dt: None) -> None: ...
+@overload
+def utc(dt: datetime | None) -> datetime | None: ...
 def utc(dt: datetime | None) -> datetime | None:
+    """`dt` as an aware UTC datetime: a naive one (SQLite drops tzinfo) is taken to be UTC."""
     if dt is None:
         return None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt

@@ -44,7 +44,7 @@ _NAME_MAX = 80
 _REASONS_MAX = 600
 _FALLBACK_QUOTE_MAX = 300
 
-STATUS_EMOJI = {Status.OPEN: "🔵", Status.PENDING: "🟡", Status.SNOOZED: "💤", Status.RESOLVED: "✅"}
+STATUS_EMOJI: dict[str, str] = {Status.OPEN: "🔵", Status.PENDING: "🟡", Status.SNOOZED: "💤", Status.RESOLVED: "✅"}
 # Slack's own palette, for App Home and attachments. An overdue card's side bar is red (blocks.RED).
 STATUS_COLOUR = {
     Status.OPEN: "#1d9bd1",
@@ -52,8 +52,8 @@ STATUS_COLOUR = {
     Status.SNOOZED: "#9e9ea6",
     Status.RESOLVED: "#2eb67d",
 }
-TONE_LABEL = {Tone.NEGATIVE: "😠 negative", Tone.NEUTRAL: "😐 neutral", Tone.POSITIVE: "🙂 positive"}
-PRIORITY_LABEL = {
+TONE_LABEL: dict[str, str] = {Tone.NEGATIVE: "😠 negative", Tone.NEUTRAL: "😐 neutral", Tone.POSITIVE: "🙂 positive"}
+PRIORITY_LABEL: dict[str, str] = {
     Priority.URGENT: "🔥 *Urgent*",
     Priority.HIGH: "⚠️ *High*",
     Priority.NORMAL: "▫️ Normal",
@@ -197,7 +197,7 @@ def conversation_card(
         context(ids.BLOCK_CARD_PRIORITY, priority),
     ]
     badge = sla_text(sla)
-    if badge:
+    if badge and sla is not None:  # sla_text gives "" for no badge
         blocks.append(context(ids.BLOCK_CARD_SLA, f"*SLA* {badge}" if sla.overdue else f"SLA {badge}"))
     if replying_by:
         blocks.append(context(ids.BLOCK_CARD_REPLYING, f"✍️ {user(replying_by, 'someone')} is replying"))

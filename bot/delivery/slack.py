@@ -18,10 +18,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import cards
 from bot.delivery import membership
@@ -94,7 +95,7 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
             else None
         if opening is None:
             opening = session.exec(
-                select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
+                select(Message).where(Message.conversation_id == conversation.id).order_by(col(Message.id))
             ).first()
         if opening is None:
             raise RenderError(f"conversation {conversation.id} has no messages")
@@ -113,7 +114,7 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
         return cards.delivery_receipt(
             agent_id=message.author_id, op=message.kind, text=message.text,
             ok=message.delivery_status == DeliveryStatus.SENT, url=message.url, error=message.delivery_error,
-            message_id=message.id,
+            message_id=item.message_id,
             # An "unknown" outcome gets the button too; its handler asks the person to check first.
             retryable=failure_kind(message.delivery_status, message.delivery_error) in ("retryable", "unknown"))
     who = cards.escape(message.author_name or message.author_id)
@@ -132,7 +133,7 @@ def _last_reply(session: Session, conversation: Conversation) -> cards.LastReply
     sent = session.exec(
         select(Message).where(Message.conversation_id == conversation.id, Message.direction == Direction.OUTBOUND,
                               Message.delivery_status == DeliveryStatus.SENT)
-        .order_by(Message.delivered_at.desc(), Message.id.desc())
+        .order_by(col(Message.delivered_at).desc(), col(Message.id).desc())
     ).first()
     if sent is None:
         return None
@@ -145,10 +146,10 @@ def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | No
     """Post (or, for UPDATE_CARD, edit) and return Slack's (channel, ts). Raises on failure."""
     if item.kind == OutboxKind.UPDATE_CARD:
         # chat.update without `metadata` leaves the card's original outbox key in place.
-        resp = client.chat_update(channel=channel, ts=card_ts, **content.update_payload())
+        resp = client.chat_update(channel=channel, ts=_card(item, card_ts), **content.update_payload())
         return resp["channel"], resp["ts"]
     thread_ts = card_ts if item.kind == OutboxKind.THREAD_MESSAGE else None
-    extra = {}
+    extra: dict[str, Any] = {}
     if thread_ts and item.payload and json.loads(item.payload).get("reply_broadcast"):
         extra["reply_broadcast"] = True  # also shown in the channel: one message, not a second copy
     resp = client.chat_postMessage(
@@ -156,6 +157,14 @@ def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | No
         unfurl_media=False, **content.payload(), **extra,
     )
     return resp["channel"], resp["ts"]
+
+
+def _card(item: OutboxItem, card_ts: str | None) -> str:
+    """The card's ts, which an update or a thread message needs: the worker claims neither before the
+    card is posted, so a missing ts is a bug, raised as ValueError."""
+    if card_ts is None:
+        raise ValueError(f"outbox {item.key} ({item.kind}) has no card to go to")
+    return card_ts
 
 
 def find_posted(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | None) -> str | None:
@@ -167,13 +176,14 @@ def find_posted(client: WebClient, item: OutboxItem, *, channel: str, card_ts: s
     cursor: str | None = None
     for _ in range(LOOKUP_MAX_PAGES):
         if item.kind == OutboxKind.THREAD_MESSAGE:
-            resp = client.conversations_replies(channel=channel, ts=card_ts, include_all_metadata=True,
+            resp = client.conversations_replies(channel=channel, ts=_card(item, card_ts), include_all_metadata=True,
                                                 limit=200, cursor=cursor)
         else:
             oldest = (item.created_at - LOOKUP_LOOKBACK).timestamp()
             resp = client.conversations_history(channel=channel, oldest=f"{oldest:.6f}",
                                                 include_all_metadata=True, limit=200, cursor=cursor)
-        for message in resp.get("messages", []):
+        messages: list[dict[str, Any]] = resp.get("messages", [])
+        for message in messages:
             if key_of(message) == item.key:
                 return message["ts"]
         cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None

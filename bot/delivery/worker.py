@@ -23,24 +23,29 @@ SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer unt
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
+import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import ScalarResult
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.cards import SlackMessage
 from bot.delivery import membership, slack
 from bot.store.database import Store
+from bot.store.keys import row_id
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
 from bot.store.outbox import ACTIVE
+
+# id, conversation_id, kind, status, next_attempt_at, conversation channel, card ts
+_HeadRow = tuple[int, int, str, str, datetime | None, str, str | None]
 
 log = logging.getLogger(__name__)
 
@@ -142,18 +147,20 @@ class OutboxWorker:
 
     def _due_heads(self, now: datetime) -> list[_Head]:
         with self._store.transaction() as session:
-            rows = session.exec(
-                select(OutboxItem.id, OutboxItem.conversation_id, OutboxItem.kind, OutboxItem.status,
-                       OutboxItem.next_attempt_at, Conversation.channel, Conversation.slack_ts)
-                .join(Conversation, Conversation.id == OutboxItem.conversation_id)
-                .where(OutboxItem.status.in_(ACTIVE))
-                .order_by(OutboxItem.id)
+            # Core select: sqlmodel's select() is typed for at most four columns.
+            rows = session.connection().execute(
+                sa.select(col(OutboxItem.id), col(OutboxItem.conversation_id), col(OutboxItem.kind),
+                          col(OutboxItem.status), col(OutboxItem.next_attempt_at), col(Conversation.channel),
+                          col(Conversation.slack_ts))
+                .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
+                .where(col(OutboxItem.status).in_(ACTIVE))
+                .order_by(col(OutboxItem.id))
             ).all()
-        first: dict[int, tuple] = {}
+        first: dict[int, _HeadRow] = {}
         for row in rows:
             current = first.get(row[1])
             if current is None or (row[2] == OutboxKind.POST_CARD and current[2] != OutboxKind.POST_CARD):
-                first[row[1]] = row
+                first[row[1]] = cast(_HeadRow, tuple(row))  # ids read from the table are never None
         heads = []
         for item_id, _, kind, status, next_at, channel, card_ts in first.values():
             if not self._is_due(status, next_at, now) or self._paused_until.get(channel, now) > now:
@@ -170,13 +177,12 @@ class OutboxWorker:
             item = self._locked(session, select(OutboxItem).where(OutboxItem.id == item_id)).first()
             if item is None or item.status not in ACTIVE or not self._is_due(item.status, item.next_attempt_at, now):
                 return None  # another worker has it, or it changed since we looked
-            conversation = session.get(Conversation, item.conversation_id)
-            assert conversation is not None  # foreign key
+            conversation = session.get_one(Conversation, item.conversation_id)  # a foreign key: it exists
             items = [item]
             if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
                 items += self._locked(session, select(OutboxItem).where(
                     OutboxItem.conversation_id == item.conversation_id, OutboxItem.id != item.id,
-                    OutboxItem.kind == OutboxKind.UPDATE_CARD, OutboxItem.status.in_(ACTIVE),
+                    OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
                 )).all()
             was_sending = item.status == OutboxStatus.SENDING
             try:
@@ -191,7 +197,7 @@ class OutboxWorker:
                 session.add(row)
             session.flush()
             target = item.channel if item.kind == OutboxKind.CHANNEL_MESSAGE and item.channel else conversation.channel
-            return _Claim(item.model_copy(), tuple(r.id for r in items), target,
+            return _Claim(item.model_copy(), tuple(row_id(r) for r in items), target,
                           conversation.slack_ts, was_sending, content)
 
     def _locked(self, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:
@@ -239,12 +245,12 @@ class OutboxWorker:
         self.missing_invites.resolved(claim.channel)
         with self._store.transaction() as session:
             for item_id in claim.ids:
-                row = session.get(OutboxItem, item_id)
+                row = session.get_one(OutboxItem, item_id)  # claimed by us: never deleted
                 row.status, row.channel, row.slack_ts, row.sent_at = OutboxStatus.SENT, channel, ts, now
                 row.next_attempt_at, row.last_error = None, None
                 session.add(row)
             if claim.item.kind == OutboxKind.POST_CARD:
-                conversation = session.get(Conversation, claim.item.conversation_id)
+                conversation = session.get_one(Conversation, claim.item.conversation_id)
                 conversation.slack_ts, conversation.channel = ts, channel
                 session.add(conversation)
 
@@ -273,7 +279,7 @@ class OutboxWorker:
             return
         with self._store.transaction() as session:
             for item_id in claim.ids:
-                row = session.get(OutboxItem, item_id)
+                row = session.get_one(OutboxItem, item_id)  # claimed by us: never deleted
                 row.status = OutboxStatus.SENDING if maybe_posted else OutboxStatus.PENDING
                 if waits:
                     row.attempts -= 1  # a long 429 storm or a missing invite must not use up attempts
@@ -285,13 +291,13 @@ class OutboxWorker:
         """Give up on the claimed items; a card that can never be posted takes its thread with it."""
         with self._store.transaction() as session:
             for item_id in claim.ids:
-                row = session.get(OutboxItem, item_id)
+                row = session.get_one(OutboxItem, item_id)  # claimed by us: never deleted
                 row.status, row.last_error, row.next_attempt_at = OutboxStatus.DEAD, error[:512], None
                 session.add(row)
             if claim.item.kind == OutboxKind.POST_CARD:
                 rest = session.exec(select(OutboxItem).where(
                     OutboxItem.conversation_id == claim.item.conversation_id,
-                    OutboxItem.status.in_(ACTIVE), OutboxItem.id.not_in(claim.ids),
+                    col(OutboxItem.status).in_(ACTIVE), col(OutboxItem.id).not_in(claim.ids),
                 )).all()
                 for row in rest:
                     row.status, row.last_error = OutboxStatus.DEAD, f"card not posted: {error}"[:512]

@@ -13,6 +13,7 @@ from bot.inbound import record_json
 from bot.inbound.ingest import Ingestor
 from bot.store import quarantine
 from bot.store.database import Store
+from bot.store.keys import row_id
 from bot.store.models import QuarantinedMessage
 
 
@@ -31,9 +32,12 @@ def describe(row: QuarantinedMessage) -> str:
 
 def retry(store: Store, ingestor: Ingestor, row_ids: list[int] | None, now: datetime) -> list[RetryOutcome]:
     """Try to store quarantined messages again: the given rows, or (None) every unresolved one."""
-    rows = quarantine.pending(store) if row_ids is None else [quarantine.get(store, i) for i in row_ids]
+    if row_ids is None:
+        pairs: list[tuple[int, QuarantinedMessage | None]] = [(row_id(r), r) for r in quarantine.pending(store)]
+    else:
+        pairs = [(i, quarantine.get(store, i)) for i in row_ids]
     outcomes = []
-    for wanted, row in zip(row_ids or [r.id for r in rows], rows, strict=True):
+    for wanted, row in pairs:
         if row is None or row.id is None:
             outcomes.append(RetryOutcome(wanted, False, "unknown id"))
             continue

@@ -21,6 +21,7 @@ from bot.inbound.routing import Router
 from bot.sla import waiting
 from bot.store import outbox, quarantine
 from bot.store.database import Store, set_cursor
+from bot.store.keys import ref_of, row_id
 from bot.store.models import (
     Conversation,
     Customer,
@@ -158,7 +159,7 @@ class Ingestor:
             is_new = conversation is None
             if conversation is None:
                 conversation = self._open_conversation(session, record, customer, triage, now)
-                result.new_conversations.append(conversation.ref)
+                result.new_conversations.append(ref_of(conversation))
             message = rows.add_message(session, conversation, record, triage, now)
             if is_new:
                 outbox.enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, message=message)
@@ -186,7 +187,7 @@ class Ingestor:
             platform=record.platform,
             kind=record.kind,
             thread_key=record.thread_key,
-            customer_id=customer.id,
+            customer_id=row_id(customer),
             query_names=",".join(record.query_names),
             url=record.url,
             status=Status.OPEN,
@@ -204,21 +205,21 @@ class Ingestor:
         )
         session.add(conversation)
         session.flush()  # assigns the id, which is also the "#N" people type
-        conversation.ref = conversation.id
+        conversation.ref = row_id(conversation)
         session.add(conversation)
         return conversation
 
     def _merge_duplicate(self, session: Session, existing: Message, record: InboundMessage) -> None:
         """The same tweet heard again: remember which searches found it (share of voice), and call
         it a mention if it was first heard by a search but does mention the brand."""
-        conversation = session.get(Conversation, existing.conversation_id)
+        conversation = session.get_one(Conversation, existing.conversation_id)  # a foreign key: it exists
         if record.query_names:
             known = set(session.exec(
                 select(MessageMatch.query_name).where(MessageMatch.message_id == existing.id)
             ).all())
             for name in record.query_names:
                 if name not in known:
-                    session.add(MessageMatch(message_id=existing.id, query_name=name))
+                    session.add(MessageMatch(message_id=row_id(existing), query_name=name))
             names = [n for n in conversation.query_names.split(",") if n]
             merged = names + [n for n in record.query_names if n not in names]
             if merged != names:

@@ -8,7 +8,17 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.sla import waiting
-from bot.store.models import AuditEntry, Conversation, Customer, Direction, Message, MessageMatch, Priority, Status
+from bot.store.keys import row_id
+from bot.store.models import (
+    AuditEntry,
+    Conversation,
+    Customer,
+    Direction,
+    Message,
+    MessageMatch,
+    Priority,
+    Status,
+)
 from bot.triage import Triage
 from connectors.base import InboundMessage
 
@@ -44,7 +54,7 @@ def add_message(
 ) -> Message:
     """The inbound message row with its triage, and the search queries that found it."""
     message = Message(
-        conversation_id=conversation.id,
+        conversation_id=row_id(conversation),
         platform=record.platform,
         external_id=record.external_id,
         direction=Direction.INBOUND,
@@ -65,7 +75,7 @@ def add_message(
     session.add(message)
     session.flush()
     for name in record.query_names:
-        session.add(MessageMatch(message_id=message.id, query_name=name))
+        session.add(MessageMatch(message_id=row_id(message), query_name=name))
     return message
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store.keys import row_id
 from bot.store.models import DeliveryStatus, Message
 
 
@@ -23,7 +24,7 @@ class DeliveryOutcome:
     @classmethod
     def of(cls, message: Message, **extra: Any) -> DeliveryOutcome:
         sent = message.delivery_status == DeliveryStatus.SENT
-        return cls(message.id, DeliveryStatus(message.delivery_status),
+        return cls(row_id(message), DeliveryStatus(message.delivery_status),
                    message.external_id if sent else None, message.url, message.delivery_error, **extra)
 
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.cards.receipts import receipt
 from bot.replies import dispatch, rules
@@ -37,6 +37,7 @@ from bot.replies.rules import Mode, Refused, ReplyRefused
 from bot.sla import waiting
 from bot.store import outbox
 from bot.store.database import Store
+from bot.store.keys import row_id
 from bot.store.models import (
     AuditEntry,
     Conversation,
@@ -120,7 +121,7 @@ class Sender(ConversationActions):
             self._audit_refusal(conversation, agent_id, mode, refused.message, now)
             raise
         message = Message(
-            conversation_id=conversation.id, platform=conversation.platform, external_id=f"out:{idempotency_key}",
+            conversation_id=row_id(conversation), platform=conversation.platform, external_id=f"out:{idempotency_key}",
             send_key=idempotency_key, direction=Direction.OUTBOUND, kind=plan.op, text=text.strip(),
             author_id=agent_id, author_name=agent_name, in_reply_to=plan.in_reply_to, created_at=now,
             received_at=now, delivery_status=DeliveryStatus.PENDING)
@@ -143,7 +144,7 @@ class Sender(ConversationActions):
         if existing is not None:
             return existing
         now = self.clock()
-        note = Message(conversation_id=conversation.id, platform=conversation.platform, external_id=key,
+        note = Message(conversation_id=row_id(conversation), platform=conversation.platform, external_id=key,
                        direction=Direction.NOTE, kind="note", text=text, author_id=agent_id, author_name=agent_name,
                        created_at=now, received_at=now, delivery_status=DeliveryStatus.RECEIVED)
         session.add(note)
@@ -167,16 +168,15 @@ class Sender(ConversationActions):
             unsendable = dispatch.unsendable(self.registry, message)
             if unsendable is not None:  # refused before anything is marked in progress
                 return self._refuse(session, message, unsendable, now)
-            claimed = session.execute(
-                update(Message).where(Message.id == message_id, Message.delivery_status == DeliveryStatus.PENDING)
+            claimed = session.exec(update(Message).where(
+                col(Message.id) == message_id, col(Message.delivery_status) == DeliveryStatus.PENDING)
                 .values(delivery_status=DeliveryStatus.SENDING, send_started_at=now)
                 .execution_options(synchronize_session=False)).rowcount
             if claimed != 1:
                 session.rollback()
-                return DeliveryOutcome.of(session.get(Message, message_id, populate_existing=True))
-            conversation = session.get(Conversation, message.conversation_id)
-            customer = session.get(Customer, conversation.customer_id)
-            call = self._call(message, conversation, customer, session, now)
+                return DeliveryOutcome.of(session.get_one(Message, message_id, populate_existing=True))
+            conversation = session.get_one(Conversation, message.conversation_id)  # foreign keys: they exist
+            call = self._call(message, conversation, session.get_one(Customer, conversation.customer_id), session, now)
         try:
             result, error = call(), None
         except SendError as exc:
@@ -195,11 +195,10 @@ class Sender(ConversationActions):
         """Deliver every PENDING outbound message and settle stale SENDING ones (run at start and on
         a schedule, so a crash between store and send is finished or reported)."""
         with self.store.transaction() as session:
-            ids = session.exec(select(Message.id).where(
-                Message.direction == Direction.OUTBOUND,
-                Message.delivery_status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
-            ).order_by(Message.id)).all()
-        return [self.deliver(i) for i in ids]
+            active = col(Message.delivery_status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING))
+            ids = session.exec(select(Message.id).where(Message.direction == Direction.OUTBOUND, active)
+                               .order_by(col(Message.id))).all()
+        return [self.deliver(i) for i in ids if i is not None]  # stored rows all have an id
 
     # --- internals ------------------------------------------------------------------------------
     def _call(self, message: Message, conversation: Conversation, customer: Customer, session: Session,
@@ -212,14 +211,14 @@ class Sender(ConversationActions):
 
     def _refuse(self, session: Session, message: Message, words: str, now: datetime) -> DeliveryOutcome:
         """Fail a PENDING message that no connector can send (compare-and-set: recorded once)."""
-        settled = session.execute(
-            update(Message).where(Message.id == message.id, Message.delivery_status == DeliveryStatus.PENDING)
+        settled = session.exec(
+            update(Message).where(col(Message.id) == message.id, col(Message.delivery_status) == DeliveryStatus.PENDING)
             .values(delivery_status=DeliveryStatus.FAILED, delivery_error=words[:512])
             .execution_options(synchronize_session=False)).rowcount
         session.refresh(message)
         if settled != 1:
             return DeliveryOutcome.of(message)
-        conversation = session.get(Conversation, message.conversation_id)
+        conversation = session.get_one(Conversation, message.conversation_id)
         self._record(session, message, conversation, now, outcome="failed", detail="unsupported")
         outcome = DeliveryOutcome.of(message)
         session.commit()
@@ -229,8 +228,8 @@ class Sender(ConversationActions):
     def _finish(self, message_id: int, result: SendResult | None, error: SendError | None) -> DeliveryOutcome:
         now = self.clock()
         with self.store.transaction() as session:
-            message = session.get(Message, message_id)
-            conversation = session.get(Conversation, message.conversation_id)
+            message = session.get_one(Message, message_id)  # claimed by deliver(): it exists
+            conversation = session.get_one(Conversation, message.conversation_id)
             network, fallback = self.registry.rules(message.platform), None
             if result is not None:
                 message.delivery_status, message.external_id = DeliveryStatus.SENT, result.external_id
@@ -243,6 +242,7 @@ class Sender(ConversationActions):
                 conversation.updated_at = now
                 session.add(conversation)
             else:
+                assert error is not None  # deliver() passes a result or an error
                 words = error.message + (rules.RETRY_HINT if error.retryable else "")
                 if not network.ops[message.kind].public and error.code == network.dm_fallback_code:
                     fallback = self.registry.connector(message.platform).fallback_link()
@@ -257,15 +257,15 @@ class Sender(ConversationActions):
     def _give_up_unknown(self, session: Session, message: Message, now: datetime) -> DeliveryOutcome:
         words = (f"{rules.OUTCOME_UNKNOWN} Parley stopped while sending this, so it may or may not have been posted. "
                  "Check the platform before sending it again.")
-        settled = session.execute(
-            update(Message).where(Message.id == message.id, Message.delivery_status == DeliveryStatus.SENDING,
-                                  Message.send_started_at == message.send_started_at)
+        settled = session.exec(
+            update(Message).where(col(Message.id) == message.id, col(Message.delivery_status) == DeliveryStatus.SENDING,
+                                  col(Message.send_started_at) == message.send_started_at)
             .values(delivery_status=DeliveryStatus.FAILED, delivery_error=words)
             .execution_options(synchronize_session=False)).rowcount
         session.refresh(message)
         if settled != 1:  # another deliverer settled it first
             return DeliveryOutcome.of(message)
-        conversation = session.get(Conversation, message.conversation_id)
+        conversation = session.get_one(Conversation, message.conversation_id)
         self._record(session, message, conversation, now, outcome="unknown", detail="found in SENDING after restart")
         outcome = DeliveryOutcome.of(message)
         session.commit()
@@ -292,13 +292,13 @@ class Sender(ConversationActions):
 
     def _queue_nudge(self, dm_id: int, op: str) -> int | None:
         with self.store.transaction() as session:
-            dm = session.get(Message, dm_id)
+            dm = session.get_one(Message, dm_id)  # the DM just sent
             key = f"{dm.send_key}:nudge"
             existing = self._by_key(session, key)
             if existing is not None:
                 return None if existing.delivery_status in _TERMINAL else existing.id
-            conversation = session.get(Conversation, dm.conversation_id)
-            customer = session.get(Customer, conversation.customer_id)
+            conversation = session.get_one(Conversation, dm.conversation_id)
+            customer = session.get_one(Customer, conversation.customer_id)
             now = self.clock()
             nudge = Message(conversation_id=dm.conversation_id, platform=dm.platform, external_id=f"out:{key}",
                             send_key=key, direction=Direction.OUTBOUND, kind=op,
@@ -338,6 +338,6 @@ class Sender(ConversationActions):
 
     def _private_replied(self, session: Session, conversation: Conversation) -> list[str]:
         ops = dispatch.private_reply_ops(self.registry, conversation.platform)
-        return list(session.exec(select(Message.in_reply_to).where(
-            Message.conversation_id == conversation.id, Message.kind.in_(ops),
-            Message.delivery_status != DeliveryStatus.FAILED)).all())
+        return [t for t in session.exec(select(Message.in_reply_to).where(  # a private reply names its comment
+            Message.conversation_id == conversation.id, col(Message.kind).in_(ops),
+            Message.delivery_status != DeliveryStatus.FAILED)).all() if t is not None]

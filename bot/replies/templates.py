@@ -58,7 +58,7 @@ def save_template(session: Session, *, name: str, text: str, actor: str, now: da
             existing, created = find_template(session, stored), False
             if existing is None:
                 raise
-    if not created:
+    if existing is not None:  # found, or added by a concurrent twin: update it
         existing.text, existing.updated_at = text, now
         session.add(existing)
     session.add(AuditEntry(at=now, actor=actor, action="template_add" if created else "template_update",

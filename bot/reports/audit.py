@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.config_file import parse_duration
 from bot.store.database import Store
@@ -44,7 +44,7 @@ def audit_entries(store: Store, *, since: datetime, until: datetime, actor: str 
     if action:
         query = query.where(AuditEntry.action == action)
     with store.transaction() as session:
-        return list(session.exec(query.order_by(AuditEntry.at, AuditEntry.id)).all())
+        return list(session.exec(query.order_by(col(AuditEntry.at), col(AuditEntry.id))).all())
 
 
 def _row(entry: AuditEntry) -> dict[str, str]:

@@ -39,13 +39,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from bot.cards import ConversationRow, ReportFigures, clip, escape
 from bot.reports.service_level import ServiceLevel
 from bot.sla import first_response_time
 from bot.sla.clock import FIRST_RESPONSE
+from bot.store.keys import row_id
 from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status
 from connectors.registry import shipped_voice_sources
 
@@ -117,11 +118,11 @@ def nearest_rank(values: Sequence[timedelta], percent: float) -> timedelta | Non
     return ordered[rank - 1]
 
 
-def _in(column: object, period: Period) -> tuple:
+def _in(column: datetime | None, period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return col(column) >= period.start, col(column) < period.end
 
 
-def _count(session: Session, *conditions: object) -> int:
+def _count(session: Session, *conditions: ColumnElement[bool] | bool) -> int:
     return session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
 
 
@@ -147,10 +148,10 @@ def conversation_rows(session: Session, conversations: Sequence[Conversation], s
         col(Customer.id).in_({c.customer_id for c in conversations}))).all()}
     latest_ids = session.exec(select(func.max(Message.id)).where(
         col(Message.conversation_id).in_(conv_ids), Message.direction == Direction.INBOUND)
-        .group_by(Message.conversation_id)).all()
+        .group_by(col(Message.conversation_id))).all()
     latest = {m.conversation_id: m.text for m in session.exec(select(Message).where(
         col(Message.id).in_(latest_ids))).all()} if latest_ids else {}
-    return [service_level.row(c, customers.get(c.customer_id), latest.get(c.id, ""), now) for c in conversations]
+    return [service_level.row(c, customers.get(c.customer_id), latest.get(row_id(c), ""), now) for c in conversations]
 
 
 def share_of_voice(session: Session, period: Period, sources: VoiceSources | None = None) -> dict[str, int]:
@@ -176,6 +177,7 @@ def _first_responses(session: Session, service_level: ServiceLevel, period: Peri
     business, calendar, hits = [], [], 0
     answered = session.exec(select(Conversation).where(*_in(Conversation.first_response_at, period))).all()
     for c in answered:
+        assert c.first_response_at is not None  # selected for its first response falling in the period
         took_business, took_calendar = first_response_time(c.first_seen_at, c.first_response_at,
                                                            service_level.hours)
         business.append(took_business)

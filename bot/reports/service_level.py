@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.cards.records import ConversationRow, SlaBadge
 from bot.sla import BusinessHours, ClockInput, SlaConfig, SlaState, SlaStatus, evaluate, format_duration, sla_label
 from bot.sla.waiting import PauseMeter
+from bot.store.keys import row_id
 from bot.store.models import Conversation, Customer
 
 _BADGE_STATE = {
@@ -67,7 +68,7 @@ class ServiceLevel:
     def row(self, conversation: Conversation, customer: Customer | None, snippet: str, now: datetime, *,
             permalink: str | None = None) -> ConversationRow:
         return ConversationRow(
-            ref=conversation.ref or conversation.id, platform=conversation.platform, kind=conversation.kind,
+            ref=conversation.ref or row_id(conversation), platform=conversation.platform, kind=conversation.kind,
             handle=(customer.handle if customer else "") or "", snippet=snippet, status=conversation.status,
             priority=conversation.priority, assignee=conversation.assignee,
             first_seen_at=conversation.first_seen_at, waiting_since=conversation.waiting_since,

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import cards
 from bot.delivery.directory import SlackDirectory, mention
@@ -39,6 +39,7 @@ from bot.schedule.due import BREACH, ESCALATION, THRESHOLDS, WARNING, Due, sla_d
 from bot.store import outbox
 from bot.store.claims import claim
 from bot.store.database import Store
+from bot.store.keys import row_id
 from bot.store.models import Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class ReminderTick:
         actions = ConversationActions(lambda: now, self.service_level.pause_meter)
         with self.store.transaction() as session:
             ended = session.exec(select(Conversation).where(Conversation.status == Status.SNOOZED,
-                                                            Conversation.snoozed_until <= now)).all()
+                                                            col(Conversation.snoozed_until) <= now)).all()
             woken = sum(actions.wake(session, conversation) for conversation in ended)
         if woken:
             self.on_committed()
@@ -132,9 +133,9 @@ class ReminderTick:
     def _plan(self, session: Session, now: datetime) -> list[_Fired]:
         """Every reminder due now, claimed or not. Snoozed cases are paused; resolved ones wait on nobody."""
         waiting = session.exec(select(Conversation).where(
-            Conversation.waiting_since.is_not(None),  # type: ignore[union-attr]
-            Conversation.status.in_((Status.OPEN, Status.PENDING)),  # type: ignore[attr-defined]
-        ).order_by(Conversation.id)).all()
+            col(Conversation.waiting_since).is_not(None),
+            col(Conversation.status).in_((Status.OPEN, Status.PENDING)),
+        ).order_by(col(Conversation.id))).all()
         out: list[_Fired] = []
         for conversation in waiting:
             assert conversation.id is not None and conversation.waiting_since is not None
@@ -155,7 +156,7 @@ class ReminderTick:
         claimed: set[str] = set()
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            query = select(Claim.key).where(Claim.key.in_(chunk))  # type: ignore[attr-defined]
+            query = select(Claim.key).where(col(Claim.key).in_(chunk))
             claimed.update(session.exec(query).all())
         return [d for d in dues if d.key not in claimed]
 
@@ -186,7 +187,7 @@ class ReminderTick:
         overdue: list[Conversation] = []
         for (what, channel), items in sorted(groups.items()):
             items.sort(key=lambda item: item[0].id or 0)
-            group_rows = [rows[c.id] for c, _ in items]
+            group_rows = [rows[row_id(c)] for c, _ in items]
             if what == WARNING:
                 message = cards.sla_warning(group_rows, self._mention(c for c, _ in items))
                 queued += self._post(session, what, channel, items, message, broadcast=False)
@@ -208,7 +209,7 @@ class ReminderTick:
                 overdue.extend(c for c, _ in items)
         if escalated:
             escalated.sort(key=lambda item: item[0].id or 0)
-            message = cards.escalation_dm([rows[c.id] for c, _ in escalated], now)
+            message = cards.escalation_dm([rows[row_id(c)] for c, _ in escalated], now)
             batch = _digest(d.key for _, d in escalated)
             anchor = next((c for c, _ in escalated if c.slack_ts), escalated[0][0])
             for manager, dm in sorted(dms.items()):
@@ -251,12 +252,12 @@ class ReminderTick:
         """Each conversation as a reminder row: customer handle, latest customer words, SLA, thread link."""
         ids = sorted({c.id for c in conversations if c.id is not None})
         customer_ids = {c.customer_id for c in conversations}
-        query = select(Customer).where(Customer.id.in_(customer_ids))  # type: ignore[union-attr]
+        query = select(Customer).where(col(Customer.id).in_(customer_ids))
         customers = {c.id: c for c in session.exec(query).all()}
         latest: dict[int, str] = {}
-        inbound = select(Message).where(Message.conversation_id.in_(ids),  # type: ignore[attr-defined]
+        inbound = select(Message).where(col(Message.conversation_id).in_(ids),
                                         Message.direction == Direction.INBOUND)
-        for message in session.exec(inbound.order_by(Message.created_at, Message.id)).all():
+        for message in session.exec(inbound.order_by(col(Message.created_at), col(Message.id))).all():
             latest[message.conversation_id] = message.text
         return {c.id: self.service_level.row(c, customers.get(c.customer_id), latest.get(c.id, ""), now,
                                              permalink=self.directory.permalink(c.channel, c.slack_ts))

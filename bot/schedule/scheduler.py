@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -10,10 +10,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.store.models import utcnow
 
 
-def build_scheduler(poll_jobs: dict[str, Callable[[], object]], poll_interval: timedelta, *,
-                    extra: dict[str, tuple[float, Callable[[], object]]] | None = None,
+def build_scheduler(poll_jobs: Mapping[str, Callable[[], object]], poll_interval: timedelta, *,
+                    extra: Mapping[str, tuple[float, Callable[[], object]]] | None = None,
                     guard: Callable[[Callable[[], object]], Callable[[], object]] | None = None,
-                    unguarded: dict[str, tuple[float, Callable[[], object]]] | None = None) -> BackgroundScheduler:
+                    unguarded: Mapping[str, tuple[float, Callable[[], object]]] | None = None) -> BackgroundScheduler:
     """One interval job per connector, first run at once.
 
     coalesce + max_instances=1: a slow poll never overlaps the next one, and missed runs (after a

@@ -20,7 +20,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.store.database import Store
 from bot.store.models import Claim
@@ -54,7 +54,7 @@ def claim(target: Session | Store, key: str, *, now: datetime, owner: str | None
     values = {"key": key, "claimed_at": now, "owner": owner if owner is not None else default_owner()}
     connection = target.connection()
     # RETURNING, not rowcount: psycopg reports no row count for INSERT ... ON CONFLICT through SQLAlchemy.
-    statement = _insert_ignoring_conflict(connection.dialect.name, values).returning(Claim.key)
+    statement = _insert_ignoring_conflict(connection.dialect.name, values).returning(col(Claim.key))
     return connection.execute(statement).first() is not None
 
 
@@ -77,8 +77,8 @@ def prune(store: Store, *, prefix: str, older_than: timedelta, now: datetime) ->
     if not prefix:
         raise ValueError("prune needs a key prefix: SLA and digest claims must not be deleted")
     statement = sa.delete(Claim).where(
-        Claim.key.startswith(prefix, autoescape=True),  # type: ignore[attr-defined]
-        Claim.claimed_at < now - older_than,
+        col(Claim.key).startswith(prefix, autoescape=True),
+        col(Claim.claimed_at) < now - older_than,
     )
     with store.transaction() as session:
         return session.connection().execute(statement).rowcount

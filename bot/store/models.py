@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -36,7 +37,8 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def ts_field(nullable: bool = True, **kw) -> object:
+def ts_field(nullable: bool = True, **kw: Any) -> Any:
+    # Any, like sqlmodel.Field itself: the class attribute is declared as `datetime | None`.
     return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, **kw)
 
 

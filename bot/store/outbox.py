@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlmodel import Session, select
 
+from bot.store.keys import row_id
 from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus
 
 ACTIVE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -62,7 +63,7 @@ def enqueue(
     if payload is not None:
         stored = json.dumps({"text": payload.text, "blocks": payload.blocks, "colour": payload.colour,
                              "reply_broadcast": reply_broadcast})
-    item = OutboxItem(key=key, kind=kind, conversation_id=conversation.id,
+    item = OutboxItem(key=key, kind=kind, conversation_id=row_id(conversation),
                       message_id=message.id if message is not None else None, text=text, payload=stored,
                       channel=channel or conversation.channel)
     session.add(item)

@@ -12,7 +12,7 @@ import json
 import logging
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.store.database import Store
 from bot.store.models import QuarantinedMessage
@@ -56,8 +56,8 @@ def put(store: Store, stream: str, *, platform: str, external_id: str, payload: 
 def pending(store: Store) -> list[QuarantinedMessage]:
     """Unresolved quarantined messages, oldest first."""
     with store.transaction() as session:
-        return list(session.exec(select(QuarantinedMessage).where(QuarantinedMessage.resolved_at.is_(None))
-                                 .order_by(QuarantinedMessage.id)).all())
+        return list(session.exec(select(QuarantinedMessage).where(col(QuarantinedMessage.resolved_at).is_(None))
+                                 .order_by(col(QuarantinedMessage.id))).all())
 
 
 def get(store: Store, row_id: int) -> QuarantinedMessage | None:

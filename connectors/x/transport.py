@@ -8,7 +8,7 @@ is signed again for the address it really goes to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -48,15 +48,22 @@ class BaseUrlAdapter(HTTPAdapter):
         self.base_url = base_url.rstrip("/")
         self.resign = resign
 
-    def send(self, request: requests.PreparedRequest, **kwargs):
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         url = request.url or ""
         if url.startswith(TWEEPY_HOST) and self.base_url != TWEEPY_HOST:
             request.url = self.base_url + url[len(TWEEPY_HOST):]
             if self.resign is not None and (request.headers.get("Authorization") or "").startswith("OAuth "):
                 self.resign(request)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = DEFAULT_TIMEOUT
-        return super().send(request, **kwargs)
+        return super().send(request, stream=stream, timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+                            verify=verify, cert=cert, proxies=proxies)
 
 
 def mount_base_url(session: requests.Session, base_url: str, *, retry: Retry | None = None,

@@ -8,6 +8,7 @@ The YAML header documents every field.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def _list(value: object, where: str) -> list:
     return value
 
 
-def _only(data: dict, where: str, *, required: set[str], optional: set[str] = frozenset()) -> None:
+def _only(data: dict, where: str, *, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()) -> None:
     missing = required - data.keys()
     if missing:
         raise ValueError(f"{where}: missing {', '.join(sorted(missing))}")

@@ -50,9 +50,9 @@ def seed_wave(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, wave: 
                     author, item.text, in_reply_to=world.ids.get(item.reply_to or ""), created_at=created,
                     lang=item.lang)
         elif item.kind == "comment":
-            author = None if item.from_brand else (world.facebook_users[item.author],
-                                                   dataset.customer(item.author).name)
-            world.ids[item.key] = stack.graph.add_comment(world.ids[item.on or ""], author, item.text,
+            commenter = None if item.from_brand else (world.facebook_users[item.author],
+                                                      dataset.customer(item.author).name)
+            world.ids[item.key] = stack.graph.add_comment(world.ids[item.on or ""], commenter, item.text,
                                                           created_at=created)
         elif item.kind == "visitor_post":
             world.ids[item.key] = stack.graph.add_post(

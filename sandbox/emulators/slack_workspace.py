@@ -162,13 +162,14 @@ class Workspace:
         elif USER_ID.match(ref) and posting:  # posting to a user id posts to the app's DM with them
             channel = self.open_dm(ref)
         else:
-            channel = next((c for c in self.channels.values() if c.name == ref), None)
-            if channel is None:
+            named = next((c for c in self.channels.values() if c.name == ref), None)
+            if named is None:
                 # Unless strict, any channel ID exists (as it would in a real workspace); a name is
                 # created only by posting to it, since only chat.postMessage accepts names.
                 if self.strict_channels or not (posting or CHANNEL_ID.match(ref)):
                     raise ApiError("channel_not_found")
-                channel = self.add_channel(ref.lower(), id=ref if CHANNEL_ID.match(ref) else None)
+                named = self.add_channel(ref.lower(), id=ref if CHANNEL_ID.match(ref) else None)
+            channel = named
         if channel.is_private and not channel.member:
             raise ApiError("channel_not_found")  # a bot token cannot see a private channel it is not in
         if posting and channel.archived:

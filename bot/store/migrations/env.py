@@ -12,7 +12,10 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine")
     if engine is None:
-        engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+        url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic needs an engine from bot.store.database.upgrade() or a sqlalchemy.url")
+        engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
