@@ -93,7 +93,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                           "(or set SLACK_APP_TOKEN for Socket Mode)")
     if settings.parley_channel is None and not settings.routing.routing:
         raise ConfigError("PARLEY_CHANNEL is not set: name the Slack channel ID for mirrored conversations")
-    store = Store.from_url(settings.database_url, migrate=migrate)
+    store = Store.from_url(settings.database_url, migrate=migrate, wait=settings.parley_startup_wait.total_seconds())
     service_level = ServiceLevel.of(settings.sla)
     client = build_slack_client(settings)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True),
