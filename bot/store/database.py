@@ -38,7 +38,7 @@ def check_database_url(url: str) -> str:
         raise ValueError(f"the {parsed.drivername} driver is not supported: use postgresql://… (psycopg 3)")
     if backend == "sqlite" and parsed.database and parsed.database != ":memory:" \
             and not parsed.database.startswith("file:"):
-        directory = Path(parsed.database).expanduser().resolve().parent
+        directory = Path(parsed.database).resolve().parent  # SQLite itself does not expand ~
         if not directory.is_dir():
             raise ValueError(f"the directory {str(directory)!r} of the SQLite file does not exist")
     return url.strip()
