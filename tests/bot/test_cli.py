@@ -164,3 +164,11 @@ def test_run_with_slack_unreachable_exits_2_after_retrying(slack_env, monkeypatc
     assert _run()[0] == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("parley: SLACK_API_URL: cannot reach Slack")
+
+
+def test_db_upgrade_with_an_unreachable_server_is_one_line(slack_env, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://parley:hunter22@127.0.0.1:1/parley")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("parley: DATABASE_URL: cannot connect to ")
+    assert "hunter22" not in err

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config_file import ConfigError
-from bot.delivery.slack_startup import SlackStartup, check_slack, retry_handlers
+from bot.delivery.slack_startup import SlackStartup, check_slack, retry_handlers, socket_mode_client
 from sandbox.emulators.slack_api import SlackEmulator
 from sandbox.emulators.stack import free_port
 
@@ -99,3 +99,10 @@ def test_refused_connections_are_retried_then_one_line():
 def test_retry_budget_sets_the_number_of_retries():
     handlers = retry_handlers(30)
     assert {h.max_retry_count for h in handlers} == {9}  # 0.5+1+2+4+5*5 = 32.5 s >= 30 s
+
+
+def test_socket_mode_opens_its_connection_through_a_503(slack):
+    slack.fail_next(r"/api/apps\.connections\.open", 503)
+    client = socket_mode_client(slack.base_url + "/api/", wait=1.0)
+    assert client.apps_connections_open(app_token=APP_TOKEN)["url"].startswith("wss://")
+    assert len(slack.calls_to(r"/api/apps\.connections\.open")) == 2
