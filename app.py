@@ -119,7 +119,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
         raise ConfigError("PARLEY_CHANNEL is not set: name the Slack channel ID for mirrored conversations")
     registry = build_registry(settings)
     check_platforms(settings, registry)
-    store = Store.from_url(settings.database_url, migrate=migrate)
+    store = Store.from_url(settings.database_url, migrate=migrate, wait=settings.parley_startup_wait.total_seconds())
     service_level = ServiceLevel.of(settings.sla)
     client = build_slack_client(settings)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True),

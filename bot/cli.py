@@ -11,9 +11,11 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from bot.delivery.slack_startup import SlackStartup, check_slack
 from bot.inbound import dead_letters
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
+from bot.quiet_logs import RepeatFilter
 from bot.reports.audit import audit_entries, default_until, parse_since, write_audit
 from bot.reports.export import Cell, export_rows, write_csv, write_json, write_summary
 from bot.reports.figures import Period
@@ -21,7 +23,7 @@ from bot.reports.kpis import report
 from bot.reports.service_level import ServiceLevel
 from bot.settings import ConfigError, Settings, load_settings, secret
 from bot.store import quarantine
-from bot.store.database import Store, make_engine, upgrade
+from bot.store.database import Store, make_engine, upgrade, wait_until_reachable
 from bot.store.models import utcnow
 from bot.triage import classify_lines
 
@@ -52,8 +54,10 @@ class _SecretSafeFormatter(logging.Formatter):
 
 
 def configure_logging(level: str, secrets: list[str]) -> None:
+    """One stderr handler: secrets masked, repeated warnings and errors collapsed (bot/quiet_logs.py)."""
     handler = logging.StreamHandler()
     handler.setFormatter(_SecretSafeFormatter(secrets))
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -68,6 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         secret(getattr(settings, name)) for name in type(settings).model_fields
         if name.endswith(("token", "secret", "key"))
     ])
+    settings = _slack_ready(settings)
     parley = args.build(settings)
     parley.start_background()
     try:
@@ -75,6 +80,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         parley.stop()
     return 0
+
+
+def _slack_ready(settings: Settings) -> Settings:
+    """Check the Slack tokens with Slack (retrying while it is unreachable) and resolve a `#name`
+    PARLEY_CHANNEL to its ID, before anything is built. Raises ConfigError naming the variable."""
+    if settings.slack_bot_token is None:
+        return settings  # build() says what is missing
+    channel = check_slack(SlackStartup(
+        bot_token=secret(settings.slack_bot_token), api_url=settings.slack_api_url,
+        app_token=secret(settings.slack_app_token) or None, channel=settings.parley_channel,
+        wait=settings.parley_startup_wait.total_seconds()))
+    return settings.model_copy(update={"parley_channel": channel})
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -175,6 +192,7 @@ def _conversation_ref(value: str) -> int:
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = make_engine(settings.database_url)
+    wait_until_reachable(engine, settings.parley_startup_wait.total_seconds())
     upgrade(engine, args.revision)
     print(f"database at revision {args.revision}")
     return 0
@@ -249,7 +267,8 @@ def main(argv: list[str] | None = None, *, build: Build) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"parley: {exc}", file=sys.stderr)
+        # One line, always: a YAML parser's or driver's message may span several.
+        print(f"parley: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

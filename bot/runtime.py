@@ -20,6 +20,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from starlette.applications import Starlette
 
 from bot.delivery.membership import join_all
+from bot.delivery.slack_startup import socket_mode_client
 from bot.delivery.worker import OutboxWorker
 from bot.inbound.ingest import Ingestor
 from bot.inbound.poll import poll_connector
@@ -145,7 +146,8 @@ class Parley:
     def serve(self, host: str = "0.0.0.0") -> None:
         """Block serving HTTP (Slack in HTTP mode, webhooks, /healthz); Socket Mode alongside if set."""
         if self.settings.socket_mode:
-            SocketModeHandler(self.bolt, secret(self.settings.slack_app_token)).connect()
+            web = socket_mode_client(self.settings.slack_api_url, self.settings.parley_startup_wait.total_seconds())
+            SocketModeHandler(self.bolt, secret(self.settings.slack_app_token), web_client=web).connect()
             log.info("Slack: Socket Mode connected; HTTP on :%d serves webhooks and /healthz",
                      self.settings.port)
         else:

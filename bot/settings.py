@@ -11,19 +11,35 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.config_file import parse_duration
-from bot.inbound.routing import RoutingConfig, load_routing_config
+from bot.config_file import ConfigError, parse_duration
+from bot.inbound.routing import CHANNEL_ID, RoutingConfig, load_routing_config
 from bot.replies.permissions import parse_agents
 from bot.sla.policy import SlaConfig, load_sla_config
+from bot.store.database import check_database_url
+
+__all__ = ["ConfigError", "Settings", "load_settings", "parse_search_queries", "secret"]
 
 _QUERY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-
-
-class ConfigError(Exception):
-    """Start-up configuration is unusable; the message names the variable(s) to fix."""
+# Slack channel names: lower-case letters, digits, '-' and '_' (up to 80); resolved to an ID at start.
+_CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
+# (least, most) per duration setting; the README's configuration table lists the same bounds.
+DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
+    "parley_poll_interval": (timedelta(seconds=1), timedelta(days=1)),
+    "parley_slack_min_interval": (timedelta(milliseconds=1), timedelta(minutes=1)),
+    "parley_reminder_interval": (timedelta(seconds=5), timedelta(days=1)),
+    "parley_leader_interval": (timedelta(seconds=1), timedelta(minutes=5)),
+    "parley_sla_first_response": (timedelta(minutes=1), timedelta(days=30)),
+    "parley_startup_wait": (timedelta(seconds=1), timedelta(minutes=10)),
+}
+# What each Slack token variable must hold, checked before any network call.
+_TOKEN_KINDS = {
+    "slack_bot_token": ("xoxb-", "the bot token (xoxb-…, OAuth & Permissions → Bot User OAuth Token)"),
+    "slack_app_token": ("xapp-", "the app-level token (xapp-…, Basic Information → App-Level Tokens, "
+                                 "scope connections:write)"),
+}
 
 
 def parse_search_queries(value: str | dict[str, str] | None) -> dict[str, str]:
@@ -98,21 +114,67 @@ class Settings(BaseSettings):
     parley_leader_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=5)
     parley_digest_time: str = "09:00"  # local time (business-hours time zone) of the daily digest
     parley_digest_channel: str | None = None  # also post the digest here (managers get it by DM)
+    # How long start-up keeps retrying an unreachable database or Slack before giving up (exit 2).
+    parley_startup_wait: Annotated[timedelta, NoDecode] = timedelta(seconds=30)
 
     routing: RoutingConfig = Field(default_factory=RoutingConfig, exclude=True)
     # The `sla:` and `business_hours:` sections of PARLEY_CONFIG (defaults without a file; set below).
     sla: SlaConfig = Field(default_factory=SlaConfig, exclude=True)
 
     @field_validator("parley_poll_interval", "parley_slack_min_interval", "parley_reminder_interval",
-                     "parley_leader_interval", mode="before")
+                     "parley_leader_interval", "parley_startup_wait", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> timedelta:
-        return parse_duration(value)
+    def _duration(cls, value: Any, info: ValidationInfo) -> timedelta:
+        least, most = DURATION_BOUNDS[info.field_name or ""]
+        return parse_duration(value, minimum=least, maximum=most)
 
     @field_validator("parley_sla_first_response", mode="before")
     @classmethod
     def _optional_duration(cls, value: Any) -> timedelta | None:
-        return None if value in (None, "") else parse_duration(value)
+        if value in (None, ""):
+            return None
+        least, most = DURATION_BOUNDS["parley_sla_first_response"]
+        return parse_duration(value, minimum=least, maximum=most)
+
+    @field_validator("slack_app_token", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        # An empty SLACK_APP_TOKEN= line means HTTP mode, not Socket Mode with no token.
+        return None if value == "" else value
+
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _token_kind(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            return None
+        prefix, wanted = _TOKEN_KINDS[info.field_name or ""]
+        token = value.get_secret_value().strip()
+        if not token.startswith(prefix):
+            # Name the kind of token that was given, never the token itself.
+            kinds = {"xoxb-": "a bot token", "xapp-": "an app-level token", "xoxp-": "a user token"}
+            given = next((k for p, k in kinds.items() if token.startswith(p)), "not a Slack token")
+            raise ValueError(f"this is {given}; expected {wanted}")
+        return SecretStr(token)
+
+    @field_validator("parley_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if CHANNEL_ID.match(value):
+            return value
+        if _CHANNEL_NAME.match(value):
+            return "#" + value.lstrip("#")  # resolved to its ID at start-up (bot/delivery/slack_startup.py)
+        if not value:
+            raise ValueError("must not be empty: set a channel ID like C0123ABCD (channel details → About), or unset "
+                             "it when PARLEY_CONFIG routes every conversation")
+        raise ValueError("expected a channel ID like C0123ABCD or a channel name like #support")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return check_database_url(value)
 
     @field_validator("parley_digest_time")
     @classmethod
@@ -201,15 +263,19 @@ def secret(value: SecretStr | None) -> str:
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the environment; turn validation failures (routing-file problems included, which the model
-    validator raises) into one readable ConfigError."""
+    validator raises) and an undecodable `.env` into a ConfigError of one line naming the variables."""
     try:
         return Settings(**overrides)
+    except UnicodeDecodeError:
+        env_file = overrides.get("_env_file", ".env")
+        raise ConfigError(f"{env_file} (in {Path.cwd()}) is not UTF-8 text: write it as KEY=value lines, "
+                          "or remove it") from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "configuration"
-            name = field.upper() if err["loc"] else "configuration"
             # err["msg"] never contains the input for our validators; pydantic's own messages
             # describe the expected type, not the value, so secrets cannot leak here.
-            problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
-        raise ConfigError("Invalid configuration:\n  " + "\n  ".join(problems)) from None
+            message = err["msg"].removeprefix("Value error, ")
+            name = ".".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"{name}: {message}" if name else message)
+        raise ConfigError("; ".join(problems)) from None

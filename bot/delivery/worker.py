@@ -23,6 +23,7 @@ SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer unt
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.config_file import read_config_file
 from connectors.base import InboundMessage, Kind
 
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
 class RoutingRule(BaseModel):
@@ -38,7 +38,7 @@ class RoutingRule(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel_id(cls, value: str) -> str:
-        if not _CHANNEL_ID.match(value):
+        if not CHANNEL_ID.match(value):
             raise ValueError(f"{value!r} is not a Slack channel ID (like C0123ABCD); names can change, IDs don't")
         return value
 
@@ -76,8 +76,10 @@ def load_routing_config(path: Path) -> RoutingConfig:
         return RoutingConfig(routing=data.get("routing") or ())
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"PARLEY_CONFIG: {path}: routing.{where}: {first['msg']}") from None
+        loc = first["loc"][1:] if first["loc"][:1] == ("routing",) else first["loc"]
+        where = "routing" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ValueError(f"PARLEY_CONFIG: {path}: {where}: {message}") from None
 
 
 class Router:

@@ -254,6 +254,8 @@ def _validate(model: type[BaseModel], data: Any, section: str, source: str) -> A
     except ValidationError as exc:
         first = exc.errors()[0]
         message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
         if "input" in first and first["type"] not in ("missing", "extra_forbidden") and not message.startswith("'"):
             message = f"{first['input']!r}: {message}" if isinstance(first["input"], str | int | float) else message
         raise ValueError(f"{source}{_where(section, first['loc'])}: {message}") from None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -13,9 +14,34 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlmodel import Session, select
 
+from bot.config_file import ConfigError
 from bot.store.models import Cursor, utcnow
 
 log = logging.getLogger(__name__)
+
+SUPPORTED = "sqlite:///path/to/parley.db or postgresql://user:password@host:5432/dbname"
+
+
+def check_database_url(url: str) -> str:
+    """The URL if Parley can use it; else ValueError saying what is expected. Never echoes the URL
+    (it may hold a password). A SQLite file's directory must exist (the file is created)."""
+    if not url.strip():
+        raise ValueError(f"must not be empty: use {SUPPORTED}")
+    try:
+        parsed = sa.make_url(normalise_url(url.strip()))
+    except sa.exc.ArgumentError:
+        raise ValueError(f"is not a database URL: use {SUPPORTED}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"{backend} is not supported (Parley supports SQLite and PostgreSQL): use {SUPPORTED}")
+    if backend == "postgresql" and parsed.drivername != "postgresql+psycopg":
+        raise ValueError(f"the {parsed.drivername} driver is not supported: use postgresql://… (psycopg 3)")
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not parsed.database.startswith("file:"):
+        directory = Path(parsed.database).resolve().parent  # SQLite itself does not expand ~
+        if not directory.is_dir():
+            raise ValueError(f"the directory {str(directory)!r} of the SQLite file does not exist")
+    return url.strip()
 
 
 def normalise_url(url: str) -> str:
@@ -44,7 +70,34 @@ def make_engine(url: str) -> sa.Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    # A server that does not answer must not hang start-up past PARLEY_STARTUP_WAIT.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                            connect_args={"connect_timeout": 10}, hide_parameters=True)
+
+
+def wait_until_reachable(engine: sa.Engine, budget: float, *,
+                         sleep: Callable[[float], None] = time.sleep) -> None:
+    """Connect, retrying with exponential backoff (0.5 s doubling, at most 5 s apart) until `budget`
+    seconds have been spent waiting; then ConfigError with the driver's reason (never the password)."""
+    delay, waited = 0.5, 0.0
+    if engine.dialect.name == "sqlite":
+        budget = 0.0  # a local file does not come back by waiting
+    while True:
+        try:
+            with engine.connect():
+                return
+        except sa.exc.OperationalError as exc:
+            reason = " ".join(str(exc.orig).split())[:200]
+            if waited >= budget:
+                where = engine.url.render_as_string(hide_password=True)
+                raise ConfigError(f"DATABASE_URL: cannot connect to {where} after {waited:.0f}s ({reason}); "
+                                  "is the server running and the URL right?") from None
+            # DEBUG: start-up failures end in one line on stderr; the retries are detail.
+            log.debug("database not reachable (%s); retrying in %.1fs", reason, delay)
+            step = min(delay, budget - waited)
+            sleep(step)
+            waited += step
+            delay = min(delay * 2, 5.0)
 
 
 def alembic_config(engine: sa.Engine) -> AlembicConfig:
@@ -67,8 +120,12 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str, *, migrate: bool = True) -> Store:
+    def from_url(cls, url: str, *, migrate: bool = True, wait: float = 0.0) -> Store:
+        """Open the database; with `wait` > 0 an unreachable server is retried with backoff for up to
+        that many seconds, then a ConfigError naming DATABASE_URL (the start-up path)."""
         engine = make_engine(url)
+        if wait > 0:
+            wait_until_reachable(engine, wait)
         if migrate:
             upgrade(engine)
         return cls(engine)

@@ -169,6 +169,17 @@ class SlackEmulator(SlackFiles, Emulator):
             raise ApiError("no_such_subteam")
         return {"users": self.usergroups[group]}
 
+    def m_conversations_list(self, args: dict) -> Result:
+        """Like Slack: public channels, and private ones only when the bot is a member; one page."""
+        types = set(str(args.get("types") or "public_channel").split(","))
+        skip_archived = str(args.get("exclude_archived", "")).lower() in ("1", "true")
+        listed = [
+            {"id": c.id, "name": c.name, "is_private": c.is_private, "is_archived": c.archived,
+             "is_member": c.member}
+            for c in list(self.channels.values())
+            if not c.is_im and ("private_channel" if c.is_private else "public_channel") in types
+            and (c.member or not c.is_private) and not (skip_archived and c.archived)]
+        return {"channels": listed, "response_metadata": {"next_cursor": ""}}
 
 def _info(c: Channel) -> dict[str, Any]:
     """A conversation object as conversations.info and conversations.join return it."""

@@ -32,8 +32,8 @@ TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID = "T0PARLEY01", "U0PARLEYBOT", "B0PARLEYBOT
 # The bot scopes granted by default: those of Parley's manifest.yml (a test narrows them to see
 # what a workspace that installed an older manifest answers).
 DEFAULT_SCOPES = frozenset({
-    "channels:history", "channels:join", "chat:write", "chat:write.public", "commands", "groups:history",
-    "im:write", "metadata.message:read", "usergroups:read", "users:read",
+    "channels:history", "channels:join", "channels:read", "chat:write", "chat:write.public", "commands",
+    "files:write", "groups:history", "im:write", "metadata.message:read", "usergroups:read", "users:read",
 })
 
 

@@ -1,14 +1,21 @@
 import io
 import json
+import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app import cli as main
+from bot.cli import main as cli_main
 from bot.reports.export import read_csv
+from bot.settings import Settings
 from bot.store.database import Store
 from bot.store.models import AuditEntry
+from sandbox.emulators.slack_api import SlackEmulator
+from sandbox.emulators.stack import free_port
 from tests.bot.reports.week import build as build_week
 
 
@@ -130,3 +137,90 @@ def test_report_csv_to_an_unwritable_place_is_a_clear_error(store, database_url,
     assert main(["report", *WEEK, "--csv", str(tmp_path / "missing" / "week.csv")]) == 2
     err = capsys.readouterr().err
     assert "--csv" in err and err.count("\n") == 1
+
+
+class _Started:
+    """A built app that serves nothing: `parley run` returns as soon as it has started."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def start_background(self) -> None: ...
+    def serve(self, host: str = "0.0.0.0") -> None: ...
+    def stop(self) -> None: ...
+
+
+@pytest.fixture
+def slack_env(monkeypatch, tmp_path) -> Iterator[SlackEmulator]:
+    """`parley run`'s environment pointed at a Slack emulator; nothing inherited from the shell."""
+    for name in [n for n in os.environ if n.startswith(("SLACK_", "PARLEY_", "X_", "FACEBOOK_", "DATABASE_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    with SlackEmulator() as slack:
+        slack.add_channel("support", id="C0SUPPORT")
+        for name, value in {"SLACK_BOT_TOKEN": SlackEmulator.TOKEN, "SLACK_SIGNING_SECRET": "s",
+                            "SLACK_API_URL": slack.base_url + "/api/", "PARLEY_CHANNEL": "C0SUPPORT",
+                            "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PARLEY_STARTUP_WAIT": "1s"}.items():
+            monkeypatch.setenv(name, value)
+        yield slack
+
+
+def _run(build=_Started) -> list:
+    built: list = []
+    code = cli_main(["run"], build=lambda settings: built.append(build(settings)) or built[-1])
+    return [code, built]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DATABASE_URL", ""), ("DATABASE_URL", "nonsense"), ("DATABASE_URL", "mysql://u:p@db/parley"),
+    ("DATABASE_URL", "sqlite:////no/such/directory/p.db"), ("PARLEY_POLL_INTERVAL", "99999999999999999999s"),
+    ("PARLEY_REMINDER_INTERVAL", "0.0000001s"), ("PARLEY_CHANNEL", ""), ("PARLEY_CHANNEL", "#nosuch"),
+    ("SLACK_APP_TOKEN", "xoxb-1234-5678-abcdef"), ("SLACK_BOT_TOKEN", "xoxp-1234-5678-abcdef"),
+    ("SLACK_BOT_TOKEN", "xoxb-revoked-token"),
+])
+def test_run_with_a_bad_setting_exits_2_with_one_line_naming_it(slack_env, capsys, name, value, monkeypatch):
+    monkeypatch.setenv(name, value)
+    code, built = _run()
+    err = capsys.readouterr().err
+    assert (code, built) == (2, [])
+    assert len(err.splitlines()) == 1 and err.startswith(f"parley: {name}: "), err
+
+
+@pytest.mark.parametrize(("content", "key"), [("routes:\n  - {channel: C0X}\n", "routes"),
+                                              ("sla:\n  first_responce: {normal: 1h}\n", "first_responce")])
+def test_run_with_an_unknown_config_key_names_the_file_and_key(slack_env, capsys, monkeypatch, tmp_path,
+                                                               content, key):
+    (tmp_path / "parley.yaml").write_text(content)
+    monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "parley.yaml"))
+    assert _run()[0] == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "PARLEY_CONFIG: " in err and str(tmp_path) in err and key in err
+
+
+def test_run_with_a_binary_dotenv_exits_2(slack_env, capsys, tmp_path):
+    (tmp_path / ".env").write_bytes(b"\x00\xff\xfe binary \x80\n")
+    assert _run()[0] == 2
+    assert capsys.readouterr().err.startswith("parley: .env (in ")
+
+
+def test_run_resolves_a_channel_name_and_survives_one_503(slack_env, monkeypatch):
+    monkeypatch.setenv("PARLEY_CHANNEL", "#support")
+    slack_env.fail_next(r"/api/auth\.test", 503)
+    code, built = _run()
+    assert code == 0 and built[0].settings.parley_channel == "C0SUPPORT"
+    assert len(slack_env.calls_to(r"/api/auth\.test")) == 2
+
+
+def test_run_with_slack_unreachable_exits_2_after_retrying(slack_env, monkeypatch, capsys):
+    monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{free_port()}/api/")
+    assert _run()[0] == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("parley: SLACK_API_URL: cannot reach Slack")
+
+
+def test_db_upgrade_with_an_unreachable_server_is_one_line(slack_env, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://parley:hunter22@127.0.0.1:1/parley")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("parley: DATABASE_URL: cannot connect to ")
+    assert "hunter22" not in err

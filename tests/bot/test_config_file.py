@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.config_file import parse_duration, read_config_file
+from bot.config_file import format_duration, parse_duration, read_config_file
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("2m", 120), ("4h", 14400), ("1d", 86400),
@@ -57,3 +57,42 @@ def test_read_config_file_errors_name_the_file(tmp_path, name, content, message)
 def test_read_config_file_missing(tmp_path):
     with pytest.raises(ValueError, match="PARLEY_CONFIG: no such file"):
         read_config_file(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999s", "99999999999999999999d", "1e400"])
+def test_absurd_durations_are_a_value_error_not_an_overflow(text):
+    with pytest.raises(ValueError, match=r"at most 3650d|not a duration"):
+        parse_duration(text)
+
+
+def test_duration_bounds_name_the_limit():
+    five = timedelta(seconds=5)
+    assert parse_duration("5s", minimum=five, maximum=timedelta(days=1)) == five
+    with pytest.raises(ValueError, match="at least 5s"):
+        parse_duration("0.0000001s", minimum=five)
+    with pytest.raises(ValueError, match="at most 1d"):
+        parse_duration("25h", maximum=timedelta(days=1))
+
+
+@pytest.mark.parametrize(("span", "text"), [(timedelta(milliseconds=250), "250ms"), (timedelta(seconds=5), "5s"),
+                                            (timedelta(minutes=90), "90m"), (timedelta(days=1), "1d")])
+def test_format_duration_round_trips(span, text):
+    assert format_duration(span) == text
+    assert parse_duration(text) == span
+
+
+@pytest.mark.parametrize("content", ["routes:\n  - {channel: C0X}\n", "routing: []\nslas: {}\n"])
+def test_an_unknown_top_level_section_names_the_file_and_the_key(tmp_path, content):
+    path = tmp_path / "parley.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"unknown section '(routes|slas)'") as caught:
+        read_config_file(path)
+    assert str(path) in str(caught.value) and "routing, sla, business_hours" in str(caught.value)
+
+
+def test_a_binary_config_file_is_named(tmp_path):
+    path = tmp_path / "parley.yaml"
+    path.write_bytes(b"\xff\xfe\x00binary\x80")
+    with pytest.raises(ValueError, match="is not UTF-8 text") as caught:
+        read_config_file(path)
+    assert str(path) in str(caught.value)

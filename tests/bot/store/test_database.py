@@ -1,6 +1,8 @@
+import pytest
 from sqlmodel import select
 
-from bot.store.database import set_cursor
+from bot.config_file import ConfigError
+from bot.store.database import Store, check_database_url, make_engine, set_cursor, wait_until_reachable
 from bot.store.models import Cursor
 
 
@@ -21,3 +23,43 @@ def test_failed_transaction_leaves_cursor_untouched(store):
         pass
     with store.transaction() as s:
         assert s.exec(select(Cursor)).all() == []
+
+
+def test_a_reachable_database_is_not_waited_for(tmp_path):
+    slept: list[float] = []
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    wait_until_reachable(engine, 30, sleep=slept.append)
+    assert slept == []
+
+
+def test_an_unreachable_postgres_is_retried_with_backoff_then_one_line():
+    slept: list[float] = []
+    engine = make_engine("postgresql://parley:hunter22@127.0.0.1:1/parley")
+    with pytest.raises(ConfigError) as caught:
+        wait_until_reachable(engine, 8, sleep=slept.append)
+    assert slept == [0.5, 1.0, 2.0, 4.0, 0.5]  # doubling, cut to the budget
+    message = str(caught.value)
+    assert message.startswith("DATABASE_URL: cannot connect to postgresql+psycopg://parley:***@127.0.0.1:1/parley "
+                               "after 8s (")
+    assert "hunter22" not in message and "\n" not in message
+
+
+def test_a_sqlite_file_that_cannot_be_opened_is_not_retried(tmp_path):
+    slept: list[float] = []
+    (tmp_path / "a-directory.db").mkdir()
+    engine = make_engine(f"sqlite:///{tmp_path / 'a-directory.db'}")
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL: cannot connect"):
+        wait_until_reachable(engine, 30, sleep=slept.append)
+    assert slept == []
+
+
+def test_store_from_url_waits_only_when_asked(tmp_path):
+    store = Store.from_url(f"sqlite:///{tmp_path / 'p.db'}", wait=5)
+    assert store.cursors() == {}
+    store.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite:///parley.db", "sqlite://", "postgres://u:p@db/parley",
+                                 "postgresql://u:p@db:5432/parley", "sqlite:///:memory:"])
+def test_usable_database_urls(url):
+    assert check_database_url(f"  {url} ") == url
