@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import triage_data  # noqa: E402
 
-from bot.triage.features import Vocabulary, features  # noqa: E402
+from bot.triage.features import Vocabulary, columns  # noqa: E402
 from bot.triage.model import ARTEFACT, dense_features, save  # noqa: E402
 from bot.triage.tone import tone_score  # noqa: E402
 
@@ -37,8 +37,8 @@ MIN_DF = 2
 
 
 def fit_logreg(x: csr_matrix, y: np.ndarray, classes: int, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """(weights d×k, bias k) minimising C·cross-entropy + ½‖W‖² (scikit-learn's objective)."""
-    n, d = x.shape
+    """(weights of shape (d, k), bias k) minimising C·cross-entropy + ½‖W‖² (scikit-learn's objective)."""
+    d = x.shape[1]
     onehot = np.eye(classes)[y]
     xt = x.T.tocsr()
 
@@ -67,7 +67,7 @@ def macro_f1(want: np.ndarray, have: np.ndarray, classes: int) -> float:
     return sum(scores) / classes
 
 
-def matrix(texts: list[str], feats: list[list[str]], vocab: Vocabulary, lang: str) -> csr_matrix:
+def matrix(texts: list[str], feats: list[np.ndarray], vocab: Vocabulary, lang: str) -> csr_matrix:
     """Rows of TF-IDF n-grams followed by the dense lexicon features."""
     rows, cols, vals = [], [], []
     for r, text_features in enumerate(feats):
@@ -114,7 +114,7 @@ def train(texts: list[str], labels: list[int], lang: str, classes: int, report: 
     """Choose C by cross-validation on (texts, labels), then fit on all of them."""
     fold = np.array(folds(labels, FOLDS))
     y = np.array(labels)
-    feats = [features(t) for t in texts]
+    feats = [columns(t) for t in texts]
     scores: dict[float, list[float]] = {c: [] for c in C_GRID}
     for k in range(FOLDS):
         vocab = Vocabulary.fit((f for f, n in zip(feats, fold, strict=True) if n != k), MIN_DF)
@@ -146,7 +146,8 @@ def main() -> int:
     models["complaint_en"] = train(texts, labels, "en", 2, args.report)
     save(args.out, models)
     for name, m in models.items():
-        print(f"{name}: {int((m['idf'] > 0).sum())} feature columns, C={m['c']}, cross-validated macro-F1 {m['cv_f1']:.3f}")
+        used = int((m["idf"] > 0).sum())
+        print(f"{name}: {used} feature columns, C={m['c']}, cross-validated macro-F1 {m['cv_f1']:.3f}")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -8,9 +8,10 @@ process. `classify_lines` is what `parley classify` runs.
 
 Tone in English and Spanish, and complaints in English, come from models trained on labelled public
 tweets (bot.triage.model, scripts/train_triage.py); text with no letters ("und", mostly emoji) is
-read by VADER, which knows emoji; other languages get tone "unknown". Spanish has no public complaint
-data, so a Spanish complaint is what transfers: the keyword rules, or a negative tone from the
-Spanish model. `score` is VADER's compound score (0.0 where tone is not scored).
+read by VADER, which knows emoji; other languages get tone "unknown". A named problem from the keyword
+rules is a complaint in any language; Spanish has no public complaint data, so otherwise a Spanish
+complaint is what transfers: a negative tone from the Spanish model. `score` is VADER's compound
+score (0.0 where tone is not scored).
 
 Priority, highest factor wins:
 - urgent: safety / legal / security / fraud / hacked-account words, or a complaint from an account
@@ -30,8 +31,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
+import numpy as np
+
 from bot.models import Priority, Tone
 from bot.triage import model
+from bot.triage.features import columns
 from bot.triage.language import detect_language
 from bot.triage.rules import Findings, scan
 from bot.triage.tone import tone_label, tone_score
@@ -79,25 +83,27 @@ def format_followers(count: int) -> str:
     return f"{count} followers"
 
 
-def read_tone(text: str, language: str) -> tuple[Tone, float, list[str]]:
-    """(tone, VADER's compound score, notes) for `text` written in `language`."""
+def read_tone(text: str, language: str, features: np.ndarray) -> tuple[Tone, float, list[str]]:
+    """(tone, VADER's compound score, notes) for `text` written in `language`, with its `columns()`."""
     if language not in SCORED_LANGUAGES:
         return Tone.UNKNOWN, 0.0, [f"tone not scored for {language}"]
     score = round(tone_score(text, language), 4)
     if language == "und":
         return Tone(tone_label(score)), score, []
-    probabilities = model.get(f"tone_{language}").probabilities(text, score)
+    probabilities = model.get(f"tone_{language}").probabilities(features, score)
     return TONES[int(probabilities.argmax())], score, []
 
 
-def is_complaint(text: str, language: str, tone: Tone, score: float, found: Findings) -> bool:
+def is_complaint(features: np.ndarray, language: str, tone: Tone, score: float, found: Findings) -> bool:
     """Whether `text` is a complaint: the English model, else what transfers to other languages."""
-    if found.urgent:
-        return True  # safety, legal, fraud: always handled as a complaint
+    if found.urgent or found.complaint_cues:
+        # Safety, legal and fraud words, and the customer-service problem phrases of bot.triage.rules
+        # ("still waiting", "no funciona"), which the public tweets rarely contain.
+        return True
     if language in ("en", "und"):
-        return bool(model.get("complaint_en").probabilities(text, score)[1] >= COMPLAINT_PROBABILITY)
-    # No Spanish (or other) complaint data to learn from: a named problem, or a negative tone.
-    return bool(found.complaint_cues) or tone is Tone.NEGATIVE
+        return bool(model.get("complaint_en").probabilities(features, score)[1] >= COMPLAINT_PROBABILITY)
+    # No Spanish (or other) complaint data to learn from: what transfers is a negative tone.
+    return tone is Tone.NEGATIVE
 
 
 def classify(
@@ -105,18 +111,21 @@ def classify(
 ) -> Triage:
     """Triage one customer message. Never raises on any string; other languages get tone "unknown"."""
     language = detect_language(text, lang_hint)
-    tone, score, notes = read_tone(text, language)
+    features = columns(text)  # computed once: both models read the same hashed n-grams
+    tone, score, notes = read_tone(text, language, features)
     found = scan(text)
-    if found.complaint_cues and tone is Tone.POSITIVE:
+    if found.complaint_cues and tone in (Tone.POSITIVE, Tone.NEUTRAL):
         # "Great, late again. Love that for me": positive words around a named problem are sarcasm
-        # or a "but" contrast, and agents read the message as negative. `score` stays VADER's.
+        # or a "but" contrast, and a plainly stated problem ("no funciona") is neutral only in the
+        # general tweets the models learnt from; agents read both as negative. `score` stays VADER's.
+        if tone is Tone.POSITIVE:
+            notes.append("positive words in a complaint read as negative")
         tone = Tone.NEGATIVE
-        notes.append("positive words in a complaint read as negative")
 
     if found.spam:
         return Triage(language, tone.value, False, Priority.LOW.value, ("looks like spam", *notes), score)
 
-    complaint = is_complaint(text, language, tone, score, found)
+    complaint = is_complaint(features, language, tone, score, found)
     return _verdict(language, tone, score, complaint, found, followers, verified, notes)
 
 

@@ -13,10 +13,9 @@ only numpy.
 
 from __future__ import annotations
 
-import math
+import itertools
 import re
 import zlib
-from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
@@ -32,6 +31,8 @@ NEGATORS = frozenset({"not", "no", "never", "nor", "cannot", "nothing", "nobody"
 # A negation's scope ends at punctuation, as in the usual sentiment-analysis convention.
 _SCOPE_END = frozenset(".,;:!?")
 CHAR_NGRAMS = (2, 3, 4, 5)
+_PRIME = np.uint64(1_000_003)
+_SALT = {n: np.uint64(0x9E3779B97F4A7C15 + n) for n in CHAR_NGRAMS}  # one hash family per n
 BITS = 18  # 262 144 columns: few collisions for the ~100k features of a few thousand tweets
 
 
@@ -55,19 +56,42 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def features(text: str) -> list[str]:
-    """Every feature string of `text`: "w:" words, "b:" word pairs, "c:" character n-grams."""
+def columns(text: str, bits: int = BITS) -> np.ndarray:
+    """The hashed column of every feature of `text`, repeats included (they are the term counts).
+
+    Words and word pairs are hashed one by one with CRC-32; character n-grams, hundreds per tweet,
+    are hashed all at once with numpy: a polynomial hash over the code points of the words, each
+    padded with spaces as " word ", keeping only n-grams that do not cross a word boundary.
+    """
+    mask = (1 << bits) - 1
     words = tokens(normalize(text))
-    feats = ["w:" + w for w in words]
-    feats += ["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)]
-    for word in words:
-        if len(word) < 2 or not word[-1].isalpha():
-            continue
-        padded = " " + word.lstrip("!") + " "
-        size = len(padded)
-        for n in CHAR_NGRAMS:
-            feats += ["c:" + padded[i:i + n] for i in range(size - n + 1)]
-    return feats
+    wordish = ["w:" + w for w in words] + ["b:" + a + " " + b for a, b in itertools.pairwise(words)]
+    hashed = [zlib.crc32(f.encode()) & mask for f in wordish]
+    padded = "".join(" " + w.lstrip("!") + " " for w in words if len(w) > 1 and w[-1].isalpha())
+    if not padded:
+        return np.asarray(hashed, dtype=np.int64)
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    space = codes == 32
+    parts = [np.asarray(hashed, dtype=np.int64)]
+    for n in CHAR_NGRAMS:
+        count = len(codes) - n + 1
+        if count <= 0:
+            break
+        h = np.full(count, _SALT[n], dtype=np.uint64)
+        inner_space = np.zeros(count, dtype=bool)
+        for k in range(n):
+            h = h * _PRIME + codes[k:k + count]  # wraps modulo 2**64, the same on every machine
+            if 0 < k < n - 1:
+                inner_space |= space[k:k + count]
+        # An n-gram inside one padded word has spaces at most at its ends, and is not all spaces.
+        keep = ~inner_space & ~(space[:count] & space[n - 1:n - 1 + count])
+        h = h[keep]
+        # MurmurHash3's finaliser: mixes every character into the low bits that pick the column.
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        parts.append((h & np.uint64(mask)).astype(np.int64))
+    return np.concatenate(parts)
 
 
 class Vocabulary:
@@ -80,29 +104,22 @@ class Vocabulary:
 
     def __init__(self, idf: np.ndarray) -> None:
         self.idf = idf
-        self.mask = len(idf) - 1
 
     @classmethod
-    def fit(cls, docs: Iterable[list[str]], min_df: int = 2, bits: int = BITS) -> Vocabulary:
-        """idf per column over `docs` (smooth idf, as scikit-learn computes it)."""
-        mask = (1 << bits) - 1
-        df: Counter[int] = Counter()
+    def fit(cls, docs: Iterable[np.ndarray], min_df: int = 2, bits: int = BITS) -> Vocabulary:
+        """idf per column over `docs` (columns() of each text; smooth idf, as scikit-learn computes it)."""
+        df = np.zeros(1 << bits, dtype=np.int64)
         n = 0
-        for feats in docs:
-            df.update({zlib.crc32(f.encode()) & mask for f in feats})
+        for cols in docs:
+            df[np.unique(cols)] += 1
             n += 1
-        idf = np.zeros(1 << bits)
-        for col, count in sorted(df.items()):
-            if count >= min_df:
-                idf[col] = math.log((1 + n) / (1 + count)) + 1
+        idf = np.where(df >= min_df, np.log((1 + n) / (1 + df)) + 1, 0.0)
         return cls(idf)
 
-    def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Columns and L2-normalised TF-IDF values; columns unseen in training are dropped."""
-        mask = self.mask
-        counts = Counter(zlib.crc32(f.encode()) & mask for f in feats)
-        cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    def vector(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and L2-normalised TF-IDF values of columns() output; columns unseen in training
+        are dropped."""
+        cols, tf = np.unique(features, return_counts=True)
         values = (1.0 + np.log(tf)) * self.idf[cols]
         keep = values > 0
         cols, values = cols[keep], values[keep]

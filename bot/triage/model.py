@@ -2,7 +2,7 @@
 
 `models.npz` beside this file holds, per model, the idf of every hashed feature column and the
 logistic-regression weights and bias; it is read once per process, on first use, and needs only
-numpy. A model's input is bot.triage.features of the text plus `dense_features` of VADER's score.
+numpy. A model's input is bot.triage.features.columns() of the text plus `dense_features` of VADER's score.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.triage.features import Vocabulary, features
+from bot.triage.features import Vocabulary
 
 ARTEFACT = Path(__file__).with_name("models.npz")
 NAMES = ("tone_en", "tone_es", "complaint_en")
@@ -35,12 +35,12 @@ class Model:
     """One multinomial logistic regression over hashed TF-IDF n-grams and the dense features."""
 
     vocab: Vocabulary
-    weights: np.ndarray  # (columns + dense features) × classes
+    weights: np.ndarray  # rows: hashed columns, then the dense features; one column per class
     bias: np.ndarray
 
-    def probabilities(self, text: str, compound: float) -> np.ndarray:
-        """Class probabilities for `text` whose VADER compound score is `compound`."""
-        cols, values = self.vocab.vector(features(text))
+    def probabilities(self, features: np.ndarray, compound: float) -> np.ndarray:
+        """Class probabilities for a text given its `columns()` and its VADER compound score."""
+        cols, values = self.vocab.vector(features)
         dense = np.asarray(dense_features(compound))
         z = self.bias + values @ self.weights[cols] + dense @ self.weights[-len(dense):]
         z = np.exp(z - z.max())
