@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import triage_data  # noqa: E402
 
-from bot.triage.features import Vocabulary, columns  # noqa: E402
+from bot.triage.features import Vocabulary, columns, count  # noqa: E402
 from bot.triage.model import ARTEFACT, dense_features, save  # noqa: E402
 from bot.triage.tone import tone_score  # noqa: E402
 
@@ -67,7 +67,7 @@ def macro_f1(want: np.ndarray, have: np.ndarray, classes: int) -> float:
     return sum(scores) / classes
 
 
-def matrix(texts: list[str], feats: list[np.ndarray], vocab: Vocabulary, lang: str) -> csr_matrix:
+def matrix(texts: list[str], feats: list[tuple[np.ndarray, np.ndarray]], vocab: Vocabulary, lang: str) -> csr_matrix:
     """Rows of TF-IDF n-grams followed by the dense lexicon features."""
     rows, cols, vals = [], [], []
     for r, text_features in enumerate(feats):
@@ -114,7 +114,7 @@ def train(texts: list[str], labels: list[int], lang: str, classes: int, report: 
     """Choose C by cross-validation on (texts, labels), then fit on all of them."""
     fold = np.array(folds(labels, FOLDS))
     y = np.array(labels)
-    feats = [columns(t) for t in texts]
+    feats = [count(columns(t)) for t in texts]
     scores: dict[float, list[float]] = {c: [] for c in C_GRID}
     for k in range(FOLDS):
         vocab = Vocabulary.fit((f for f, n in zip(feats, fold, strict=True) if n != k), MIN_DF)

@@ -35,7 +35,7 @@ import numpy as np
 
 from bot.models import Priority, Tone
 from bot.triage import model
-from bot.triage.features import columns
+from bot.triage.features import columns, count
 from bot.triage.language import detect_language
 from bot.triage.rules import Findings, scan
 from bot.triage.tone import tone_label, tone_score
@@ -49,6 +49,7 @@ LARGE_ACCOUNT = 10_000
 VERY_LARGE_ACCOUNT = 100_000
 STRONGLY_NEGATIVE = -0.6  # compound score at or below which tone alone makes a message high
 
+Counted = tuple[np.ndarray, np.ndarray]  # bot.triage.features.count() of one text
 _RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
@@ -83,8 +84,8 @@ def format_followers(count: int) -> str:
     return f"{count} followers"
 
 
-def read_tone(text: str, language: str, features: np.ndarray) -> tuple[Tone, float, list[str]]:
-    """(tone, VADER's compound score, notes) for `text` written in `language`, with its `columns()`."""
+def read_tone(text: str, language: str, features: Counted) -> tuple[Tone, float, list[str]]:
+    """(tone, VADER's compound score, notes) for `text` written in `language`, with its counted features."""
     if language not in SCORED_LANGUAGES:
         return Tone.UNKNOWN, 0.0, [f"tone not scored for {language}"]
     score = round(tone_score(text, language), 4)
@@ -94,7 +95,7 @@ def read_tone(text: str, language: str, features: np.ndarray) -> tuple[Tone, flo
     return TONES[int(probabilities.argmax())], score, []
 
 
-def is_complaint(features: np.ndarray, language: str, tone: Tone, score: float, found: Findings) -> bool:
+def is_complaint(features: Counted, language: str, tone: Tone, score: float, found: Findings) -> bool:
     """Whether `text` is a complaint: the English model, else what transfers to other languages."""
     if found.urgent or found.complaint_cues:
         # Safety, legal and fraud words, and the customer-service problem phrases of bot.triage.rules
@@ -111,7 +112,7 @@ def classify(
 ) -> Triage:
     """Triage one customer message. Never raises on any string; other languages get tone "unknown"."""
     language = detect_language(text, lang_hint)
-    features = columns(text)  # computed once: both models read the same hashed n-grams
+    features = count(columns(text))  # once: both models read the same hashed n-grams
     tone, score, notes = read_tone(text, language, features)
     found = scan(text)
     if found.complaint_cues and tone in (Tone.POSITIVE, Tone.NEUTRAL):

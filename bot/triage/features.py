@@ -94,6 +94,11 @@ def columns(text: str, bits: int = BITS) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def count(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct columns, how often each occurs): the term counts of one text."""
+    return np.unique(features, return_counts=True)
+
+
 class Vocabulary:
     """Feature string -> column by a stable hash (CRC-32), with an idf weight per column.
 
@@ -106,20 +111,20 @@ class Vocabulary:
         self.idf = idf
 
     @classmethod
-    def fit(cls, docs: Iterable[np.ndarray], min_df: int = 2, bits: int = BITS) -> Vocabulary:
-        """idf per column over `docs` (columns() of each text; smooth idf, as scikit-learn computes it)."""
+    def fit(cls, docs: Iterable[tuple[np.ndarray, np.ndarray]], min_df: int = 2, bits: int = BITS) -> Vocabulary:
+        """idf per column over `docs` (count(columns()) of each text; smooth idf, as scikit-learn has it)."""
         df = np.zeros(1 << bits, dtype=np.int64)
         n = 0
-        for cols in docs:
-            df[np.unique(cols)] += 1
+        for cols, _counts in docs:
+            df[cols] += 1
             n += 1
         idf = np.where(df >= min_df, np.log((1 + n) / (1 + df)) + 1, 0.0)
         return cls(idf)
 
-    def vector(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Columns and L2-normalised TF-IDF values of columns() output; columns unseen in training
-        are dropped."""
-        cols, tf = np.unique(features, return_counts=True)
+    def vector(self, counted: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and L2-normalised TF-IDF values of `count(columns(text))`; columns unseen in
+        training are dropped."""
+        cols, tf = counted
         values = (1.0 + np.log(tf)) * self.idf[cols]
         keep = values > 0
         cols, values = cols[keep], values[keep]

@@ -2,7 +2,8 @@
 
 `models.npz` beside this file holds, per model, the idf of every hashed feature column and the
 logistic-regression weights and bias; it is read once per process, on first use, and needs only
-numpy. A model's input is bot.triage.features.columns() of the text plus `dense_features` of VADER's score.
+numpy. A model's input is bot.triage.features.count(columns(text)) plus `dense_features` of VADER's
+score.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ class Model:
     weights: np.ndarray  # rows: hashed columns, then the dense features; one column per class
     bias: np.ndarray
 
-    def probabilities(self, features: np.ndarray, compound: float) -> np.ndarray:
-        """Class probabilities for a text given its `columns()` and its VADER compound score."""
+    def probabilities(self, features: tuple[np.ndarray, np.ndarray], compound: float) -> np.ndarray:
+        """Class probabilities for a text given its `count(columns())` and its VADER compound score."""
         cols, values = self.vocab.vector(features)
         dense = np.asarray(dense_features(compound))
         z = self.bias + values @ self.weights[cols] + dense @ self.weights[-len(dense):]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.triage import classify, model
-from bot.triage.features import BITS, Vocabulary, columns, normalize, tokens
+from bot.triage.features import BITS, Vocabulary, columns, count, normalize, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def test_the_shipped_artefact_loads_every_model() -> None:
         assert m.weights.shape == ((1 << BITS) + dense, classes)
         assert m.bias.shape == (classes,)
         assert (m.vocab.idf > 0).sum() > 10_000  # trained, not an empty vocabulary
-        p = m.probabilities(columns("@acme thank you so much!"), 0.5)
+        p = m.probabilities(count(columns("@acme thank you so much!")), 0.5)
         assert p.shape == (classes,) and abs(p.sum() - 1) < 1e-6
 
 
@@ -65,13 +65,13 @@ def test_features_normalise_tweets_and_mark_negation() -> None:
     assert normalize("Sooooo GOOD @Acme http://x.co 123") == "soo good  @user   http   0 "
     assert tokens("not good, fine") == ["not", "!good", ",", "fine"]
     assert tokens("no me gusta") == ["no", "!me", "!gusta"]
-    assert columns("") .size == 0
+    assert columns("").size == 0
 
 
 def test_vocabulary_weights_by_tf_idf() -> None:
-    docs = [columns("good good service"), columns("bad service")]
+    docs = [count(columns("good good service")), count(columns("bad service"))]
     vocab = Vocabulary.fit(docs, min_df=1)
-    cols, values = vocab.vector(columns("good service"))
+    cols, values = vocab.vector(count(columns("good service")))
     assert len(cols) == len(values) > 0 and abs(float(values @ values) - 1) < 1e-9
 
 
@@ -86,7 +86,7 @@ def test_training_is_reproducible(train_triage, tmp_path: Path) -> None:
     train_triage.save(tmp_path / "b.npz", {name: second for name in model.NAMES})
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     loaded = model.load(tmp_path / "a.npz")["tone_en"]
-    assert loaded.probabilities(columns("I love it"), 0.6).argmax() == 2
+    assert loaded.probabilities(count(columns("I love it")), 0.6).argmax() == 2
 
 
 def test_the_complaint_hold_out_is_never_trained_on() -> None:
