@@ -32,7 +32,9 @@ NEGATORS = frozenset({"not", "no", "never", "nor", "cannot", "nothing", "nobody"
 _SCOPE_END = frozenset(".,;:!?")
 CHAR_NGRAMS = (2, 3, 4, 5)
 _PRIME = np.uint64(1_000_003)
-_SALT = {n: np.uint64(0x9E3779B97F4A7C15 + n) for n in CHAR_NGRAMS}  # one hash family per n
+_SALT = {n: 0x9E3779B97F4A7C15 + n for n in CHAR_NGRAMS}  # one hash family per n
+# What the salt contributes to an n-gram's polynomial hash: salt * PRIME**n modulo 2**64.
+_OFFSET = {n: np.uint64(salt * int(_PRIME) ** n % 2**64) for n, salt in _SALT.items()}
 BITS = 18  # 262 144 columns: few collisions for the ~100k features of a few thousand tweets
 
 
@@ -72,26 +74,29 @@ def columns(text: str, bits: int = BITS) -> np.ndarray:
         return np.asarray(hashed, dtype=np.int64)
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     space = codes == 32
-    parts = [np.asarray(hashed, dtype=np.int64)]
-    for n in CHAR_NGRAMS:
-        count = len(codes) - n + 1
-        if count <= 0:
+    # Built up one length at a time: g holds sum(c[i+k] * PRIME**(n-1-k)) for every start i, and
+    # `inner` whether positions 1..n-2 hold a space (the n-gram would cross a word boundary).
+    g, inner = codes, np.zeros(len(codes), dtype=bool)
+    grams = []
+    for n in range(2, CHAR_NGRAMS[-1] + 1):
+        if len(g) < 2:
             break
-        h = np.full(count, _SALT[n], dtype=np.uint64)
-        inner_space = np.zeros(count, dtype=bool)
-        for k in range(n):
-            h = h * _PRIME + codes[k:k + count]  # wraps modulo 2**64, the same on every machine
-            if 0 < k < n - 1:
-                inner_space |= space[k:k + count]
-        # An n-gram inside one padded word has spaces at most at its ends, and is not all spaces.
-        keep = ~inner_space & ~(space[:count] & space[n - 1:n - 1 + count])
-        h = h[keep]
-        # MurmurHash3's finaliser: mixes every character into the low bits that pick the column.
-        h ^= h >> np.uint64(33)
-        h *= np.uint64(0xFF51AFD7ED558CCD)
-        h ^= h >> np.uint64(33)
-        parts.append((h & np.uint64(mask)).astype(np.int64))
-    return np.concatenate(parts)
+        inner = inner[:-1]
+        if n > 2:  # an n-gram's inner positions are 1..n-2: a 2-gram has none
+            inner = inner | space[n - 2:n - 2 + len(inner)]
+        g = g[:-1] * _PRIME + codes[n - 1:]  # wraps modulo 2**64, the same on every machine
+        if n in CHAR_NGRAMS:
+            # An n-gram inside one padded word has spaces at most at its ends, and is not all spaces.
+            keep = ~inner & ~(space[:len(g)] & space[n - 1:])
+            grams.append(g[keep] + _OFFSET[n])
+    if not grams:
+        return np.asarray(hashed, dtype=np.int64)
+    h = np.concatenate(grams)
+    # MurmurHash3's finaliser: mixes every character into the low bits that pick the column.
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    return np.concatenate([np.asarray(hashed, dtype=np.int64), (h & np.uint64(mask)).astype(np.int64)])
 
 
 def count(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
