@@ -95,16 +95,20 @@ def read_tone(text: str, language: str, features: Counted) -> tuple[Tone, float,
     return TONES[int(probabilities.argmax())], score, []
 
 
-def is_complaint(features: Counted, language: str, tone: Tone, score: float, found: Findings) -> bool:
-    """Whether `text` is a complaint: the English model, else what transfers to other languages."""
-    if found.urgent or found.complaint_cues:
-        # Safety, legal and fraud words, and the customer-service problem phrases of bot.triage.rules
-        # ("still waiting", "no funciona"), which the public tweets rarely contain.
-        return True
+def is_complaint(features: Counted, language: str, tone: Tone, score: float, found: Findings) -> str | None:
+    """Why the text is a complaint, for the card ("problem: no funciona", "complaint model 83%"),
+    or None when it is not: the English model, else what transfers to other languages."""
+    if found.urgent:
+        return None  # "urgent: …" is already the reason
+    if found.complaint_cues:
+        # The customer-service problem phrases of bot.triage.rules ("still waiting", "no funciona"),
+        # which the public tweets the model learnt from rarely contain.
+        return f"problem: {found.complaint_cues[0]}"
     if language in ("en", "und"):
-        return bool(model.get("complaint_en").probabilities(features, score)[1] >= COMPLAINT_PROBABILITY)
+        p = float(model.get("complaint_en").probabilities(features, score)[1])
+        return f"complaint model {p:.0%}" if p >= COMPLAINT_PROBABILITY else None
     # No Spanish (or other) complaint data to learn from: what transfers is a negative tone.
-    return tone is Tone.NEGATIVE
+    return "negative tone" if tone is Tone.NEGATIVE else None
 
 
 def classify(
@@ -126,7 +130,10 @@ def classify(
     if found.spam:
         return Triage(language, tone.value, False, Priority.LOW.value, ("looks like spam", *notes), score)
 
-    complaint = is_complaint(features, language, tone, score, found)
+    why = is_complaint(features, language, tone, score, found)
+    if why is not None and why != "negative tone":  # "negative tone" is listed as a factor anyway
+        notes.insert(0, why)
+    complaint = bool(found.urgent) or why is not None  # safety, legal, fraud: always a complaint
     return _verdict(language, tone, score, complaint, found, followers, verified, notes)
 
 
