@@ -52,7 +52,8 @@ STATUS_COLOUR = {
     Status.SNOOZED: "#9e9ea6",
     Status.RESOLVED: "#2eb67d",
 }
-TONE_LABEL: dict[str, str] = {Tone.NEGATIVE: "😠 negative", Tone.NEUTRAL: "😐 neutral", Tone.POSITIVE: "🙂 positive"}
+TONE_LABEL: dict[str, str] = {Tone.NEGATIVE: "😠 negative", Tone.NEUTRAL: "😐 neutral",
+                             Tone.POSITIVE: "🙂 positive", Tone.UNKNOWN: "❔ tone unknown"}
 PRIORITY_LABEL: dict[str, str] = {
     Priority.URGENT: "🔥 *Urgent*",
     Priority.HIGH: "⚠️ *High*",

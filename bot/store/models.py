@@ -60,6 +60,7 @@ class Tone(enum.StrEnum):
     NEGATIVE = "negative"
     NEUTRAL = "neutral"
     POSITIVE = "positive"
+    UNKNOWN = "unknown"  # a language triage does not score: not a guessed "neutral"
 
 
 class Direction(enum.StrEnum):

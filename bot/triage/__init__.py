@@ -1,10 +1,17 @@
-"""Triage, first cut: language, tone, complaint flag and priority (with reasons) for one message.
+"""Triage: language, tone, complaint flag and priority (with reasons) for one message.
 
     >>> classify("@acme me cobraron dos veces, quiero un reembolso").as_json()["priority"]
     'high'
 
 Pure functions of the text and the author's reach; the analyzers behind them load lazily, once per
 process. `classify_lines` is what `parley classify` runs.
+
+Tone in English and Spanish, and complaints in English, come from models trained on labelled public
+tweets (bot.triage.model, scripts/train_triage.py); text with no letters ("und", mostly emoji) is
+read by VADER, which knows emoji; other languages get tone "unknown". A named problem from the keyword
+rules is a complaint in any language; Spanish has no public complaint data, so otherwise a Spanish
+complaint is what transfers: a negative tone from the Spanish model. `score` is VADER's compound
+score (0.0 where tone is not scored).
 
 Priority, highest factor wins:
 - urgent: safety / legal / security / fraud / hacked-account words, or a complaint from an account
@@ -14,6 +21,7 @@ Priority, highest factor wins:
 - low: spam (overrides everything), or praise / thanks with nothing else to act on;
 - normal otherwise.
 `reasons` lists every factor that raised or lowered it, plus notes such as "tone not scored for fr".
+"Strongly negative" stays a VADER score threshold: a lexicon score is what a reason can explain.
 """
 
 from __future__ import annotations
@@ -23,19 +31,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
+import numpy as np
+
 from bot.store.models import Priority, Tone
+from bot.triage import model
+from bot.triage.features import columns, count
 from bot.triage.language import detect_language
-from bot.triage.rules import scan
+from bot.triage.rules import Findings, scan
 from bot.triage.tone import tone_label, tone_score
 
 __all__ = ["Triage", "classify", "classify_lines"]
 
 SCORED_LANGUAGES = frozenset({"en", "es", "und"})  # "und" is mostly emoji, which VADER reads well
+TONES = (Tone.NEGATIVE, Tone.NEUTRAL, Tone.POSITIVE)  # the tone models' classes, in order
+COMPLAINT_PROBABILITY = 0.5
 LARGE_ACCOUNT = 10_000
 VERY_LARGE_ACCOUNT = 100_000
 STRONGLY_NEGATIVE = -0.6  # compound score at or below which tone alone makes a message high
-COMPLAINT_TONE = -0.3  # negative enough that, towards a brand, it reads as a complaint
 
+Counted = tuple[np.ndarray, np.ndarray]  # bot.triage.features.count() of one text
 _RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
@@ -70,29 +84,62 @@ def format_followers(count: int) -> str:
     return f"{count} followers"
 
 
+def read_tone(text: str, language: str, features: Counted) -> tuple[Tone, float, list[str]]:
+    """(tone, VADER's compound score, notes) for `text` written in `language`, with its counted features."""
+    if language not in SCORED_LANGUAGES:
+        return Tone.UNKNOWN, 0.0, [f"tone not scored for {language}"]
+    score = round(tone_score(text, language), 4)
+    if language == "und":
+        return Tone(tone_label(score)), score, []
+    probabilities = model.get(f"tone_{language}").probabilities(features, score)
+    return TONES[int(probabilities.argmax())], score, []
+
+
+def is_complaint(features: Counted, language: str, tone: Tone, score: float, found: Findings) -> str | None:
+    """Why the text is a complaint, for the card ("problem: no funciona", "complaint model 83%"),
+    or None when it is not: the English model, else what transfers to other languages."""
+    if found.urgent:
+        return None  # "urgent: …" is already the reason
+    if found.complaint_cues:
+        # The customer-service problem phrases of bot.triage.rules ("still waiting", "no funciona"),
+        # which the public tweets the model learnt from rarely contain.
+        return f"problem: {found.complaint_cues[0]}"
+    if language in ("en", "und"):
+        p = float(model.get("complaint_en").probabilities(features, score)[1])
+        return f"complaint model {p:.0%}" if p >= COMPLAINT_PROBABILITY else None
+    # No Spanish (or other) complaint data to learn from: what transfers is a negative tone.
+    return "negative tone" if tone is Tone.NEGATIVE else None
+
+
 def classify(
     text: str, *, followers: int | None = None, verified: bool = False, lang_hint: str | None = None
 ) -> Triage:
-    """Triage one customer message. Never raises on any string; unknown languages get neutral tone."""
+    """Triage one customer message. Never raises on any string; other languages get tone "unknown"."""
     language = detect_language(text, lang_hint)
-    notes: list[str] = []
-    if language in SCORED_LANGUAGES:
-        score = round(tone_score(text, language), 4)
-    else:
-        score = 0.0
-        notes.append(f"tone not scored for {language}")
-    tone = Tone(tone_label(score))
+    features = count(columns(text))  # once: both models read the same hashed n-grams
+    tone, score, notes = read_tone(text, language, features)
     found = scan(text)
-    if found.complaint_cues and tone is Tone.POSITIVE:
+    if found.complaint_cues and tone in (Tone.POSITIVE, Tone.NEUTRAL):
         # "Great, late again. Love that for me": positive words around a named problem are sarcasm
-        # or a "but" contrast, and agents read the message as negative. `score` stays VADER's.
+        # or a "but" contrast, and a plainly stated problem ("no funciona") is neutral only in the
+        # general tweets the models learnt from; agents read both as negative. `score` stays VADER's.
+        if tone is Tone.POSITIVE:
+            notes.append("positive words in a complaint read as negative")
         tone = Tone.NEGATIVE
-        notes.append("positive words in a complaint read as negative")
 
     if found.spam:
         return Triage(language, tone.value, False, Priority.LOW.value, ("looks like spam", *notes), score)
 
-    complaint = bool(found.complaint_cues or found.urgent) or score <= COMPLAINT_TONE
+    why = is_complaint(features, language, tone, score, found)
+    if why is not None and why != "negative tone":  # "negative tone" is listed as a factor anyway
+        notes.insert(0, why)
+    complaint = bool(found.urgent) or why is not None  # safety, legal, fraud: always a complaint
+    return _verdict(language, tone, score, complaint, found, followers, verified, notes)
+
+
+def _verdict(language: str, tone: Tone, score: float, complaint: bool, found: Findings, followers: int | None,
+             verified: bool, notes: list[str]) -> Triage:
+    """Priority from every factor, highest wins, with the reasons that raised or lowered it."""
     praise = tone is Tone.POSITIVE and not complaint
     factors: list[tuple[Priority, str]] = [(Priority.URGENT, f"urgent: {name}") for name in found.urgent]
     if complaint:

@@ -61,6 +61,8 @@ def strip_noise(text: str) -> str:
 
 
 def _fold(word: str) -> str:
+    if word.isascii():
+        return word
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 
 

@@ -52,6 +52,8 @@ _analyzers: dict[str, tuple[SentimentIntensityAnalyzer, re.Pattern[str]]] = {}
 
 def fold_accents(text: str) -> str:
     """`text` without combining accents (ñ becomes n too): "pésimo" -> "pesimo"."""
+    if text.isascii():
+        return text  # nothing to fold, and most texts take this path: it is on every classify
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 

@@ -21,10 +21,13 @@ from bot.triage import Triage, classify, classify_lines, format_followers
 
 CASES = yaml.safe_load((Path(__file__).parents[2] / "data" / "triage_cases.yaml").read_text("utf-8"))["cases"]
 
-# Measured on 196 cases: language 0.995, tone 0.883, complaint 0.948, priority 0.943;
-# holdout (40): language 1.0, tone 0.70, complaint 0.75, priority 0.75.
-FLOORS = {"language": 0.97, "tone": 0.85, "complaint": 0.92, "priority": 0.90}
-HOLDOUT_FLOORS = {"language": 0.95, "tone": 0.65, "complaint": 0.70, "priority": 0.70}
+# Measured on 226 cases with the trained models: language 0.996, tone 0.827, complaint 0.901,
+# priority 0.917; holdout (70, of which 30 Spanish cases written to test the Spanish complaint flag,
+# which has no public training data): language 1.0, tone 0.671, complaint 0.729, priority 0.70. (The rules
+# alone scored 0.883 / 0.948 / 0.943 on the first 196 cases, which they were written from, but 0.56
+# tone and 0.61 complaint macro-F1 on public data; the models trade some of the first for the second.)
+FLOORS = {"language": 0.97, "tone": 0.80, "complaint": 0.88, "priority": 0.89}
+HOLDOUT_FLOORS = {"language": 0.95, "tone": 0.65, "complaint": 0.70, "priority": 0.65}
 
 
 def _run(case: dict) -> Triage:
@@ -69,9 +72,9 @@ def test_accuracy_on_cases_never_tuned_against(verdicts, field: str) -> None:
 def test_spanish_tone_is_scored_not_left_neutral(verdicts) -> None:
     spanish = [(c, t) for c, t in verdicts if c["language"] == "es"]
     accuracy, misses = _accuracy(spanish, "tone")
-    assert accuracy >= 0.82, "\n".join(misses)
+    assert accuracy >= 0.74, "\n".join(misses)  # measured 0.764 on 127 (the lexicon: 0.85 on its 97)
     polar = [t.tone for c, t in spanish if c["tone"] != "neutral"]
-    assert polar.count("neutral") <= len(polar) * 0.20  # measured: 12 of 76, most in the holdout
+    assert polar.count("neutral") <= len(polar) * 0.22  # measured: 19 of 97
 
 
 @pytest.mark.parametrize("text", ["Pésimo servicio, la app no funciona", "pesimo servicio, la app no funciona",
@@ -178,9 +181,10 @@ def test_platform_hint_decides_short_texts() -> None:
     assert classify("").language == "und"
 
 
-def test_other_languages_get_a_code_and_unscored_tone() -> None:
+def test_other_languages_get_a_code_and_unknown_tone() -> None:
     t = classify("Mon colis n'est jamais arrivé, c'est inadmissible et très décevant")
-    assert (t.language, t.tone, t.score) == ("fr", "neutral", 0.0)
+    assert (t.language, t.tone, t.score) == ("fr", "unknown", 0.0)
+    assert Tone(t.tone) is Tone.UNKNOWN
     assert "tone not scored for fr" in t.reasons
 
 
