@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Parley
     database_url: str = "sqlite:///parley.db"
     parley_poll_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=60)
+    # How far back a stream with no cursor yet (a new install, a new search query) reads; 0 = none.
+    # Everything after its starting point is always read; what this bound leaves out is reported.
+    parley_backfill: Annotated[timedelta, NoDecode] = timedelta(hours=24)
     parley_config: Path | None = None
     parley_log_level: str = "INFO"
     # Slack allows about one message per second per channel; the emulator can go faster.
@@ -108,6 +111,11 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("parley_backfill", mode="before")
+    @classmethod
+    def _backfill(cls, value: Any) -> timedelta:
+        return timedelta(0) if str(value).strip() in ("0", "0s", "none") else parse_duration(value)
 
     @field_validator("parley_sla_first_response", mode="before")
     @classmethod
