@@ -42,7 +42,7 @@ class LeftOut:
             amount = "an unknown number of posts"
         else:
             amount = f"{'more than ' if self.more else ''}{self.count:,} post{'s' if self.count != 1 else ''}"
-        return f"{amount} before {self.before:%H:%M} UTC {self.before:%-d %b}"
+        return f"{amount} before {self.before:%H:%M} UTC {self.before.day} {self.before:%b}"
 
 
 def left_out_key(stream: str) -> str:
