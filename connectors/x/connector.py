@@ -134,7 +134,8 @@ class XConnector(Connector):
             name = stream.removeprefix(SEARCH_PREFIX) if stream.startswith(SEARCH_PREFIX) else None
             reader = TweetReader(self.client, stream=stream, brand_id=brand_id, name=name,
                                  query=self.search_queries[name] if name else None, page_size=self.page_size,
-                                 user_auth=not self._app_auth, lookback=self.backfill)
+                                 user_auth=not self._app_auth, lookback=self.backfill,
+                                 handle=str(self.brand().get("username") or ""))
         yield from reader.poll(cursor, now)
 
     # --- outbound ---------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ A cursor is the newest id stored, or, before anything was, the stream's starting
 the backfill), then reports what lies before it, then reads forward like any other poll. Every
 poll reads ALL pages after the cursor, one batch per page, and only the last batch moves the
 cursor (to the newest id, which X puts on the first page): a crash or a 429 part-way leaves the
-old cursor, so the next poll re-reads from it and the store turns repeats into no-ops.
+old cursor, so the next poll re-reads from it and the store turns repeats into no-ops. X's mentions
+timeline only reaches back 800 posts; a bigger spike between two polls is completed from recent
+search for the brand's @handle before the cursor moves.
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ SEARCH_MARGIN = timedelta(minutes=1)  # so a start near the 7-day edge is still 
 # X refuses a search end_time within 10 s of the request; this also absorbs clock skew with X.
 MIN_LOOKBACK = timedelta(seconds=10)
 COUNT_PAGE = 100  # one page is enough to say "at least N" were left out
+TIMELINE_CAP = 800  # X's mentions timeline reaches back only this many posts, since_id or not
 
 
 class TweetReader:
     """Mentions (`query=None`) or one recent-search query, read as one cursor stream."""
 
     def __init__(self, client: tweepy.Client, *, stream: str, brand_id: str, query: str | None,
-                 name: str | None, page_size: int, user_auth: bool, lookback: timedelta) -> None:
-        self.client, self.stream, self.brand_id = client, stream, brand_id
+                 name: str | None, page_size: int, user_auth: bool, lookback: timedelta, handle: str = "") -> None:
+        self.client, self.stream, self.brand_id, self.handle = client, stream, brand_id, handle
         self.query, self.name, self.page_size = query, name, page_size
         self.user_auth, self.lookback = user_auth, lookback
 
@@ -91,17 +94,51 @@ class TweetReader:
             yield from self._read(backfill.time_cursor(start), now)
             return
         newest: str | None = None
+        seen = 0
         while True:
             meta = page.get("meta") or {}
             newest = newest or meta.get("newest_id")
             token = meta.get("next_token")
             messages = self._records(page, now)
+            seen += len(page.get("data") or [])
+            if token is None and self.query is None and seen >= TIMELINE_CAP and self.handle:
+                yield Batch(self.stream, messages)
+                yield from self._fill_gap(params, meta.get("oldest_id"), now)
+                yield Batch(self.stream, [], cursor=newest)
+                return
             if token is None:
                 if newest or messages:
                     yield Batch(self.stream, messages, cursor=newest)
                 return
             yield Batch(self.stream, messages)
             page = self._page(params, token)
+
+    def _fill_gap(self, params: dict[str, Any], oldest: str | None, now: datetime) -> Iterator[Batch]:
+        """The mentions timeline ran out at its 800-post limit before reaching the cursor: read the
+        rest from recent search (`@handle`, which also finds replies to the brand), between the
+        cursor and the oldest post the timeline gave, through every page."""
+        log.warning("X mentions: more than %d since the last poll; reading the rest from recent search",
+                    TIMELINE_CAP)
+        search = dict(params, until_id=oldest)
+        edge = (now - SEARCH_WINDOW + SEARCH_MARGIN).replace(microsecond=0)
+        if "start_time" in search:
+            search["start_time"] = max(search["start_time"], edge)
+        token: str | None = None
+        while True:
+            try:
+                page = self.client.search_recent_tweets(f"@{self.handle}", max_results=clamp(self.page_size, 10),
+                                                        next_token=token, **search)
+            except tweepy.BadRequest as exc:
+                if token is not None or "since_id" not in detail(exc):
+                    raise
+                # The cursor is older than search's 7 days: what lies beyond them is out of X's reach.
+                yield from backfill.report(self.stream, None, more=False, before=edge, now=now)
+                search = {k: v for k, v in search.items() if k != "since_id"} | {"start_time": edge}
+                continue
+            yield Batch(self.stream, self._records(page, now))
+            token = (page.get("meta") or {}).get("next_token")
+            if token is None:
+                return
 
     def _records(self, page: dict[str, Any], now: datetime) -> list[InboundMessage]:
         users = rec.users_by_id((page.get("includes") or {}).get("users"))

@@ -19,6 +19,8 @@ from sandbox.emulators.server import Request, Response
 from sandbox.emulators.x_account import XAccounts
 from sandbox.emulators.x_query import QueryError, Searchable, compile_query
 
+MENTIONS_REACH = 800  # the mentions timeline's depth on X
+
 
 class TweetEndpoints:
     """Handlers over one account store; `created_tweets` records what the brand posted."""
@@ -41,6 +43,8 @@ class TweetEndpoints:
             handle = user.username.lower()
             found = [t for t in self.accounts.tweets.values()
                      if any(m["username"].lower() == handle for m in t.mentions)]
+            # "Using pagination, up to the most recent 800 Tweets can be retrieved", since_id or not.
+            found = sorted(found, key=lambda t: int(t.id), reverse=True)[:MENTIONS_REACH]
             return self._tweet_page(request, found, max_results, "pagination_token")
 
     def search(self, request: Request) -> Response:

@@ -64,8 +64,12 @@ def test_3000_mentions_between_two_polls_after_a_first_empty_poll_are_all_stored
     assert summary.stored == 3000 and summary.new_conversations == 3000
     assert stored(sqlite_store) == (3000, 3000)
     assert app.health.ok
-    # the first (empty) poll, then every page of 100: no page cap after the starting point
-    assert len([c for c in x.calls_to("/mentions$") if "start_time" in c.query]) == 1 + 30
+    # X's mentions timeline reaches back 800 posts (the first, empty poll, then 8 pages of 100); the
+    # other 2 200 come from recent search for @acme, below the oldest the timeline gave, every page
+    assert len([c for c in x.calls_to("/mentions$") if "start_time" in c.query]) == 1 + 8
+    fill = x.calls_to("/search/recent$")
+    assert len(fill) == 22 and {(c.query["query"], c.query["until_id"]) for c in fill} == {
+        ("@acme", fill[0].query["until_id"])}
     assert sqlite_store.cursors()["x:mentions"] == max(x.accounts.tweets, key=int)  # the newest, at the end
 
 
