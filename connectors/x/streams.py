@@ -83,10 +83,11 @@ class TweetReader:
         try:
             page = self._page(params, None)
         except tweepy.BadRequest as exc:
-            if self.query is None or "since_id" not in params or "since_id" not in detail(exc):
+            if self.query is None or not any(k in params and k in detail(exc) for k in ("since_id", "start_time")):
                 raise
-            # The stream was paused past recent search's 7 days: what fell out of reach is gone on
-            # X too. Say so, and start again at the edge of the window instead of failing forever.
+            # The stream was paused past recent search's 7 days (its cursor, an id or a starting
+            # point, is out of reach): what fell out is gone on X too. Say so, and start again at
+            # the edge of the window instead of failing forever.
             start = (now - SEARCH_WINDOW + SEARCH_MARGIN).replace(microsecond=0)
             log.warning("X search %r: stored cursor is outside the 7-day window; reading from %s", self.name, start)
             yield Batch(self.stream, [], cursor=backfill.time_cursor(start))

@@ -94,3 +94,14 @@ def test_the_emulator_refuses_search_times_x_refuses(x: XEmulator) -> None:
     with pytest.raises(tweepy.BadRequest, match="end_time"):
         client.search_recent_tweets("acme", end_time=now())
     assert client.search_recent_tweets("acme", end_time=now() - timedelta(seconds=30))["meta"]["result_count"] == 0
+
+
+def test_a_search_starting_point_out_of_reach_restarts_at_the_window_edge(x: XEmulator) -> None:
+    fresh = x.add_tweet(x.add_user("bob", "Bob"), "acme today")
+    connector = make_connector(x, search_queries={"acme": "acme"})
+    stale = "t:" + (now() - timedelta(days=8)).replace(microsecond=0).isoformat()  # paused for 8 days
+
+    batches = [b for b in connector.poll({"x:search:acme": stale}, now()) if b.stream.startswith("x:search")]
+
+    assert [m.external_id for b in batches for m in b.messages] == [fresh] and connector.health.ok
+    assert [r.count for r in left_out(cursors_after(batches))] == [None]
