@@ -57,6 +57,7 @@ def _x(settings: Settings) -> XConnector:
         access_token_secret=secret(settings.x_access_token_secret),
         api_url=settings.x_api_url,
         search_queries=settings.x_search_queries,
+        backfill=settings.parley_backfill,
     )
 
 
@@ -66,6 +67,7 @@ def _facebook(settings: Settings) -> FacebookConnector:
         page_token=secret(settings.facebook_page_token),
         graph_url=settings.facebook_graph_url,
         graph_version=settings.facebook_graph_version,
+        backfill=settings.parley_backfill,
     )
 
 

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # Parley
     database_url: str = "sqlite:///parley.db"
     parley_poll_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=60)
+    # How far back a stream with no cursor yet (a new install, a new search query) reads; 0 = none.
+    # Everything after its starting point is always read; what this bound leaves out is reported.
+    parley_backfill: Annotated[timedelta, NoDecode] = timedelta(hours=24)
     parley_config: Path | None = None
     parley_log_level: str = "INFO"
     # Slack allows about one message per second per channel; the emulator can go faster.
@@ -127,6 +130,11 @@ class Settings(BaseSettings):
     def _duration(cls, value: Any, info: ValidationInfo) -> timedelta:
         least, most = DURATION_BOUNDS[info.field_name or ""]
         return parse_duration(value, minimum=least, maximum=most)
+
+    @field_validator("parley_backfill", mode="before")
+    @classmethod
+    def _backfill(cls, value: Any) -> timedelta:
+        return timedelta(0) if str(value).strip() in ("0", "0s", "none") else parse_duration(value)
 
     @field_validator("parley_sla_first_response", mode="before")
     @classmethod

@@ -2,8 +2,11 @@
 
 Streams: "facebook:feed" (comments and replies on the Page's posts, visitor posts and the comments
 under them) and "facebook:messenger". Each stream's cursor is the newest created/updated time seen
-(ISO 8601); a poll re-reads a few minutes before it, which is harmless because the store ignores
-external ids it already has. Everything the Page wrote itself is skipped.
+(ISO 8601), never later than the poll's start (something written while we page may not be listed
+yet); a poll re-reads a few minutes before it, which is harmless because the store ignores
+external ids it already has, and follows Graph's `after` cursors through every page. A stream with
+no cursor persists its starting point first (now minus the backfill, `connectors/backfill.py`) and
+reports what lay before it. Everything the Page wrote itself is skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import requests
 
+from connectors import backfill
 from connectors.base import (
     Action,
     Author,
@@ -73,9 +77,11 @@ class FacebookConnector(Connector):
 
     def __init__(self, *, page_id: str, page_token: str, graph_url: str = "https://graph.facebook.com/",
                  graph_version: str = "v23.0", page_size: int = 50,
-                 lookback: timedelta = timedelta(days=7)) -> None:
+                 lookback: timedelta = timedelta(days=7), backfill: timedelta = backfill.DEFAULT_BACKFILL) -> None:
         super().__init__()
-        self.page_id, self.page_size, self.lookback = page_id, page_size, lookback
+        # lookback: how old a post may be and still be watched for new comments; backfill: how far
+        # back a stream with no cursor reads.
+        self.page_id, self.page_size, self.lookback, self.backfill = page_id, page_size, lookback, backfill
         self.graph = PageGraph(page_token, graph_url, graph_version)
 
     @property
@@ -116,8 +122,13 @@ class FacebookConnector(Connector):
         log.warning("%s", message)
         self.health.failed(now, message)
 
-    def _since(self, cursor: str | None, now: datetime) -> datetime:
-        return datetime.fromisoformat(cursor) - OVERLAP if cursor else now - self.lookback
+    def _starting_point(self, now: datetime) -> str:
+        """Where a stream with no cursor starts; persisted (its own batch) before anything is read."""
+        return (now - self.backfill).replace(microsecond=0).isoformat()
+
+    @staticmethod
+    def _end(stream: str, newest: datetime, now: datetime) -> Batch:
+        return Batch(stream, [], cursor=min(newest, now).isoformat())
 
     def _pages(self, object_id: str, edge: str, **args: Any) -> Iterator[list[dict[str, Any]]]:
         """Each page of an edge, following Graph's `after` cursors until there is no `next`."""
@@ -131,20 +142,27 @@ class FacebookConnector(Connector):
             args["after"] = paging["cursors"]["after"]
 
     def _poll_feed(self, cursor: str | None, now: datetime) -> Iterator[Batch]:
-        since = self._since(cursor, now)
-        newest = datetime.fromisoformat(cursor) if cursor else None
+        first = cursor is None
+        if cursor is None:
+            cursor = self._starting_point(now)
+            yield Batch(FEED, [], cursor=cursor)
+        newest = datetime.fromisoformat(cursor)
+        since = newest - OVERLAP
         # Old posts still gather comments, so list every post of the lookback period and keep
         # those whose updated_time (bumped by each new comment) is recent.
         listed_since = min(since, now - self.lookback)
         active: list[dict[str, Any]] = []
+        older = 0  # visitor posts before a new stream's start (comments before it are not even fetched)
         for posts in self._pages(self.page_id, "feed", fields=POST_FIELDS, since=int(listed_since.timestamp())):
             batch = []
             for post in posts:
                 updated = parse_time(post.get("updated_time") or post["created_time"])
+                if first and _from(post)["id"] != self.page_id and parse_time(post["created_time"]) < since:
+                    older += 1
                 if updated < since:
                     continue
                 active.append(post)
-                newest = max(newest or updated, updated)
+                newest = max(newest, updated)
                 if _from(post)["id"] != self.page_id and parse_time(post["created_time"]) >= since:
                     batch.append(self._visitor_post(post))
             if batch:
@@ -154,10 +172,12 @@ class FacebookConnector(Connector):
                                         order="chronological", since=int(since.timestamp())):
                 batch = [self._comment(c, post) for c in comments if _from(c)["id"] != self.page_id]
                 for comment in comments:
-                    newest = max(newest or since, parse_time(comment["created_time"]))
+                    newest = max(newest, parse_time(comment["created_time"]))
                 if batch:
                     yield Batch(FEED, batch)
-        yield Batch(FEED, [], cursor=newest.isoformat() if newest else None)
+        if first:
+            yield from backfill.report(FEED, older, more=False, before=since, now=now)
+        yield self._end(FEED, newest, now)
 
     def _visitor_post(self, post: dict[str, Any]) -> InboundMessage:
         return InboundMessage(
@@ -182,16 +202,22 @@ class FacebookConnector(Connector):
         )
 
     def _poll_messenger(self, cursor: str | None, now: datetime) -> Iterator[Batch]:
-        since = self._since(cursor, now)
-        newest = datetime.fromisoformat(cursor) if cursor else None
+        first = cursor is None
+        if cursor is None:
+            cursor = self._starting_point(now)
+            yield Batch(MESSENGER, [], cursor=cursor)
+        newest = datetime.fromisoformat(cursor)
+        since = newest - OVERLAP
         active: list[str] = []
+        older = 0  # conversations last active before a new stream's start (on the page we stopped at)
         for conversations in self._pages(self.page_id, "conversations", platform="messenger",
                                          fields="id,updated_time"):
             recent = [c for c in conversations if parse_time(c["updated_time"]) >= since]
             active += [c["id"] for c in recent]
             for conv in recent:
-                newest = max(newest or since, parse_time(conv["updated_time"]))
+                newest = max(newest, parse_time(conv["updated_time"]))
             if len(recent) < len(conversations):  # listed newest first: the rest are older still
+                older = len(conversations) - len(recent)
                 break
         for conversation_id in active:
             for messages in self._pages(conversation_id, "messages", fields=MESSAGE_FIELDS):
@@ -201,7 +227,9 @@ class FacebookConnector(Connector):
                     yield Batch(MESSENGER, batch)
                 if len(recent) < len(messages):
                     break
-        yield Batch(MESSENGER, [], cursor=newest.isoformat() if newest else None)
+        if first:
+            yield from backfill.report(MESSENGER, older, more=older > 0, before=since, now=now)
+        yield self._end(MESSENGER, newest, now)
 
     # --- lookups and outbound -----------------------------------------------------------------
     def fetch_name(self, psid: str) -> str | None:

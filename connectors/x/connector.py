@@ -1,31 +1,32 @@
 """X (Twitter) through tweepy.Client: mentions, configured searches and DMs in; replies and DMs out.
 
 Streams: `x:mentions`, `x:search:<name>` (one per configured query, tagged with its name for share
-of voice) and `x:dm`. Each poll pages from the newest item back to the stored cursor and yields a
-Batch per page; only the last batch carries the new cursor, so a crash mid-way re-reads instead of
-skipping. The brand's own tweets and DMs, and plain retweets, are not customer messages and are
-skipped. A 429 pauses only the stream that hit it, until X's `x-rate-limit-reset`; the other
-streams carry on and nothing sleeps. Raw payloads become records in `connectors/x_records.py`.
+of voice) and `x:dm`. Each poll reads every page after the stream's cursor (`connectors/x/streams.py`:
+a new stream first persists its starting point; only the backfill before it is bounded, by time)
+and yields a Batch per page; only the last batch carries the new cursor, so a crash or a 429
+mid-way re-reads instead of skipping. The brand's own tweets and DMs, and plain retweets, are not
+customer messages and are skipped. A 429 pauses only the stream that hit it, until X's
+`x-rate-limit-reset`, with its cursor unchanged; the other streams carry on and nothing sleeps.
+Raw payloads become records in `connectors/x/records.py`.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 import tweepy
 from requests_oauthlib import OAuth1
 
+from connectors.backfill import DEFAULT_BACKFILL
 from connectors.base import (
     Action,
     Batch,
     Connector,
     DirectMessage,
-    Kind,
     PublicReply,
     SendError,
     SendResult,
@@ -33,6 +34,7 @@ from connectors.base import (
 )
 from connectors.x import records as rec
 from connectors.x.rules import RULES
+from connectors.x.streams import DmReader, TweetReader
 from connectors.x.transport import TWEEPY_HOST, detail, mount_base_url, problem_type, read_retry, reset_time
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ class XConnector(Connector):
         api_url: str = TWEEPY_HOST,
         search_queries: Mapping[str, str] | None = None,
         page_size: int = 100,
-        max_backfill_pages: int = 5,
+        backfill: timedelta = DEFAULT_BACKFILL,
         retry_backoff: float = 0.5,
     ) -> None:
         super().__init__()
@@ -73,7 +75,7 @@ class XConnector(Connector):
         self._app_auth = bool(bearer_token)
         self.search_queries = dict(search_queries or {})
         self.page_size = page_size
-        self.max_backfill_pages = max_backfill_pages
+        self.backfill = backfill  # how far back a stream with no cursor reads (connectors/backfill.py)
         self.paused: dict[str, datetime] = {}  # stream -> rate-limited until
         self._me: dict[str, Any] | None = None
 
@@ -126,78 +128,15 @@ class XConnector(Connector):
 
     def _poll_stream(self, stream: str, cursor: str | None, brand_id: str, now: datetime) -> Iterator[Batch]:
         if stream == DMS:
-            yield from self._poll_dms(cursor, brand_id, now)
-            return
-        name = stream.removeprefix(SEARCH_PREFIX) if stream.startswith(SEARCH_PREFIX) else None
-        params: dict[str, Any] = {
-            "expansions": ["author_id"],
-            "tweet_fields": list(rec.TWEET_FIELDS),
-            "user_fields": list(rec.USER_FIELDS),
-            "user_auth": not self._app_auth,
-        }
-        if cursor:
-            params["since_id"] = cursor
-        newest: str | None = None
-        token: str | None = None
-        for page_number in itertools.count(1):
-            if name is None:
-                page = self.client.get_users_mentions(
-                    brand_id, max_results=_clamp(self.page_size, 5), pagination_token=token, **params)
-            else:
-                try:
-                    page = self.client.search_recent_tweets(
-                        self.search_queries[name], max_results=_clamp(self.page_size, 10), next_token=token, **params)
-                except tweepy.BadRequest:
-                    if "since_id" not in params or token is not None:
-                        raise
-                    # Recent search only reaches back 7 days and refuses an older since_id; after a long
-                    # pause, start again from the newest (a bounded backfill) instead of failing forever.
-                    log.warning("X search %r: stored cursor is outside the 7-day window; starting afresh", name)
-                    del params["since_id"]
-                    cursor = None
-                    page = self.client.search_recent_tweets(
-                        self.search_queries[name], max_results=_clamp(self.page_size, 10), **params)
-            meta = page.get("meta") or {}
-            newest = newest or meta.get("newest_id")
-            token = meta.get("next_token")
-            users = rec.users_by_id((page.get("includes") or {}).get("users"))
-            kind = Kind.MENTION if name is None else Kind.SEARCH_HIT
-            messages = [
-                rec.tweet_to_record(t, users, kind=kind, now=now, query_names=(name,) if name else ())
-                for t in reversed(page.get("data") or [])  # oldest first, so a thread's parent comes first
-                if t.get("author_id") != brand_id and not rec.is_retweet(t)
-            ]
-            done = token is None or (cursor is None and page_number >= self.max_backfill_pages)
-            if done:
-                if messages or newest:
-                    yield Batch(stream, messages, cursor=newest)
-                return
-            yield Batch(stream, messages)
-
-    def _poll_dms(self, cursor: str | None, brand_id: str, now: datetime) -> Iterator[Batch]:
-        # /2/dm_events has no since_id: read newest first and stop at the first event already seen.
-        newest: str | None = None
-        token: str | None = None
-        for page_number in itertools.count(1):
-            page = self.client.get_direct_message_events(
-                dm_event_fields=list(rec.DM_EVENT_FIELDS), event_types="MessageCreate", expansions=["sender_id"],
-                user_fields=list(rec.USER_FIELDS), max_results=_clamp(self.page_size, 1),
-                pagination_token=token, user_auth=True,
-            )
-            events = page.get("data") or []
-            newest = newest or (events[0]["id"] if events else None)
-            fresh = [e for e in events if cursor is None or int(e["id"]) > int(cursor)]
-            caught_up = len(fresh) < len(events)
-            token = (page.get("meta") or {}).get("next_token")
-            users = rec.users_by_id((page.get("includes") or {}).get("users"))
-            messages = [rec.dm_to_record(e, users, now=now) for e in reversed(fresh)
-                        if e.get("sender_id") != brand_id and e.get("event_type", "MessageCreate") == "MessageCreate"]
-            done = caught_up or token is None or (cursor is None and page_number >= self.max_backfill_pages)
-            if done:
-                if messages or (newest and newest != cursor):
-                    yield Batch(DMS, messages, cursor=newest)
-                return
-            yield Batch(DMS, messages)
+            reader: TweetReader | DmReader = DmReader(self.client, brand_id=brand_id, page_size=self.page_size,
+                                                      lookback=self.backfill)
+        else:
+            name = stream.removeprefix(SEARCH_PREFIX) if stream.startswith(SEARCH_PREFIX) else None
+            reader = TweetReader(self.client, stream=stream, brand_id=brand_id, name=name,
+                                 query=self.search_queries[name] if name else None, page_size=self.page_size,
+                                 user_auth=not self._app_auth, lookback=self.backfill,
+                                 handle=str(self.brand().get("username") or ""))
+        yield from reader.poll(cursor, now)
 
     # --- outbound ---------------------------------------------------------------------------------
     def send(self, action: Action) -> SendResult:
@@ -278,6 +217,3 @@ def _label(stream: str) -> str:
         return "DMs"
     return f"search '{stream.removeprefix(SEARCH_PREFIX)}'"
 
-
-def _clamp(page_size: int, floor: int) -> int:
-    return max(floor, min(100, page_size))

@@ -1,9 +1,11 @@
-"""Query parameters as X checks them: field lists, bounded integers, ids and pagination tokens.
+"""Query parameters as X checks them: field lists, bounded integers, ids, times and pagination tokens.
 
 A bad value raises `InvalidRequest` with X's own wording, which the emulator answers as a 400.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from sandbox.emulators import x_objects as xo
 from sandbox.emulators.server import Request
@@ -52,3 +54,18 @@ def page_token(request: Request, param: str, *, dm: bool) -> int | None:
     except ValueError:
         raise xo.InvalidRequest(param, token, f"The `{param}` query parameter value [{token}] is not "
                                               "valid") from None
+
+
+def time_param(request: Request, param: str) -> datetime | None:
+    """An RFC 3339 timestamp (`YYYY-MM-DDTHH:mm:ssZ`, X's `start_time` / `end_time`), or None when absent."""
+    raw = request.query.get(param)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise xo.InvalidRequest(param, raw, f"The `{param}` query parameter value [{raw}] is not a valid "
+                                            "RFC 3339 date-time")
+    return moment.astimezone(UTC)

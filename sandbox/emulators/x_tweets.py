@@ -1,13 +1,14 @@
 """The X emulator's tweet endpoints: mentions, recent search, and posting a tweet.
 
-Timelines come newest first with `since_id`/`until_id` and opaque pagination tokens; expansions
-fill `includes.users` and `includes.tweets`. Recent search reaches back 7 days and refuses an older
-`since_id`. Posting refuses text X would refuse (too long, a duplicate, a reply to a missing tweet).
+Timelines come newest first with `since_id`/`until_id` (or `start_time`/`end_time`) and opaque
+pagination tokens; expansions fill `includes.users` and `includes.tweets`. Recent search reaches
+back 7 days and refuses an older `since_id` or `start_time`, or an `end_time` under 10 s ago.
+Posting refuses text X would refuse (too long, a duplicate, a reply to a missing tweet).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from twitter_text import parse_tweet
@@ -17,6 +18,8 @@ from sandbox.emulators import x_params as params
 from sandbox.emulators.server import Request, Response
 from sandbox.emulators.x_account import XAccounts
 from sandbox.emulators.x_query import QueryError, Searchable, compile_query
+
+MENTIONS_REACH = 800  # the mentions timeline's depth on X
 
 
 class TweetEndpoints:
@@ -40,6 +43,8 @@ class TweetEndpoints:
             handle = user.username.lower()
             found = [t for t in self.accounts.tweets.values()
                      if any(m["username"].lower() == handle for m in t.mentions)]
+            # "Using pagination, up to the most recent 800 Tweets can be retrieved", since_id or not.
+            found = sorted(found, key=lambda t: int(t.id), reverse=True)[:MENTIONS_REACH]
             return self._tweet_page(request, found, max_results, "pagination_token")
 
     def search(self, request: Request) -> Response:
@@ -52,15 +57,33 @@ class TweetEndpoints:
             raise xo.InvalidRequest("query", query, exc.args[0]) from exc
         max_results = params.bounded_int(request, "max_results", 10, 100, 10)
         since_id = params.id_param(request, "since_id")
-        window_start = self.accounts.now() - timedelta(days=7)
+        now = self.accounts.now()
+        window_start = now - timedelta(days=7)
         if since_id is not None and since_id < xo.snowflake(window_start):
             raise xo.InvalidRequest("since_id", str(since_id), f"Invalid 'since_id':'{since_id}'. 'since_id' must be "
                                                                f"a tweet id created after {xo.iso(window_start)}.")
+        self._check_search_times(request, window_start, now)
         with self.accounts.lock:
             found = [t for t in self.accounts.tweets.values()
                      if matcher(self._searchable(t)) and t.created_at >= window_start]
             token_param = "next_token" if "next_token" in request.query else "pagination_token"
             return self._tweet_page(request, found, max_results, token_param)
+
+    @staticmethod
+    def _check_search_times(request: Request, window_start: datetime, now: datetime) -> None:
+        """Recent search's own bounds: nothing before its 7 days, and an end_time at least 10 s ago."""
+        start, end = params.time_param(request, "start_time"), params.time_param(request, "end_time")
+        if start is not None and start < window_start:
+            raise xo.InvalidRequest("start_time", request.query["start_time"], (
+                f"Invalid 'start_time':'{request.query['start_time']}'. 'start_time' must be on or after "
+                f"{xo.iso(window_start)}"))
+        if end is not None and end > now - timedelta(seconds=10):
+            raise xo.InvalidRequest("end_time", request.query["end_time"], (
+                f"Invalid 'end_time':'{request.query['end_time']}'. 'end_time' must be a minimum of 10 seconds "
+                "prior to the request time."))
+        if start is not None and end is not None and start >= end:
+            raise xo.InvalidRequest("start_time", request.query["start_time"], (
+                f"Invalid 'start_time':'{request.query['start_time']}'. 'start_time' must be before 'end_time'"))
 
     def create(self, request: Request) -> Response:
         payload = request.json
@@ -97,11 +120,15 @@ class TweetEndpoints:
         user_fields = params.fields(request, "user.fields", xo.USER_FIELDS)
         expansions = params.fields(request, "expansions", xo.TWEET_EXPANSIONS)
         since_id, until_id = params.id_param(request, "since_id"), params.id_param(request, "until_id")
+        # since_id / until_id take precedence over start_time / end_time (start inclusive, end exclusive).
+        start = None if since_id is not None else params.time_param(request, "start_time")
+        end = None if until_id is not None else params.time_param(request, "end_time")
         from_token = params.page_token(request, token_param, dm=False)
         until_id = from_token if from_token is not None else until_id
         found = sorted(found, key=lambda t: int(t.id), reverse=True)
         found = [t for t in found if (since_id is None or int(t.id) > since_id)
-                 and (until_id is None or int(t.id) < until_id)]
+                 and (until_id is None or int(t.id) < until_id)
+                 and (start is None or t.created_at >= start) and (end is None or t.created_at < end)]
         page, more = found[:max_results], len(found) > max_results
         body: dict[str, Any] = {"meta": {"result_count": len(page)}}
         if page:

@@ -1,3 +1,4 @@
+from datetime import timedelta
 
 import pytest
 
@@ -8,7 +9,7 @@ ENV_NAMES = [
     "X_BEARER_TOKEN", "X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET",
     "X_API_URL", "X_SEARCH_QUERIES", "FACEBOOK_PAGE_ID", "FACEBOOK_PAGE_TOKEN", "FACEBOOK_APP_SECRET",
     "FACEBOOK_VERIFY_TOKEN", "FACEBOOK_GRAPH_URL", "FACEBOOK_GRAPH_VERSION", "DATABASE_URL",
-    "PARLEY_POLL_INTERVAL", "PARLEY_CONFIG", "PORT",
+    "PARLEY_POLL_INTERVAL", "PARLEY_CONFIG", "PORT", "PARLEY_BACKFILL",
 ]
 
 
@@ -32,6 +33,14 @@ def test_defaults():
     assert settings.database_url == "sqlite:///parley.db"
     assert settings.port == 3000
     assert not settings.x_enabled and not settings.facebook_enabled and not settings.socket_mode
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, timedelta(hours=24)), ("2d", timedelta(days=2)),
+                                                ("0", timedelta(0))])
+def test_backfill_is_a_duration_and_zero_means_none(monkeypatch, value, expected):
+    if value is not None:
+        monkeypatch.setenv("PARLEY_BACKFILL", value)
+    assert load_settings().parley_backfill == expected
 
 
 def test_malformed_value_names_the_variable(monkeypatch):

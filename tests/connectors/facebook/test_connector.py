@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
+from bot.inbound.ingest import Ingestor, IngestResult
+from bot.inbound.poll import poll_connector
+from bot.inbound.routing import Router, RoutingConfig
+from bot.store.database import Store
+from bot.store.models import Message
+from connectors.backfill import left_out
 from connectors.base import Batch, Kind, Platform, SendError
 from connectors.facebook.connector import FEED, MESSENGER, TOKEN_ERROR, FacebookConnector
 from sandbox.emulators.graph_api import GraphEmulator
@@ -108,14 +115,15 @@ def test_pages_yield_batches_and_the_cursor_only_comes_last(fb_graph) -> None:
     for n in range(3):
         fb_graph.add_messenger_message("2468", "Bo Chen", f"dm {n}", created_at=NOW - timedelta(minutes=9 - n))
 
-    feed = [b for b in poll(fb) if b.stream == FEED]
+    start, *feed = [b for b in poll(fb) if b.stream == FEED]
 
+    assert (start.messages, start.cursor) == ([], (NOW - timedelta(hours=24)).isoformat())  # the starting point
     assert [len(b.messages) for b in feed] == [2, 2, 1, 0]
     assert [b.cursor for b in feed[:-1]] == [None, None, None]
     assert feed[-1].cursor == (NOW - timedelta(minutes=46)).isoformat()
     assert [m.external_id for b in feed for m in b.messages] == comments
     assert any("after" in c.query for c in fb_graph.calls_to(r"/comments$"))
-    dms = [b for b in poll(fb) if b.stream == MESSENGER]
+    dms = [b for b in poll(fb) if b.stream == MESSENGER][1:]
     assert [len(b.messages) for b in dms] == [2, 1, 0] and [b.cursor for b in dms][:-1] == [None, None]
     assert dms[-1].cursor == (NOW - timedelta(minutes=7)).isoformat()
 
@@ -143,7 +151,7 @@ def test_rate_limits_pause_the_connector_without_raising(fb_graph, fb, code: int
     fb_graph.add_post("Hi", by="Ana Ruiz", created_at=NOW - timedelta(minutes=5))
     fb_graph.fail_with_graph_error(r"/feed$", code)
 
-    assert poll(fb) == []
+    assert [(b.stream, b.messages) for b in poll(fb)] == [(FEED, [])]  # only the starting point
     assert fb.health.paused_until == NOW + timedelta(minutes=5)
     assert not fb.health.ok and f"code {code}" in (fb.health.last_error or "")
 
@@ -167,7 +175,7 @@ def test_invalid_or_expired_token_reports_plainly_and_never_shows_the_token(
         fb_graph.fail_with_graph_error(r"/feed$", 190)
     connector = connect(fb_graph, token=token or TOKEN)
     with caplog.at_level(logging.DEBUG):
-        assert poll(connector) == []
+        assert messages(poll(connector)) == {}
     assert connector.health.last_error == TOKEN_ERROR and not connector.health.ok
     assert connector.health.paused_until is None
     assert (token or TOKEN) not in caplog.text and TOKEN_ERROR in caplog.text
@@ -177,7 +185,7 @@ def test_unreachable_graph_is_recorded_without_the_token(fb_graph, caplog: pytes
     connector = connect(fb_graph)
     fb_graph.stop()
     with caplog.at_level(logging.DEBUG):
-        assert poll(connector) == []
+        assert messages(poll(connector)) == {}
     assert not connector.health.ok and "unreachable" in (connector.health.last_error or "")
     assert TOKEN not in caplog.text and TOKEN not in (connector.health.last_error or "")
 
@@ -242,3 +250,62 @@ def test_fetch_name(fb_graph, fb) -> None:
     fb_graph.add_messenger_message("2468", "Bo Chen", "Help")
     assert fb.fetch_name("2468") == "Bo Chen"
     assert fb.fetch_name("0000") is None
+
+
+class RateLimitAfter:
+    """The Ingestor, arming a Graph rate limit on `path` once `after` batches with messages are stored."""
+
+    def __init__(self, ingestor: Ingestor, graph: GraphEmulator, path: str, after: int) -> None:
+        self.ingestor, self.graph, self.path, self.after = ingestor, graph, path, after
+
+    def ingest(self, batch: Batch) -> IngestResult:
+        result = self.ingestor.ingest(batch)
+        self.after -= bool(batch.messages)
+        if self.after == 0:
+            self.graph.fail_with_graph_error(self.path, 4)
+        return result
+
+
+def stored_ids(store: Store) -> list[str]:
+    with store.transaction() as session:
+        return list(session.exec(select(Message.external_id)).all())
+
+
+def test_a_spike_after_a_first_empty_poll_is_read_through_every_page_and_stored_once(
+        fb_graph: GraphEmulator, sqlite_store: Store) -> None:
+    fb = connect(fb_graph, page_size=25)
+    ingestor = Ingestor(sqlite_store, Router(RoutingConfig(), "C-SUPPORT"))
+    now = datetime.now(UTC)
+    post = fb_graph.add_post("Launch day", created_at=now - timedelta(days=3))
+    old = fb_graph.add_post("Where is my order?", by="Old Timer", created_at=now - timedelta(hours=30))
+    assert poll_connector(fb, sqlite_store, ingestor, now).stored == 0  # nothing new yet, but a starting point
+    assert set(sqlite_store.cursors()) >= {FEED, MESSENGER}
+    [report] = left_out(sqlite_store.cursors())
+    assert (report.stream, report.count) == (FEED, 1)  # the visitor post before the 24 h backfill
+
+    comments = [fb_graph.add_comment(post, f"Fan {n}", f"the app is down {n}", created_at=now + timedelta(seconds=n))
+                for n in range(300)]
+    dms = [fb_graph.add_messenger_message(str(9000 + n), f"Fan {n}", "help", created_at=now + timedelta(seconds=n))
+           for n in range(120)]
+    later = now + timedelta(minutes=6)
+    armed = RateLimitAfter(ingestor, fb_graph, r"/comments$", after=4)  # a rate limit part-way through the pages
+    partial = poll_connector(fb, sqlite_store, armed, later)  # type: ignore[arg-type]
+    assert partial.stored == 100 and sqlite_store.cursors()[FEED] == (now - timedelta(hours=24)).replace(
+        microsecond=0).isoformat()  # the cursor did not move past the unread pages
+
+    resumed = poll_connector(fb, sqlite_store, ingestor, later + timedelta(minutes=6))
+
+    assert resumed.stored == 320 and fb.health.ok
+    ids = stored_ids(sqlite_store)
+    assert sorted(ids) == sorted(comments + dms) and old not in ids
+
+
+def test_the_cursor_never_passes_the_polls_start(fb_graph, fb) -> None:
+    # Something written while we page (here: stamped after `now`) may have been listed for one post
+    # but not yet for another; the next poll must still cover everything after the poll began.
+    post = fb_graph.add_post("Hello", created_at=NOW - timedelta(days=1))
+    fb_graph.add_comment(post, "Ana Ruiz", "written during the poll", created_at=NOW + timedelta(minutes=10))
+
+    feed = [b for b in poll(fb) if b.stream == FEED]
+
+    assert feed[-1].cursor == NOW.isoformat()

@@ -17,8 +17,10 @@ from bot.inbound.poll import poll_connector
 from bot.inbound.routing import Router, RoutingConfig
 from bot.store.database import Store
 from bot.store.models import Message
+from connectors.backfill import left_out
 from connectors.base import Batch, Kind, Platform, SendError
 from connectors.x.connector import XConnector
+from sandbox.emulators.server import Request
 from sandbox.emulators.x_api import XEmulator
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +34,7 @@ def x() -> Iterator[XEmulator]:
 
 
 def make_connector(x: XEmulator, **options: object) -> XConnector:
-    settings: dict[str, object] = {"page_size": 5, "max_backfill_pages": 5, "retry_backoff": 0.0}
+    settings: dict[str, object] = {"page_size": 5, "retry_backoff": 0.0}
     settings.update(options)
     return XConnector(bearer_token=SECRETS[0], consumer_key=SECRETS[1], consumer_secret=SECRETS[2],
                       access_token=SECRETS[3], access_token_secret=SECRETS[4], api_url=x.base_url,
@@ -51,18 +53,25 @@ def cursors_after(batches: list[Batch]) -> dict[str, str | None]:
     return {b.stream: b.cursor for b in batches if b.cursor is not None}
 
 
+def reads(x: XEmulator, path: str) -> list[Request]:
+    """The calls that read a stream (not the one that counts what lies before a new stream's start)."""
+    return [c for c in x.calls_to(path) if "end_time" not in c.query]
+
+
 def test_mentions_page_until_caught_up_and_move_the_cursor_only_at_the_end(x: XEmulator) -> None:
     bob = x.add_user("bob", "Bob Smith", followers=4200, verified=True)
     ids = [x.add_tweet(bob, f"@acme order {n} never arrived", lang="en") for n in range(12)]
     connector = make_connector(x)
 
-    batches = by_stream(list(connector.poll({}, now())), "x:mentions")
+    start, *batches = by_stream(list(connector.poll({}, now())), "x:mentions")
 
+    assert start.messages == [] and (start.cursor or "").startswith("t:")  # the starting point, persisted first
     assert [b.cursor for b in batches] == [None, None, ids[-1]]
     assert sorted(m.external_id for b in batches for m in b.messages) == sorted(ids)
-    calls = x.calls_to("/mentions$")
+    calls = reads(x, "/mentions$")
     assert [c.query.get("pagination_token") is None for c in calls] == [True, False, False]
     assert calls[0].query["max_results"] == "5" and "since_id" not in calls[0].query
+    assert calls[0].query["start_time"] == (start.cursor or "").removeprefix("t:").replace("+00:00", "Z")
     assert calls[0].headers["authorization"].startswith("Bearer ")  # app auth for public reads
     record = batches[0].messages[-1]
     assert (record.platform, record.kind, record.thread_key) == (Platform.X, Kind.MENTION, record.external_id)
@@ -88,16 +97,20 @@ def test_the_next_poll_asks_only_for_tweets_after_the_cursor(x: XEmulator) -> No
     assert by_stream(list(connector.poll({**cursors, "x:mentions": fresh[-1]}, now())), "x:mentions") == []
 
 
-def test_first_run_backfills_a_bounded_number_of_pages(x: XEmulator) -> None:
+def test_first_run_backfills_every_page_of_its_time_window_and_reports_what_is_older(x: XEmulator) -> None:
     bob = x.add_user("bob", "Bob")
-    ids = [x.add_tweet(bob, f"@acme backlog {n}") for n in range(12)]
-    connector = make_connector(x, max_backfill_pages=2)
+    older = [x.add_tweet(bob, f"@acme ancient {n}", created_at=now() - timedelta(hours=30 - n)) for n in range(3)]
+    ids = [x.add_tweet(bob, f"@acme backlog {n}", created_at=now() - timedelta(hours=20)) for n in range(12)]
+    connector = make_connector(x, backfill=timedelta(hours=24))
 
-    batches = by_stream(list(connector.poll({}, now())), "x:mentions")
+    batches = list(connector.poll({}, now()))
 
-    assert len(x.calls_to("/mentions$")) == 2
-    assert [b.cursor for b in batches] == [None, ids[-1]]
-    assert sum(len(b.messages) for b in batches) == 10
+    mentions = by_stream(batches, "x:mentions")
+    assert sorted(m.external_id for b in mentions for m in b.messages) == sorted(ids)
+    assert mentions[-1].cursor == ids[-1] and len(reads(x, "/mentions$")) == 3  # no page cap
+    [report] = left_out(cursors_after(batches))
+    assert (report.stream, report.count, report.more) == ("x:mentions", len(older), False)
+    assert now() - timedelta(hours=24, seconds=5) < report.before < now() - timedelta(hours=23)
 
 
 def test_search_hits_are_tagged_with_their_query_name(x: XEmulator) -> None:
@@ -114,9 +127,9 @@ def test_search_hits_are_tagged_with_their_query_name(x: XEmulator) -> None:
     rival = [m for b in by_stream(batches, "x:search:rival") for m in b.messages]
     assert [(m.external_id, m.kind, m.query_names) for m in acme] == [(acme_hit, Kind.SEARCH_HIT, ("acme",))]
     assert [(m.external_id, m.query_names) for m in rival] == [(rival_hit, ("rival",))]
-    queries = [c.query["query"] for c in x.calls_to("/search/recent$")]
+    queries = [c.query["query"] for c in reads(x, "/search/recent$")]
     assert queries == ['(acme OR "acme corp") -is:retweet', "rivalco"]
-    assert {b.cursor for b in by_stream(batches, "x:search:rival")} == {rival_hit}
+    assert by_stream(batches, "x:search:rival")[-1].cursor == rival_hit
 
 
 def test_a_search_cursor_older_than_the_7_day_window_starts_afresh(x: XEmulator) -> None:
@@ -191,7 +204,7 @@ def test_dms_are_read_until_the_cursor_and_the_brands_own_are_skipped(x: XEmulat
     low, high = sorted((x.brand_id, bob), key=int)
     assert {m.thread_key for m in messages} == {f"{low}-{high}"} and {m.kind for m in messages} == {Kind.DM}
     assert messages[0].author.handle == "bob" and messages[0].author.followers == 12
-    assert [b.cursor for b in batches] == [None, second]
+    assert (batches[0].cursor or "").startswith("t:") and [b.cursor for b in batches[1:]] == [None, second]
     calls = x.calls_to("/2/dm_events$")
     assert calls[0].headers["authorization"].startswith("OAuth ") and calls[0].query["max_results"] == "2"
 
@@ -213,7 +226,8 @@ def test_a_429_on_mentions_pauses_only_mentions_until_the_reset(x: XEmulator) ->
 
     batches = list(connector.poll({}, start))
 
-    assert by_stream(batches, "x:mentions") == []
+    [starting_point] = by_stream(batches, "x:mentions")  # persisted before X was asked anything
+    assert starting_point.messages == [] and (starting_point.cursor or "").startswith("t:")
     assert [m.external_id for b in by_stream(batches, "x:search:acme") for m in b.messages] == [mention]
     assert [m.external_id for b in by_stream(batches, "x:dm") for m in b.messages] == [dm]
     until = datetime.fromtimestamp(reset, UTC)
@@ -237,7 +251,7 @@ def test_server_errors_on_reads_are_retried(x: XEmulator) -> None:
     batches = by_stream(list(make_connector(x).poll({}, now())), "x:mentions")
 
     assert [m.external_id for b in batches for m in b.messages] == [mention]
-    assert len(x.calls_to("/mentions$")) == 3
+    assert len(reads(x, "/mentions$")) == 1 and len(x.calls_to("/mentions$")) == 4  # the count, retried; the read
 
 
 def test_a_lasting_outage_is_reported_not_raised_and_other_streams_go_on(x: XEmulator) -> None:
@@ -249,7 +263,7 @@ def test_a_lasting_outage_is_reported_not_raised_and_other_streams_go_on(x: XEmu
     batches = list(connector.poll({}, now()))
 
     assert [m.external_id for b in batches for m in b.messages] == [dm]
-    assert len(x.calls_to("/mentions$")) == 4  # the first try and three retries
+    assert len(reads(x, "/mentions$")) == 4  # the first try and three retries
     assert connector.health.last_error == "X had a server problem while reading mentions; will try again."
 
 
