@@ -11,10 +11,6 @@ How lines are counted, so a failure is easy to reproduce:
 
 Alembic revisions under `bot/store/migrations/versions/` are left out: they are generated, each is
 a frozen record of one schema step, and splitting one would change nothing a reader follows.
-
-`PENDING` names the offenders that another branch is reworking at the time this checker landed;
-each entry records its size then and may not grow. An entry that falls within the limits fails
-too, so the list only shrinks: delete the line when its split lands.
 """
 
 from __future__ import annotations
@@ -27,15 +23,6 @@ PRODUCTION = ("app.py", "bot", "connectors", "commands", "sandbox")
 GENERATED = ("bot/store/migrations/versions",)
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
-
-# Owned by the connector-contract branch (connectors/**, bot/replies/sender.py, bot/replies/rules.py)
-# and by the cards and commands work; left whole here so the branches do not conflict.
-PENDING: dict[str, int] = {
-    "bot/replies/sender.py": 343,
-    "bot/cards/builders.py::conversation_card": 66,
-    "bot/cards/modal.py::reply_modal": 87,
-}
-
 
 def _production_modules() -> list[Path]:
     modules: list[Path] = []
@@ -75,16 +62,8 @@ def _long_functions(tree: ast.AST, module: str, prefix: str = "") -> dict[str, i
 
 def test_no_production_module_or_function_is_over_the_limits() -> None:
     found = measure()
-    new = {name: size for name, size in found.items() if name not in PENDING}
-    grown = {name: size for name, size in found.items() if name in PENDING and size > PENDING[name]}
-    assert not new, f"over {MAX_MODULE_LINES} lines per module / {MAX_FUNCTION_LINES} per function " \
-                    f"(split by responsibility): {new}"
-    assert not grown, f"pending splits grew since they were listed (was {PENDING}): {grown}"
-
-
-def test_the_pending_list_only_names_current_offenders() -> None:
-    stale = sorted(set(PENDING) - set(measure()))
-    assert not stale, f"within the limits now; remove from PENDING: {stale}"
+    assert not found, f"over {MAX_MODULE_LINES} lines per module / {MAX_FUNCTION_LINES} per function " \
+                      f"(split by responsibility): {found}"
 
 
 def test_the_checker_counts_a_function_from_def_to_its_last_line() -> None:

@@ -165,9 +165,22 @@ def conversation_card(
         raise ValueError("a card needs a stored conversation (its id goes into the buttons)")
     ref = f"#{conversation.ref if conversation.ref is not None else conversation.id}"
     site = platform_name(conversation.platform, conversation.kind)
-    platform = platform_badge(conversation.platform, conversation.kind)
+    blocks = _summary_blocks(conversation, customer, opening, ref, site, now)
+    blocks += _state_blocks(sla, replying_by, last_reply, now)
+    blocks.append(_actions(conversation.id, conversation.status))
+    handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
+    head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
+    text = clip(head, 200) + clip(opening.text, _FALLBACK_QUOTE_MAX)
+    if sla is not None and sla.overdue:
+        text = "🔴 overdue · " + text
+    return SlackMessage(text=text, blocks=blocks, colour=_card_colour(sla))
 
-    title = [f"*{ref}*", platform, _kind_label(conversation), _status_label(conversation.status)]
+
+def _summary_blocks(conversation: Conversation, customer: Customer, opening: Message, ref: str, site: str,
+                    now: datetime) -> list[dict]:
+    """Title line, the customer's words with a link to the original, triage and waiting time."""
+    title = [f"*{ref}*", platform_badge(conversation.platform, conversation.kind), _kind_label(conversation),
+             _status_label(conversation.status)]
     if conversation.complaint:
         title.append(COMPLAINT_BADGE)
 
@@ -189,14 +202,19 @@ def conversation_card(
         priority += f" priority: {clip(conversation.priority_reasons, _REASONS_MAX)}"
     else:
         priority += " priority"
-
-    blocks = [
+    return [
         section(ids.BLOCK_CARD_TITLE, " · ".join(title)),
         section(ids.BLOCK_CARD_TEXT, f"{_author_line(customer)}\n{quoted}"),
         context(ids.BLOCK_CARD_LINK, link),
         context(ids.BLOCK_CARD_META, " · ".join(meta)),
         context(ids.BLOCK_CARD_PRIORITY, priority),
     ]
+
+
+def _state_blocks(sla: SlaBadge | None, replying_by: str | None, last_reply: LastReply | None,
+                  now: datetime) -> list[dict]:
+    """The lines that change while staff work the case: SLA countdown, who is replying, last reply."""
+    blocks = []
     badge = sla_text(sla)
     if badge and sla is not None:  # sla_text gives "" for no badge
         blocks.append(context(ids.BLOCK_CARD_SLA, f"*SLA* {badge}" if sla.overdue else f"SLA {badge}"))
@@ -204,13 +222,7 @@ def conversation_card(
         blocks.append(context(ids.BLOCK_CARD_REPLYING, f"✍️ {user(replying_by, 'someone')} is replying"))
     if last_reply is not None:
         blocks.append(context(ids.BLOCK_CARD_LAST_REPLY, _last_reply_line(last_reply, now)))
-    blocks.append(_actions(conversation.id, conversation.status))
-    handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
-    head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
-    text = clip(head, 200) + clip(opening.text, _FALLBACK_QUOTE_MAX)
-    if sla is not None and sla.overdue:
-        text = "🔴 overdue · " + text
-    return SlackMessage(text=text, blocks=blocks, colour=_card_colour(sla))
+    return blocks
 
 
 def _card_colour(sla: SlaBadge | None) -> str | None:

@@ -100,50 +100,23 @@ def reply_modal(
     ref = conversation.ref if conversation.ref is not None else conversation.id
     network = rules_of(conversation, rules)
     in_chat = network.is_private(conversation.kind)
-    counted = network.public_limit is not None and not in_chat  # a public post with a length limit
     private = mode == "private"
     who = _who(customer, network)
-
     quoted, _ = quote(latest_text, _CONTEXT_QUOTE_MAX)
-    head = f"*#{ref}* · *{escape(who)}* wrote:"
-    blocks: list[dict] = [section(ids.BLOCK_MODAL_CONTEXT, f"{head}\n{quoted}")]
-    blocks.append(context(ids.BLOCK_MODAL_EXPLAIN, explain(conversation, customer, mode, network)))
+    blocks = [section(ids.BLOCK_MODAL_CONTEXT, f"*#{ref}* · *{escape(who)}* wrote:\n{quoted}"),
+              context(ids.BLOCK_MODAL_EXPLAIN, explain(conversation, customer, mode, network))]
     if replying_warning:
         blocks.append(context(ids.BLOCK_MODAL_WARNING, cut_mrkdwn(replying_warning, 500)))
     if templates:
         blocks.append(_template_picker(templates, selected_template))
-
-    element: dict = {
-        "type": "plain_text_input",
-        "action_id": ids.ACTION_MODAL_TEXT,
-        "multiline": True,
-        "max_length": TEXT_INPUT_MAX,
-        "placeholder": plain_text("Your private message" if private else "Your reply"),
-    }
-    if text:
-        element["initial_value"] = text[:TEXT_INPUT_MAX]
-    live_count = counted and not private
-    if live_count:
-        element["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
-    label = f"Private message to {who}" if private or in_chat else f"Public reply to {who}"
-    block: dict = {
-        "type": "input",
-        "block_id": ids.modal_text_block(text_version),
-        "label": plain_text(label, 2000),
-        "element": element,
-    }
-    if live_count:
-        block["dispatch_action"] = True
-    blocks.append(block)
-    if live_count:
-        blocks.append(context(ids.BLOCK_MODAL_COUNT, network.count_hint(text)))
-    if counted and private and nudge_text is not None:
+    blocks += _text_blocks(network, who, text, text_version, private=private, in_chat=in_chat)
+    # A public post with a length limit: the count as the network weighs it, also for the notice.
+    if network.public_limit is not None and not in_chat and private and nudge_text is not None:
         blocks.append(context(
             ids.BLOCK_MODAL_NUDGE,
             f"Public notice after the DM: “{clip(nudge_text, 400)}” · {network.count_hint(nudge_text)}",
         ))
     blocks.append(context(f"{ids.BLOCK_MODAL_EXPLAIN}.agent", f"Sending as {user(agent_id, 'you')}"))
-
     title = f"Reply to #{ref}" if not private else f"Take #{ref} private"
     return {
         "type": "modal",
@@ -155,6 +128,35 @@ def reply_modal(
         "close": plain_text("Cancel", 24),
         "blocks": blocks,
     }
+
+
+def _text_blocks(network: Rules, who: str, text: str, text_version: int, *, private: bool,
+                 in_chat: bool) -> list[dict]:
+    """The text box, and under it the live count for a public reply on a network with a length limit
+    (the box then dispatches an action on every character so the handler can rebuild the count)."""
+    element: dict = {
+        "type": "plain_text_input",
+        "action_id": ids.ACTION_MODAL_TEXT,
+        "multiline": True,
+        "max_length": TEXT_INPUT_MAX,
+        "placeholder": plain_text("Your private message" if private else "Your reply"),
+    }
+    if text:
+        element["initial_value"] = text[:TEXT_INPUT_MAX]
+    live_count = network.public_limit is not None and not in_chat and not private
+    if live_count:
+        element["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
+    label = f"Private message to {who}" if private or in_chat else f"Public reply to {who}"
+    block: dict = {
+        "type": "input",
+        "block_id": ids.modal_text_block(text_version),
+        "label": plain_text(label, 2000),
+        "element": element,
+    }
+    if not live_count:
+        return [block]
+    block["dispatch_action"] = True
+    return [block, context(ids.BLOCK_MODAL_COUNT, network.count_hint(text))]
 
 
 def modal_text(state_values: Mapping[str, Mapping[str, Mapping]]) -> tuple[str, str]:

@@ -19,6 +19,8 @@
 
 Several workers may share a PostgreSQL database: an item is claimed with
 SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer until `lease` expires.
+Which item is next and how it is claimed lives in bot/delivery/claiming.py; this module runs the
+loop, sends the claimed items and settles them (sent, retried later, or dead).
 """
 
 from __future__ import annotations
@@ -27,46 +29,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import ScalarResult
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import col, select
 
-from bot.cards import SlackMessage
-from bot.delivery import membership, slack
+from bot.delivery import claiming, membership, slack
+from bot.delivery.claiming import Claim
 from bot.store.database import Store
-from bot.store.keys import row_id
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
 from bot.store.outbox import ACTIVE
 
-# id, conversation_id, kind, status, next_attempt_at, conversation channel, card ts
-_HeadRow = tuple[int, int, str, str, datetime | None, str, str | None]
-
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Head:
-    """The next item of one conversation (its card first, else its lowest id)."""
-
-    id: int
-    channel: str
-
-
-@dataclass(frozen=True)
-class _Claim:
-    item: OutboxItem  # detached snapshot of the head item, taken when it was claimed
-    ids: tuple[int, ...]  # the head plus any card updates collapsed into it
-    channel: str
-    card_ts: str | None
-    was_sending: bool
-    content: SlackMessage | None  # None when the item could not be rendered
 
 
 class OutboxWorker:
@@ -128,7 +103,8 @@ class OutboxWorker:
         tried: set[int] = set()  # each item gets at most one attempt per drain
         while max_items is None or delivered < max_items:
             now = self._clock()
-            heads = [h for h in self._due_heads(now) if h.id not in tried]
+            heads = [h for h in claiming.due_heads(self._store, now, recovering=self._recovering,
+                                                   paused_until=self._paused_until) if h.id not in tried]
             if not heads:
                 break
             head = min(heads, key=lambda h: (max(self._paced_until.get(h.channel, now), now), h.id))
@@ -140,76 +116,10 @@ class OutboxWorker:
         self._recovering = False
         return delivered
 
-    # --- choosing and claiming ----------------------------------------------------------------
-    def _is_due(self, status: str, next_attempt_at: datetime | None, now: datetime) -> bool:
-        if status == OutboxStatus.SENDING and self._recovering:
-            return True
-        return next_attempt_at is None or next_attempt_at <= now
-
-    def _due_heads(self, now: datetime) -> list[_Head]:
-        with self._store.transaction() as session:
-            # Core select: sqlmodel's select() is typed for at most four columns.
-            rows = session.connection().execute(
-                sa.select(col(OutboxItem.id), col(OutboxItem.conversation_id), col(OutboxItem.kind),
-                          col(OutboxItem.status), col(OutboxItem.next_attempt_at), col(Conversation.channel),
-                          col(Conversation.slack_ts))
-                .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
-                .where(col(OutboxItem.status).in_(ACTIVE))
-                .order_by(col(OutboxItem.id))
-            ).all()
-        first: dict[int, _HeadRow] = {}
-        for row in rows:
-            current = first.get(row[1])
-            if current is None or (row[2] == OutboxKind.POST_CARD and current[2] != OutboxKind.POST_CARD):
-                first[row[1]] = cast(_HeadRow, tuple(row))  # ids read from the table are never None
-        heads = []
-        for item_id, _, kind, status, next_at, channel, card_ts in first.values():
-            if not self._is_due(status, next_at, now) or self._paused_until.get(channel, now) > now:
-                continue
-            if kind not in (OutboxKind.POST_CARD, OutboxKind.CHANNEL_MESSAGE) and card_ts is None:
-                continue  # waits for its card
-            heads.append(_Head(item_id, channel))
-        return heads
-
-    def _claim(self, item_id: int) -> _Claim | None:
-        """Lock the item, mark it SENDING (+1 attempt) and commit; render its content meanwhile."""
-        now = self._clock()
-        with self._store.transaction() as session:
-            item = self._locked(session, select(OutboxItem).where(OutboxItem.id == item_id)).first()
-            if item is None or item.status not in ACTIVE or not self._is_due(item.status, item.next_attempt_at, now):
-                return None  # another worker has it, or it changed since we looked
-            conversation = session.get_one(Conversation, item.conversation_id)  # a foreign key: it exists
-            items = [item]
-            if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
-                items += self._locked(session, select(OutboxItem).where(
-                    OutboxItem.conversation_id == item.conversation_id, OutboxItem.id != item.id,
-                    OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
-                )).all()
-            was_sending = item.status == OutboxStatus.SENDING
-            try:
-                content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=self._sla_badge)
-            except slack.RenderError:
-                log.exception("outbox item %s cannot be rendered", item.key)
-                content = None
-            for row in items:
-                row.status = OutboxStatus.SENDING
-                row.attempts += 1
-                row.next_attempt_at = now + self._lease
-                session.add(row)
-            session.flush()
-            target = item.channel if item.kind == OutboxKind.CHANNEL_MESSAGE and item.channel else conversation.channel
-            return _Claim(item.model_copy(), tuple(row_id(r) for r in items), target,
-                          conversation.slack_ts, was_sending, content)
-
-    def _locked(self, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:
-        """Run a select of outbox rows, skipping rows another worker holds (PostgreSQL only)."""
-        if self._store.is_postgres:
-            stmt = stmt.with_for_update(skip_locked=True)
-        return session.exec(stmt)
-
     # --- one delivery -------------------------------------------------------------------------
     def _deliver(self, item_id: int) -> int:
-        claim = self._claim(item_id)
+        claim = claiming.claim(self._store, item_id, self._clock(), lease=self._lease,
+                               recovering=self._recovering, sla_badge=self._sla_badge)
         if claim is None:
             return 0
         item = claim.item
@@ -241,7 +151,7 @@ class OutboxWorker:
         self._mark_sent(claim, channel, ts)
         return len(claim.ids)
 
-    def _mark_sent(self, claim: _Claim, channel: str, ts: str) -> None:
+    def _mark_sent(self, claim: Claim, channel: str, ts: str) -> None:
         now = self._clock()
         self.missing_invites.resolved(claim.channel)
         with self._store.transaction() as session:
@@ -255,7 +165,7 @@ class OutboxWorker:
                 conversation.slack_ts, conversation.channel = ts, channel
                 session.add(conversation)
 
-    def _failed(self, claim: _Claim, failure: slack.Failure, *, during_lookup: bool) -> None:
+    def _failed(self, claim: Claim, failure: slack.Failure, *, during_lookup: bool) -> None:
         item, now = claim.item, self._clock()
         what = "looking up" if during_lookup else "sending"
         if failure.kind == "permanent":
@@ -288,7 +198,7 @@ class OutboxWorker:
                 row.last_error = failure.error[:512]
                 session.add(row)
 
-    def _dead(self, claim: _Claim, error: str) -> None:
+    def _dead(self, claim: Claim, error: str) -> None:
         """Give up on the claimed items; a card that can never be posted takes its thread with it."""
         with self._store.transaction() as session:
             for item_id in claim.ids:

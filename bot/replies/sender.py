@@ -13,7 +13,8 @@ unique column, so a double click or a Slack retry returns the same message inste
   public post is worse than a missing one that a person can re-send). Younger SENDING rows are
   another deliverer's work in progress and are left alone;
 - the outcome (platform id and link, or the platform's refusal in plain words) is stored with an
-  audit entry, a receipt line in the thread and a card update, in one transaction.
+  audit entry, a receipt line in the thread and a card update, in one transaction
+  (bot/replies/settle.py writes it).
 X "take it private" sends the DM first and only then queues the public notice ("We've sent you a
 DM"), as its own outbound message with its own exactly-once state: a refused DM must not be announced.
 """
@@ -28,14 +29,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.cards.receipts import receipt
-from bot.replies import dispatch, rules
+from bot.replies import dispatch, rules, settle
 from bot.replies.actions import ConversationActions
 from bot.replies.outcome import DeliveryOutcome, with_followup
 from bot.replies.permissions import AgentPolicy
 from bot.replies.rules import Mode, Refused, ReplyRefused
 from bot.sla import waiting
-from bot.store import outbox
 from bot.store.database import Store
 from bot.store.keys import row_id
 from bot.store.models import (
@@ -45,11 +44,9 @@ from bot.store.models import (
     DeliveryStatus,
     Direction,
     Message,
-    OutboxKind,
-    Status,
     utcnow,
 )
-from connectors.base import OpSpec, Rules, SendError, SendResult
+from connectors.base import Rules, SendError, SendResult
 from connectors.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -164,10 +161,12 @@ class Sender(ConversationActions):
             if message.delivery_status == DeliveryStatus.SENDING:
                 if message.send_started_at is not None and now - message.send_started_at < self.lease:
                     return DeliveryOutcome.of(message)  # another deliverer is on it
-                return self._give_up_unknown(session, message, now)
+                return self._settled_early(session, message, settle.give_up_unknown(session, self.registry,
+                                                                                    message, now))
             unsendable = dispatch.unsendable(self.registry, message)
             if unsendable is not None:  # refused before anything is marked in progress
-                return self._refuse(session, message, unsendable, now)
+                return self._settled_early(session, message, settle.refuse(session, self.registry, message,
+                                                                           unsendable, now))
             claimed = session.exec(update(Message).where(
                 col(Message.id) == message_id, col(Message.delivery_status) == DeliveryStatus.PENDING)
                 .values(delivery_status=DeliveryStatus.SENDING, send_started_at=now)
@@ -178,11 +177,11 @@ class Sender(ConversationActions):
             conversation = session.get_one(Conversation, message.conversation_id)  # foreign keys: they exist
             call = self._call(message, conversation, session.get_one(Customer, conversation.customer_id), session, now)
         try:
-            result, error = call(), None
+            result: SendResult | SendError = call()
         except SendError as exc:
-            result, error = None, exc
+            result = exc
             log.warning("send of message %s failed: %s (code %s)", message_id, exc.message, exc.code)
-        outcome = self._finish(message_id, result, error)
+        outcome = self._finish(message_id, result)
         self.on_committed()
         nudge = self.registry.rules(message.platform).nudge_after(message.kind, conversation.kind)
         if outcome.status == DeliveryStatus.SENT and nudge is not None:
@@ -209,86 +208,19 @@ class Sender(ConversationActions):
         action = dispatch.action_for(connector.rules, message, customer.external_id, last, now)
         return lambda: connector.send(action)
 
-    def _refuse(self, session: Session, message: Message, words: str, now: datetime) -> DeliveryOutcome:
-        """Fail a PENDING message that no connector can send (compare-and-set: recorded once)."""
-        settled = session.exec(
-            update(Message).where(col(Message.id) == message.id, col(Message.delivery_status) == DeliveryStatus.PENDING)
-            .values(delivery_status=DeliveryStatus.FAILED, delivery_error=words[:512])
-            .execution_options(synchronize_session=False)).rowcount
-        session.refresh(message)
-        if settled != 1:
-            return DeliveryOutcome.of(message)
-        conversation = session.get_one(Conversation, message.conversation_id)
-        self._record(session, message, conversation, now, outcome="failed", detail="unsupported")
+    def _settled_early(self, session: Session, message: Message, settled: bool) -> DeliveryOutcome:
+        """Commit an early settlement (refused, outcome unknown) this deliverer made and wake the
+        outbox; one another deliverer made is only reported."""
         outcome = DeliveryOutcome.of(message)
-        session.commit()
-        self.on_committed()
+        if settled:
+            session.commit()
+            self.on_committed()
         return outcome
 
-    def _finish(self, message_id: int, result: SendResult | None, error: SendError | None) -> DeliveryOutcome:
-        now = self.clock()
+    def _finish(self, message_id: int, result: SendResult | SendError) -> DeliveryOutcome:
         with self.store.transaction() as session:
             message = session.get_one(Message, message_id)  # claimed by deliver(): it exists
-            conversation = session.get_one(Conversation, message.conversation_id)
-            network, fallback = self.registry.rules(message.platform), None
-            if result is not None:
-                message.delivery_status, message.external_id = DeliveryStatus.SENT, result.external_id
-                message.url, message.delivered_at, message.delivery_error = result.url, now, None
-                conversation.first_response_at = conversation.first_response_at or now
-                conversation.last_response_at = now
-                if conversation.status == Status.OPEN:  # a snoozed or resolved case stays so
-                    conversation.status = Status.PENDING  # answered; waiting on the customer
-                waiting.answered(conversation)
-                conversation.updated_at = now
-                session.add(conversation)
-            else:
-                assert error is not None  # deliver() passes a result or an error
-                words = error.message + (rules.RETRY_HINT if error.retryable else "")
-                if not network.ops[message.kind].public and error.code == network.dm_fallback_code:
-                    fallback = self.registry.connector(message.platform).fallback_link()
-                    words += (" Instead, reply publicly with a link that opens a DM with the brand"
-                              + (f": {fallback}" if fallback else "."))
-                message.delivery_status, message.delivery_error = DeliveryStatus.FAILED, words[:512]
-            session.add(message)
-            self._record(session, message, conversation, now, outcome="sent" if result else "failed",
-                         detail=(error.code or "") if error else "")
-            return DeliveryOutcome.of(message, fallback_url=fallback)
-
-    def _give_up_unknown(self, session: Session, message: Message, now: datetime) -> DeliveryOutcome:
-        words = (f"{rules.OUTCOME_UNKNOWN} Parley stopped while sending this, so it may or may not have been posted. "
-                 "Check the platform before sending it again.")
-        settled = session.exec(
-            update(Message).where(col(Message.id) == message.id, col(Message.delivery_status) == DeliveryStatus.SENDING,
-                                  col(Message.send_started_at) == message.send_started_at)
-            .values(delivery_status=DeliveryStatus.FAILED, delivery_error=words)
-            .execution_options(synchronize_session=False)).rowcount
-        session.refresh(message)
-        if settled != 1:  # another deliverer settled it first
-            return DeliveryOutcome.of(message)
-        conversation = session.get_one(Conversation, message.conversation_id)
-        self._record(session, message, conversation, now, outcome="unknown", detail="found in SENDING after restart")
-        outcome = DeliveryOutcome.of(message)
-        session.commit()
-        self.on_committed()
-        return outcome
-
-    def _record(self, session: Session, message: Message, conversation: Conversation, now: datetime, *,
-                outcome: str, detail: str) -> None:
-        """Audit entry, thread receipt and card update for a settled message (same transaction)."""
-        try:
-            op: OpSpec | None = self.registry.op(message.kind)
-        except ValueError:  # an operation no network knows (refused by _refuse): said as "a reply"
-            op = None
-        sent = message.delivery_status == DeliveryStatus.SENT
-        session.add(AuditEntry(at=now, actor=message.author_id, action=rules.audit_action(op),
-                               conversation_id=conversation.id, platform=message.platform,
-                               external_id=message.external_id if sent else None, outcome=outcome,
-                               detail=" ".join(filter(None, [message.kind, detail]))))
-        text = receipt(agent_id=message.author_id, op=op, text=message.text, ok=sent, url=message.url,
-                             error=message.delivery_error)
-        outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation, message=message,
-                       text=text)
-        outbox.enqueue(session, kind=OutboxKind.UPDATE_CARD, conversation=conversation, message=message)
+            return settle.finish(session, self.registry, message, result, self.clock())
 
     def _queue_nudge(self, dm_id: int, op: str) -> int | None:
         with self.store.transaction() as session:

@@ -17,9 +17,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
+from bot.store.keys import row_id
 from bot.store.models import (
     AuditEntry,
     Conversation,
@@ -70,7 +71,7 @@ class Voice:
     queries: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _in_scope(start: datetime, end: datetime) -> object:
+def _in_scope(start: datetime, end: datetime) -> ColumnElement[bool]:
     touched = or_(col(Conversation.resolved_at) >= start, col(Conversation.last_response_at) >= start,
                   col(Conversation.last_customer_message_at) >= start, col(Conversation.first_seen_at) >= start)
     return or_(col(Conversation.resolved_at).is_(None), and_(col(Conversation.first_seen_at) < end, touched))
@@ -110,26 +111,28 @@ def load_cases(session: Session, start: datetime, end: datetime, now: datetime) 
     entries = session.exec(select(AuditEntry).join(Conversation, col(Conversation.id) == AuditEntry.conversation_id)
                            .where(scope, col(AuditEntry.action).in_(("snooze", *_SNOOZE_ENDS)))).all()
     for e in entries:
-        (snoozed if e.action == "snooze" else ended)[e.conversation_id].append(e.at)
+        if e.conversation_id is not None:  # always, by the join: the column is optional for entries on no case
+            (snoozed if e.action == "snooze" else ended)[e.conversation_id].append(e.at)
     cases = []
     for conversation, customer in rows:
-        heard = tuple(sorted(inbound[conversation.id]))
+        key = row_id(conversation)
+        heard = tuple(sorted(inbound[key]))
         until = conversation.resolved_at or now
         cases.append(Case(conversation, customer.handle, customer.followers, heard,
-                          tuple(sorted(replies[conversation.id], key=lambda r: r.at)),
-                          snoozed_intervals(snoozed[conversation.id], ended[conversation.id], heard, until)))
+                          tuple(sorted(replies[key], key=lambda r: r.at)),
+                          snoozed_intervals(snoozed[key], ended[key], heard, until)))
     return cases
 
 
 def load_voices(session: Session, start: datetime, end: datetime) -> list[Voice]:
     """Customer messages created in [start, end), each with the search query names that found it."""
-    rows = session.exec(select(Message.id, Message.platform, Message.kind, Message.created_at, MessageMatch.query_name)
+    rows = session.exec(select(Message, MessageMatch.query_name)
                         .join(MessageMatch, col(MessageMatch.message_id) == Message.id, isouter=True)
                         .where(Message.direction == Direction.INBOUND, col(Message.created_at) >= start,
                                col(Message.created_at) < end).order_by(col(Message.id))).all()
     found: dict[int, tuple[str, str, datetime, list[str]]] = {}
-    for message_id, platform, kind, created_at, query in rows:
-        entry = found.setdefault(message_id, (platform, kind, created_at, []))
+    for message, query in rows:  # one row per matching query; query is None (outer join) for none
+        entry = found.setdefault(row_id(message), (message.platform, message.kind, message.created_at, []))
         if query:
             entry[3].append(query)
     return [Voice(p, k, at, tuple(sorted(q))) for p, k, at, q in found.values()]

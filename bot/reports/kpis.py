@@ -176,7 +176,7 @@ def _response_rate(new: Sequence[Case], now: datetime) -> float | None:
 
 
 def _first_contact_resolution(resolved: Sequence[Case]) -> float | None:
-    counts = [timing.replies_until(c, c.conversation.resolved_at) for c in resolved]
+    counts = [timing.replies_until(c, at) for c in resolved if (at := c.conversation.resolved_at) is not None]
     replied = [n for n in counts if n >= 1]
     return _pct(sum(1 for n in replied if n == 1), len(replied))
 
@@ -201,8 +201,8 @@ def kpis(cases: Sequence[Case], period: Period, sl: ServiceLevel, now: datetime)
         replies=sum(1 for c in cases for r in c.replies if _within(r.at, period)),
         first_response=Timing.of([took for _, took in answered]),
         next_response=Timing.of(later),
-        resolution=Timing.of([timing.resolution(c, sl.hours) for c in resolved]),
-        handling=Timing.of([timing.handling(c, sl.hours) for c in resolved]),
+        resolution=Timing.of([t for c in resolved if (t := timing.resolution(c, sl.hours)) is not None]),
+        handling=Timing.of([t for c in resolved if (t := timing.handling(c, sl.hours)) is not None]),
         first_contact_resolution_pct=_first_contact_resolution(resolved),
         response_rate_pct=_response_rate(new, now),
         complaint_response_rate_pct=_response_rate([c for c in new if c.conversation.complaint], now),

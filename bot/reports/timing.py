@@ -54,13 +54,14 @@ def resolution(case: Case, hours: BusinessHours) -> Took | None:
 
 def handling(case: Case, hours: BusinessHours) -> Took | None:
     """Resolution time minus the time the case spent snoozed before it was resolved."""
-    took = resolution(case, hours)
-    if took is None:
-        return None
     c = case.conversation
+    resolved_at = c.resolved_at
+    if resolved_at is None:
+        return None  # not resolved: not handled yet
+    took = _between(c.first_seen_at, resolved_at, hours)  # its resolution time
     business, calendar = took.business, took.calendar
     for start, end in case.snoozes:
-        start, end = max(start, c.first_seen_at), min(end, c.resolved_at)
+        start, end = max(start, c.first_seen_at), min(end, resolved_at)
         if end > start:
             slept = _between(start, end, hours)
             business, calendar = business - slept.business, calendar - slept.calendar

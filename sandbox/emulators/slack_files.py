@@ -59,9 +59,12 @@ class SlackFiles:
         wanted = json_arg(args.get("files") or "", "invalid_arguments")
         if not isinstance(wanted, list) or not wanted:
             raise ApiError("invalid_arguments")
-        files = [self._files.get(str(item.get("id"))) for item in wanted]
-        if any(f is None or f.data is None or f.channel is not None for f in files):
-            raise ApiError("file_not_found")
+        files: list[UploadedFile] = []
+        for item in wanted:  # every file is checked before any is shared
+            file = self._files.get(str(item.get("id")))
+            if file is None or file.data is None or file.channel is not None:
+                raise ApiError("file_not_found")  # unknown, not uploaded yet, or completed already
+            files.append(file)
         channel = self.workspace.channel(args.get("channel_id"), posting=True) if args.get("channel_id") else None  # type: ignore[attr-defined]
         for file, item in zip(files, wanted, strict=True):
             file.title = str(item.get("title") or file.filename)
