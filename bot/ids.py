@@ -78,6 +78,9 @@ BLOCK_MODAL_EXPLAIN: Final = "parley.modal.explain"  # what sending will do on t
 BLOCK_MODAL_WARNING: Final = "parley.modal.warning"  # someone else opened this reply
 BLOCK_MODAL_COUNT: Final = "parley.modal.count"  # X weighted character count
 BLOCK_MODAL_NUDGE: Final = "parley.modal.nudge"  # X take-private: the public DM notice
+BLOCK_MODAL_SUGGESTIONS: Final = "parley.modal.suggestions"  # similar past answers, with thread links
+BLOCK_MODAL_SUGGESTION: Final = "parley.modal.suggestion"  # the picker that inserts one
+ACTION_MODAL_SUGGESTION: Final = "parley.modal.suggestion_select"
 
 
 def modal_text_block(version: int = 0) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 from bot import ids
 from bot.cards.blocks import context, plain_text, section, user
 from bot.cards.mrkdwn import clip, cut_mrkdwn, escape, human_duration, quote
+from bot.cards.suggestions import SuggestedAnswer, suggestion_blocks
 from bot.store.models import Conversation, Customer
 from connectors.base import Rules
 from connectors.registry import UnknownPlatform, shipped_rules
@@ -83,6 +84,8 @@ def reply_modal(
     selected_template: str | None = None,
     text_version: int = 0,
     rules: Rules | None = None,
+    suggestions: Sequence[SuggestedAnswer] = (),
+    selected_suggestion: int | None = None,
 ) -> dict:
     """The Reply (mode "public") or Take private (mode "private") modal for views.open/update.
 
@@ -91,7 +94,8 @@ def reply_modal(
     `replying_warning` is our mrkdwn ("⚠️ <@U2> opened this reply 1m ago"). `nudge_text` is the
     public notice a take-private posts where the network has one (X); its count is shown. `agent_id`
     is the Slack user the modal is for (named in the header context). `rules` are the network's
-    (from the registry); left out, a shipped network's are used.
+    (from the registry); left out, a shipped network's are used. `suggestions` are answers to
+    similar past cases, offered below the templates (`bot/cards/suggestions.py`).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -112,6 +116,7 @@ def reply_modal(
         blocks.append(context(ids.BLOCK_MODAL_WARNING, cut_mrkdwn(replying_warning, 500)))
     if templates:
         blocks.append(_template_picker(templates, selected_template))
+    blocks.extend(suggestion_blocks(suggestions, selected_suggestion))
 
     element: dict = {
         "type": "plain_text_input",
