@@ -35,8 +35,10 @@ from bot.cards.mrkdwn import (
     safe_url,
     slack_len,
 )
+from bot.cards.profile import profile_line
 from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_name, sla_text
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
+from bot.store.profile import CustomerProfile
 
 __all__ = ["BUTTON_TEXT_MAX", "FALLBACK_MAX", "SECTION_TEXT_MAX", "SlackMessage"]
 
@@ -154,12 +156,14 @@ def conversation_card(
     sla: SlaBadge | None = None,
     replying_by: str | None = None,
     last_reply: LastReply | None = None,
+    profile: CustomerProfile | None = None,
 ) -> SlackMessage:
     """The parent message of a conversation's Slack thread, showing its current state.
 
     Rebuilt from the database on every status change and sent with chat.update, so it always shows
     the latest status, assignee, waiting time, SLA countdown, who is replying and the last reply as
-    of `now`. An overdue (breached or escalated) SLA turns the card's colour red.
+    of `now`. An overdue (breached or escalated) SLA turns the card's colour red. `profile` adds
+    one line about the customer (bot/cards/profile.py).
     """
     if conversation.id is None:
         raise ValueError("a card needs a stored conversation (its id goes into the buttons)")
@@ -197,6 +201,8 @@ def conversation_card(
         context(ids.BLOCK_CARD_META, " · ".join(meta)),
         context(ids.BLOCK_CARD_PRIORITY, priority),
     ]
+    if profile is not None:
+        blocks.append(context(ids.BLOCK_CARD_PROFILE, profile_line(profile)))
     badge = sla_text(sla)
     if badge and sla is not None:  # sla_text gives "" for no badge
         blocks.append(context(ids.BLOCK_CARD_SLA, f"*SLA* {badge}" if sla.overdue else f"SLA {badge}"))
