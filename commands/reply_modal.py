@@ -150,8 +150,10 @@ def open_reply_modal(parley: Parley, client: WebClient, *, trigger_id: str, user
     with parley.store.transaction() as session:
         conversation = conversation_or_error(session, conversation_id)
         warning = _mark_replying(parley, session, conversation, user_id, parley.sender.clock())
+        network = parley.sender.registry.rules(conversation.platform)
         meta = Meta(row_id(conversation), mode.value, warning=warning, base=base)
-        suggested = similar_answers(session, conversation, meta.link)
+        public = mode == Mode.PUBLIC and not network.is_private(conversation.kind)
+        suggested = similar_answers(session, conversation, meta.link, public_only=public)
         meta = replace(meta, suggested=tuple(a.message_id for a in suggested))
         view = _build(parley, session, conversation, meta, user_id)
     parley.outbox.wake()

@@ -3,8 +3,10 @@
 Similarity is TF-IDF cosine over the customers' words, computed in Python over a bounded candidate
 set — the answered cases of the latest `CANDIDATES` sent replies — so it behaves the same on SQLite
 and PostgreSQL and costs one or two bounded queries. Each past case offers its first sent answer
-(the one that met the customer's opening words). Answers in the case's own language come first,
-then by similarity; a case sharing no meaningful word is never offered.
+(the one that met the customer's opening words), never a public DM notice; for a public reply only
+public answers are offered, so a private answer (an order number, an address) is never one click
+from a public post. Answers in the case's own language come first, then by similarity; a case
+sharing no meaningful word is never offered.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.cards.suggestions import SUGGESTIONS_MAX, SuggestedAnswer
 from bot.store.models import Conversation, DeliveryStatus, Direction, Message
+from connectors.registry import shipped_op
 
 CANDIDATES = 500  # sent replies looked at, newest first: bounds the work per modal
 MIN_SCORE = 0.1
@@ -68,8 +71,18 @@ def rank(query: Sequence[str], documents: Sequence[Sequence[str]]) -> list[float
     return [sum(q.get(w, 0.0) * v for w, v in vector(bag).items()) for bag in bags]
 
 
-def _first_answers(session: Session, exclude: int) -> dict[int, Message]:
-    """Conversation id -> its first sent answer, over the latest CANDIDATES sent replies."""
+def offerable(kind: str, public_only: bool) -> bool:
+    """Whether a sent message of op `kind` may be offered: never a nudge; public ones only when
+    `public_only`. An op no shipped network knows is offered only to private replies."""
+    try:
+        spec = shipped_op(kind)
+    except ValueError:
+        return not public_only
+    return not spec.is_nudge and (spec.public or not public_only)
+
+
+def _first_answers(session: Session, exclude: int, public_only: bool) -> dict[int, Message]:
+    """Conversation id -> its first offerable sent answer, over the latest CANDIDATES sent replies."""
     replies = session.exec(
         select(Message)
         .where(Message.direction == Direction.OUTBOUND, Message.delivery_status == DeliveryStatus.SENT,
@@ -78,7 +91,8 @@ def _first_answers(session: Session, exclude: int) -> dict[int, Message]:
         .limit(CANDIDATES)).all()
     first: dict[int, Message] = {}
     for reply in replies:  # newest first, so the last one seen per case is its earliest
-        first[reply.conversation_id] = reply
+        if offerable(reply.kind, public_only):
+            first[reply.conversation_id] = reply
     return first
 
 
@@ -105,14 +119,15 @@ def _customer_words(session: Session, conversation: Conversation) -> str:
     return " ".join(reversed(rows))
 
 
-def similar_answers(session: Session, conversation: Conversation, link: Link,
+def similar_answers(session: Session, conversation: Conversation, link: Link, *, public_only: bool = False,
                     limit: int = SUGGESTIONS_MAX) -> list[SuggestedAnswer]:
     """The first answers of the past cases most like `conversation` (same language first, then by
-    similarity), each with its thread link; [] when no case shares a meaningful word."""
+    similarity), each with its thread link; [] when no case shares a meaningful word. `public_only`
+    for a public reply."""
     query = words(_customer_words(session, conversation))
     if not query:
         return []
-    answers = _first_answers(session, conversation.id or 0)
+    answers = _first_answers(session, conversation.id or 0, public_only)
     questions = _questions(session, answers)
     ids = [c for c in answers if c in questions]
     scores = rank(query, [words(questions[c]) for c in ids])

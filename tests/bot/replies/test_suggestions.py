@@ -1,6 +1,7 @@
 """Suggested answers (bot/replies/suggestions.py) on SQLite and PostgreSQL: the most similar past
 case's first sent answer comes first, same language before other languages, never an unsent answer,
-a note or the case itself, and nothing when no meaningful word is shared."""
+a note, a DM notice or the case itself, only public answers for a public reply, and nothing when no
+meaningful word is shared."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def link(channel: str, ts: str | None) -> str | None:
 
 
 def case(session, n: int, asked: str, answers: tuple[str, ...] = (), *, language: str = "en",
-         status: DeliveryStatus = DeliveryStatus.SENT, direction: Direction = Direction.OUTBOUND) -> Conversation:
+         status: DeliveryStatus = DeliveryStatus.SENT, direction: Direction = Direction.OUTBOUND,
+         ops: tuple[str, ...] = ()) -> Conversation:
     customer = Customer(platform="x", external_id=f"u{n}", handle=f"user{n}", name=f"User {n}")
     session.add(customer)
     session.flush()
@@ -32,7 +34,7 @@ def case(session, n: int, asked: str, answers: tuple[str, ...] = (), *, language
                         created_at=start, language=language))
     for i, text in enumerate(answers, start=1):
         session.add(Message(conversation_id=conversation.id, platform="x", external_id=f"out{n}.{i}",
-                            direction=direction, kind="reply", text=text, author_id="U0AGENT",
+                            direction=direction, kind=ops[i - 1] if ops else "x_reply", text=text, author_id="U0AGENT",
                             created_at=start + timedelta(minutes=10 * i), delivery_status=status))
     session.flush()
     return conversation
@@ -81,3 +83,16 @@ def test_nothing_to_suggest(store):
         case(s, 1, "refund late", ("Your refund is on its way.",))
         new = case(s, 2, "@acme hi there!")
         assert similar_answers(s, new, link) == []
+
+
+def test_a_public_reply_is_offered_public_answers_only_and_never_a_dm_notice(store):
+    with store.transaction() as s:
+        in_dm = case(s, 1, "refund late", ("Your refund ref R-1234 for 12 Elm St is on its way.",
+                                           "We've sent you a DM"), ops=("x_dm", "x_nudge"))
+        public = case(s, 2, "refund late again", ("Sorry! Refunds take 5 days.",))
+        new = case(s, 3, "refund late")
+        for_public = similar_answers(s, new, link, public_only=True)
+        for_private = similar_answers(s, new, link)
+    assert [a.ref for a in for_public] == [public.ref]  # the DM case's only public message is its notice
+    assert [(a.ref, a.text) for a in for_private] == [
+        (in_dm.ref, "Your refund ref R-1234 for 12 Elm St is on its way."), (public.ref, "Sorry! Refunds take 5 days.")]
