@@ -63,6 +63,7 @@ BLOCK_NOTICE: Final = "parley.thread.notice"
 BLOCK_CARD_SLA: Final = "parley.card.sla"  # SLA countdown (issue 4)
 BLOCK_CARD_REPLYING: Final = "parley.card.replying"  # "✍️ <@U> is replying"
 BLOCK_CARD_LAST_REPLY: Final = "parley.card.last_reply"
+BLOCK_CARD_PROFILE: Final = "parley.card.profile"  # the customer's earlier cases, tone, reach
 BLOCK_RECEIPT: Final = "parley.thread.receipt"  # delivery receipt of a staff reply
 BLOCK_RECEIPT_ACTIONS: Final = "parley.thread.receipt_actions"  # holds the Retry button
 
@@ -78,6 +79,9 @@ BLOCK_MODAL_EXPLAIN: Final = "parley.modal.explain"  # what sending will do on t
 BLOCK_MODAL_WARNING: Final = "parley.modal.warning"  # someone else opened this reply
 BLOCK_MODAL_COUNT: Final = "parley.modal.count"  # X weighted character count
 BLOCK_MODAL_NUDGE: Final = "parley.modal.nudge"  # X take-private: the public DM notice
+BLOCK_MODAL_SUGGESTIONS: Final = "parley.modal.suggestions"  # similar past answers, with thread links
+BLOCK_MODAL_SUGGESTION: Final = "parley.modal.suggestion"  # the picker that inserts one
+ACTION_MODAL_SUGGESTION: Final = "parley.modal.suggestion_select"
 
 
 def modal_text_block(version: int = 0) -> str:

@@ -20,7 +20,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.cards import PlatformHealthRow, home_view
-from bot.reports.figures import conversation_rows, figures, overdue_conversations, today_so_far
+from bot.reports.figures import conversation_rows, figures, overdue_conversations, parse_period, today_so_far
+from bot.reports.headline import headline
 from bot.runtime import Parley
 from bot.sla.hours import zone
 from bot.store.claims import claim_once, prune
@@ -64,8 +65,11 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
         overdue = conversation_rows(session, overdue_conversations(session, service_level, now)[:HOME_LIST_MAX],
                                     service_level, now)
         today = figures(session, today_so_far(now, tz), service_level, now)
+        # The same periods as `/social stats` would read now: today so far, and "7d".
+        headlines = (headline(session, today_so_far(now, tz), service_level, now),
+                     headline(session, parse_period("7d", now), service_level, now))
     return home_view(user_id=user_id, mine=mine, unassigned=unassigned, overdue=overdue, today=today,
-                     platforms=health_rows(parley.connectors), now=now)
+                     platforms=health_rows(parley.connectors), now=now, headline=headlines)
 
 
 def publish_home(parley: Parley, client: WebClient, user_id: str, now: datetime) -> bool:

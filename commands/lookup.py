@@ -20,6 +20,7 @@ from bot.cards import ConversationRow, SlackMessage, conversation_list, customer
 from bot.reports.figures import conversation_rows
 from bot.runtime import Parley
 from bot.store.models import Conversation, Customer, Message, Status
+from bot.store.profile import customer_profile
 from commands.context import UserError, slack_to_plain
 from commands.social import Invocation, subcommand
 
@@ -152,8 +153,8 @@ def find(parley: Parley, invocation: Invocation, respond: Respond) -> None:
                                      f"No conversation mentions “{shown}”. Try fewer or shorter words."))
 
 
-@subcommand(ids.SUB_CUSTOMER, "customer @handle", "one customer's history across platforms "
-            "(an X handle, or a Facebook name)", "customer @dana")
+@subcommand(ids.SUB_CUSTOMER, "customer @handle", "one customer's history across platforms, with each "
+            "account's cases, tone trend and followers (an X handle, or a Facebook name)", "customer @dana")
 def customer(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     who = slack_to_plain(invocation.args).strip()
     if not who.lstrip("@"):
@@ -167,4 +168,5 @@ def customer(parley: Parley, invocation: Invocation, respond: Respond) -> None:
                             f"`/social find {shown.lstrip('@')}`.")
         rows = _rows(parley, session, conversations_of(session, accounts))
         handles = [(c.platform, c.handle, c.name) for c in accounts]
-    _show(respond, customer_history(handles, rows, _now(parley)))
+        profiles = [customer_profile(session, c) for c in accounts]
+    _show(respond, customer_history(handles, rows, _now(parley), profiles))

@@ -1,5 +1,5 @@
-"""The Reply / Take private modal: open it from a card, fill it from a template, count X's weighted
-characters while typing, and send on submit.
+"""The Reply / Take private modal: open it from a card, fill it from a template or from the answer
+to a similar past case, count X's weighted characters while typing, and send on submit.
 
 Opening the modal marks the card "✍️ <agent> is replying" (a hint, not a lock); a second person
 opening it within `REPLYING_SHOWN_FOR` is warned inside the modal. Submitting or closing it clears
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slack_bolt import Ack, App
@@ -21,8 +21,10 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
 from bot import cards, ids, placeholders
+from bot.delivery.directory import SlackDirectory, thread_url
 from bot.delivery.slack import replying_now
 from bot.replies.rules import Mode, render_nudge
+from bot.replies.suggestions import answers_by_id, similar_answers
 from bot.runtime import Parley
 from bot.store import outbox
 from bot.store.keys import row_id
@@ -43,15 +45,27 @@ class Meta:
     version: int = 0  # of the text box's block_id (ids.modal_text_block)
     template: str | None = None
     warning: str | None = None
+    # Suggested answers (message ids) offered when the modal opened, the workspace URL for their
+    # thread links, and the one last inserted: a rebuilt modal shows the same ones.
+    suggested: tuple[int, ...] = ()
+    base: str = ""
+    suggestion: int | None = None
 
     def dump(self) -> str:
         return json.dumps({"c": self.conversation_id, "m": self.mode, "v": self.version, "t": self.template,
-                           "w": self.warning}, separators=(",", ":"))
+                           "w": self.warning, "s": list(self.suggested), "u": self.base, "a": self.suggestion},
+                          separators=(",", ":"))
 
     @classmethod
     def load(cls, raw: str) -> Meta:
         data = json.loads(raw or "{}")
-        return cls(int(data["c"]), Mode(data["m"]).value, int(data.get("v") or 0), data.get("t"), data.get("w"))
+        chosen = data.get("a")
+        return cls(int(data["c"]), Mode(data["m"]).value, int(data.get("v") or 0), data.get("t"), data.get("w"),
+                   tuple(int(i) for i in data.get("s") or ()), str(data.get("u") or ""),
+                   int(chosen) if chosen is not None else None)
+
+    def link(self, channel: str, ts: str | None) -> str | None:
+        return thread_url(self.base, channel, ts)
 
 
 def send_key(view_id: str) -> str:
@@ -95,7 +109,8 @@ def _build(parley: Parley, session: Session, conversation: Conversation, meta: M
         conversation=conversation, customer=customer, latest_text=_latest_text(session, conversation),
         mode=meta.mode, templates=_templates(session), agent_id=agent_id, text=text,
         replying_warning=meta.warning, private_metadata=meta.dump(), nudge_text=nudge,
-        selected_template=meta.template, text_version=meta.version, rules=network)
+        selected_template=meta.template, text_version=meta.version, rules=network,
+        suggestions=answers_by_id(session, meta.suggested, meta.link), selected_suggestion=meta.suggestion)
     view["notify_on_close"] = True  # closing the modal clears "is replying"
     return view
 
@@ -131,10 +146,16 @@ def open_reply_modal(parley: Parley, client: WebClient, *, trigger_id: str, user
                      mode: Mode) -> None:
     """Open the modal for `user_id` (call after ack: the trigger is valid for 3 seconds).
     Raises UserError for an unknown conversation or when Slack will not open it."""
+    base = SlackDirectory(client).workspace_url() or ""  # for thread links; asked outside the transaction
     with parley.store.transaction() as session:
         conversation = conversation_or_error(session, conversation_id)
         warning = _mark_replying(parley, session, conversation, user_id, parley.sender.clock())
-        view = _build(parley, session, conversation, Meta(row_id(conversation), mode.value, warning=warning), user_id)
+        network = parley.sender.registry.rules(conversation.platform)
+        meta = Meta(row_id(conversation), mode.value, warning=warning, base=base)
+        public = mode == Mode.PUBLIC and not network.is_private(conversation.kind)
+        suggested = similar_answers(session, conversation, meta.link, public_only=public)
+        meta = replace(meta, suggested=tuple(a.message_id for a in suggested))
+        view = _build(parley, session, conversation, meta, user_id)
     parley.outbox.wake()
     try:
         client.views_open(trigger_id=trigger_id, view=view)
@@ -178,7 +199,23 @@ def on_template(parley: Parley, client: WebClient, body: dict) -> None:
             name=customer.name, handle=customer.handle, ref=conversation.ref or row_id(conversation),
             agent=_agent_name(client, body["user"])))
     # A new block_id makes Slack show the template instead of keeping what was typed.
-    meta = Meta(meta.conversation_id, meta.mode, meta.version + 1, name, meta.warning)
+    meta = replace(meta, version=meta.version + 1, template=name)
+    _update(parley, client, body, text=text, meta=meta, view_hash=body["view"].get("hash"))
+
+
+def on_suggestion(parley: Parley, client: WebClient, body: dict) -> None:
+    """A past answer was picked: put its text in the box, replacing the typing, to edit before sending.
+    Only an answer this modal offered can be inserted."""
+    meta = Meta.load(body["view"].get("private_metadata", ""))
+    value = ((body["actions"][0].get("selected_option") or {}).get("value")) or ""
+    if not value.isdigit() or int(value) not in meta.suggested:
+        return
+    with parley.store.transaction() as session:
+        answer = session.get(Message, int(value))
+        if answer is None:
+            return
+        text = answer.text
+    meta = replace(meta, version=meta.version + 1, suggestion=int(value))
     _update(parley, client, body, text=text, meta=meta, view_hash=body["view"].get("hash"))
 
 
@@ -218,6 +255,11 @@ def register(app: App, parley: Parley) -> None:
     def template_picked(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         on_template(parley, client, body)
+
+    @app.action(ids.ACTION_MODAL_SUGGESTION)
+    def suggestion_picked(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        on_suggestion(parley, client, body)
 
     @app.action(ids.ACTION_MODAL_TEXT)
     def text_typed(ack: Ack, body: dict, client: WebClient) -> None:

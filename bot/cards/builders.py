@@ -35,8 +35,10 @@ from bot.cards.mrkdwn import (
     safe_url,
     slack_len,
 )
+from bot.cards.profile import profile_line
 from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_name, sla_text
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
+from bot.store.profile import CustomerProfile
 
 __all__ = ["BUTTON_TEXT_MAX", "FALLBACK_MAX", "SECTION_TEXT_MAX", "SlackMessage"]
 
@@ -154,18 +156,22 @@ def conversation_card(
     sla: SlaBadge | None = None,
     replying_by: str | None = None,
     last_reply: LastReply | None = None,
+    profile: CustomerProfile | None = None,
 ) -> SlackMessage:
     """The parent message of a conversation's Slack thread, showing its current state.
 
     Rebuilt from the database on every status change and sent with chat.update, so it always shows
     the latest status, assignee, waiting time, SLA countdown, who is replying and the last reply as
-    of `now`. An overdue (breached or escalated) SLA turns the card's colour red.
+    of `now`. An overdue (breached or escalated) SLA turns the card's colour red. `profile` adds
+    one line about the customer (bot/cards/profile.py).
     """
     if conversation.id is None:
         raise ValueError("a card needs a stored conversation (its id goes into the buttons)")
     ref = f"#{conversation.ref if conversation.ref is not None else conversation.id}"
     site = platform_name(conversation.platform, conversation.kind)
     blocks = _summary_blocks(conversation, customer, opening, ref, site, now)
+    if profile is not None:
+        blocks.append(context(ids.BLOCK_CARD_PROFILE, profile_line(profile)))
     blocks += _state_blocks(sla, replying_by, last_reply, now)
     blocks.append(_actions(conversation.id, conversation.status))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name

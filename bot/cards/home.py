@@ -12,6 +12,7 @@ from datetime import datetime
 from bot import ids
 from bot.cards.blocks import VIEW_BLOCKS_MAX, context, divider, header, mrkdwn, pack_lines, section
 from bot.cards.blocks import utc as _utc
+from bot.cards.headline import Headline, headline_fields
 from bot.cards.mrkdwn import clip
 from bot.cards.records import ConversationRow, PlatformHealthRow, ReportFigures, ago, row_line
 from bot.cards.reports import figure_fields
@@ -63,8 +64,10 @@ def home_view(
     today: ReportFigures,
     platforms: Sequence[PlatformHealthRow],
     now: datetime,
+    headline: tuple[Headline, Headline] | None = None,
 ) -> dict:
-    """The App Home view (type "home") for `user_id` as of `now`."""
+    """The App Home view (type "home") for `user_id` as of `now`; `headline` (today, last 7 days)
+    adds the headline KPIs below today's figures."""
     now = _utc(now)
     blocks: list[dict] = [
         header(f"{ids.BLOCK_HOME}.header", "Parley · social support"),
@@ -85,6 +88,10 @@ def home_view(
         "block_id": f"{ids.BLOCK_HOME}.today",
         "fields": [mrkdwn(t) for t in figure_fields(today)],
     })
+    if headline is not None:
+        blocks.append(section(f"{ids.BLOCK_HOME}.headline.title", "*Headline* · today and the last 7 days"))
+        blocks.append({"type": "section", "block_id": f"{ids.BLOCK_HOME}.headline",
+                       "fields": [mrkdwn(t) for t in headline_fields(*headline)]})
     blocks.append(divider())
     health = [health_line(p, now) for p in platforms]
     blocks.append(section(f"{ids.BLOCK_HOME}.health.title", "*Connections*"))

@@ -12,7 +12,9 @@ from datetime import datetime
 from bot import ids, placeholders
 from bot.cards.blocks import FALLBACK_MAX, SlackMessage, context, pack_lines, section
 from bot.cards.mrkdwn import clip, escape, quote
+from bot.cards.profile import profile_line
 from bot.cards.records import ConversationRow, handle_label, platform_name, row_line, snippet
+from bot.store.profile import CustomerProfile
 
 LIST_ROWS_MAX = 60  # a longer list is unreadable in one message; the rest are named by "#N"
 LIST_SECTIONS_MAX = 40  # of Slack's 50 blocks; the rest hold the title and the "more" line
@@ -53,19 +55,28 @@ def conversation_list(
 
 
 def customer_history(
-    handles: Sequence[tuple[str, str, str]], rows: Sequence[ConversationRow], now: datetime
+    handles: Sequence[tuple[str, str, str]], rows: Sequence[ConversationRow], now: datetime,
+    profiles: Sequence[CustomerProfile] = (),
 ) -> SlackMessage:
-    """Every conversation with one customer across platforms. `handles`: (platform, handle, name)."""
+    """Every conversation with one customer across platforms. `handles`: (platform, handle, name);
+    `profiles`, when given, one per handle: each account then gets its own line with its profile,
+    and accounts on different networks are said to be matched by name only."""
     who = []
-    for platform, handle, name in handles[:10]:
+    for i, (platform, handle, name) in enumerate(handles[:10]):
         label = handle_label(platform, handle)
         if name and name != handle:
             label = f"{clip(name, 60)} ({label})"
-        who.append(f"{label} on {platform_name(platform)}")
-    head = "*Customer history*: " + ("; ".join(who) if who else "unknown customer")
+        label = f"{label} on {platform_name(platform)}"
+        who.append(f"• {label} — {profile_line(profiles[i], on_card=False)}" if i < len(profiles) else label)
+    lines = "\n".join(who) if profiles else "; ".join(who)
+    head = "*Customer history*:" + ("\n" if profiles else " ") + (lines or "unknown customer")
     if len(handles) > 10:
         head += f"; and {len(handles) - 10} more accounts"
     blocks = [section(ids.BLOCK_CUSTOMER_HANDLES, head)]
+    if profiles and len({platform for platform, _, _ in handles}) > 1:
+        blocks.append(context(f"{ids.BLOCK_CUSTOMER_HANDLES}.linking",
+                              "Accounts on different networks are matched by display name only: no id links "
+                              "them, so check they are the same person."))
     if rows:
         blocks += _row_blocks(rows, now)
     else:

@@ -14,6 +14,7 @@ from datetime import datetime
 from bot import ids
 from bot.cards.blocks import context, plain_text, section, user
 from bot.cards.mrkdwn import clip, cut_mrkdwn, escape, human_duration, quote
+from bot.cards.suggestions import SuggestedAnswer, suggestion_blocks
 from bot.store.models import Conversation, Customer
 from connectors.base import Rules
 from connectors.registry import UnknownPlatform, shipped_rules
@@ -83,6 +84,8 @@ def reply_modal(
     selected_template: str | None = None,
     text_version: int = 0,
     rules: Rules | None = None,
+    suggestions: Sequence[SuggestedAnswer] = (),
+    selected_suggestion: int | None = None,
 ) -> dict:
     """The Reply (mode "public") or Take private (mode "private") modal for views.open/update.
 
@@ -91,7 +94,8 @@ def reply_modal(
     `replying_warning` is our mrkdwn ("⚠️ <@U2> opened this reply 1m ago"). `nudge_text` is the
     public notice a take-private posts where the network has one (X); its count is shown. `agent_id`
     is the Slack user the modal is for (named in the header context). `rules` are the network's
-    (from the registry); left out, a shipped network's are used.
+    (from the registry); left out, a shipped network's are used. `suggestions` are answers to
+    similar past cases, offered below the templates (`bot/cards/suggestions.py`).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -109,6 +113,7 @@ def reply_modal(
         blocks.append(context(ids.BLOCK_MODAL_WARNING, cut_mrkdwn(replying_warning, 500)))
     if templates:
         blocks.append(_template_picker(templates, selected_template))
+    blocks.extend(suggestion_blocks(suggestions, selected_suggestion))
     blocks += _text_blocks(network, who, text, text_version, private=private, in_chat=in_chat)
     # A public post with a length limit: the count as the network weighs it, also for the notice.
     if network.public_limit is not None and not in_chat and private and nudge_text is not None:
@@ -117,6 +122,11 @@ def reply_modal(
             f"Public notice after the DM: “{clip(nudge_text, 400)}” · {network.count_hint(nudge_text)}",
         ))
     blocks.append(context(f"{ids.BLOCK_MODAL_EXPLAIN}.agent", f"Sending as {user(agent_id, 'you')}"))
+    return _view(ref, blocks, private_metadata, private=private, in_chat=in_chat)
+
+
+def _view(ref: int | None, blocks: list[dict], private_metadata: str, *, private: bool, in_chat: bool) -> dict:
+    """The modal around its blocks: title, callback and the submit words for this kind of send."""
     title = f"Reply to #{ref}" if not private else f"Take #{ref} private"
     return {
         "type": "modal",

@@ -25,6 +25,13 @@ def mention(ids: Iterable[str]) -> str:
     return " ".join(f"<!subteam^{i}>" if i.startswith(GROUP_PREFIX) else f"<@{i}>" for i in sorted(set(ids)))
 
 
+def thread_url(base: str | None, channel: str, ts: str | None) -> str | None:
+    """A link to a thread: the workspace URL + archives/<channel>/p<ts digits>; None if unknown."""
+    if ts is None or not base:
+        return None
+    return f"{base.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
 class SlackDirectory:
     """Lookups with `client` (None: nothing can be looked up — no DMs, no links). DM channel ids and
     the workspace URL never change, so they are asked once per process."""
@@ -85,7 +92,4 @@ class SlackDirectory:
 
     def permalink(self, channel: str, ts: str | None) -> str | None:
         """A link to a thread: the workspace URL + archives/<channel>/p<ts digits>; None if unknown."""
-        base = self._base  # never asks Slack: workspace_url() is called before the transaction
-        if ts is None or not base:
-            return None
-        return f"{base.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+        return thread_url(self._base, channel, ts)  # never asks Slack: workspace_url() is called first

@@ -29,6 +29,7 @@ from bot.delivery import membership
 from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
 from bot.store.outbox import backoff
+from bot.store.profile import customer_profile
 from connectors.registry import shipped_op
 
 METADATA_EVENT_TYPE = "parley_outbox"
@@ -101,7 +102,8 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
             raise RenderError(f"conversation {conversation.id} has no messages")
         return cards.conversation_card(conversation, customer, opening, now=now, sla=sla_badge(conversation, now),
                                        replying_by=replying_now(conversation, now),
-                                       last_reply=_last_reply(session, conversation))
+                                       last_reply=_last_reply(session, conversation),
+                                       profile=customer_profile(session, customer, conversation))
     if item.message_id is None:
         return cards.notice(item.text or "")
     message = session.get(Message, item.message_id)

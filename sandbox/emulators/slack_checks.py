@@ -76,6 +76,23 @@ def _block_ok(block: dict) -> bool:
     return True
 
 
+def options_ok(blocks: Any) -> bool:
+    """Select menus as Slack takes them: at most 100 options, each option's `text` and `description`
+    at most 75 characters and its `value` at most 150
+    (https://api.slack.com/reference/block-kit/composition-objects#option)."""
+    for block in blocks if isinstance(blocks, list) else []:
+        elements = [*block.get("elements", []), block.get("accessory") or {}] if isinstance(block, dict) else []
+        for element in elements:
+            options = element.get("options") if isinstance(element, dict) else None
+            if options is None:
+                continue
+            if not 0 < len(options) <= 100 or not all(
+                    len(_text_of(o.get("text"))) <= 75 and len(_text_of(o.get("description"))) <= 75
+                    and 0 < len(str(o.get("value", ""))) <= 150 for o in options):
+                return False
+    return True
+
+
 def check_metadata(metadata: Any) -> dict:
     metadata = json_arg(metadata, "invalid_metadata_format")
     if not isinstance(metadata, dict):

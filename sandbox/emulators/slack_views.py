@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sandbox.emulators.slack_checks import ApiError, json_arg
+from sandbox.emulators.slack_checks import ApiError, json_arg, options_ok
 from sandbox.emulators.slack_workspace import APP_ID, TEAM_ID, Workspace
 
 Result = dict[str, Any]
@@ -21,6 +21,8 @@ def _checked_view(args: dict, *, home: bool = False) -> dict:
     if not isinstance(view, dict) or view.get("type") not in ({"home"} if home else {"modal"}):
         raise ApiError("invalid_arguments")
     if (not home and "title" not in view) or len(view.get("blocks", [])) > 100:
+        raise ApiError("invalid_arguments")
+    if not options_ok(view.get("blocks")):
         raise ApiError("invalid_arguments")
     return view
 

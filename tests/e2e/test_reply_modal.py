@@ -220,3 +220,42 @@ def test_a_submission_sends_one_tweet_with_a_receipt_even_when_slack_retries(sta
     settle(session)
     assert len(stack.x.created_tweets) == 1 and len(outbound(session)) == 1
     assert len([t for t in thread_texts(session, stack, conv) if "↪" in t]) == 1
+
+
+def answered(session: SlackSession, stack: EmulatorStack, text: str, answer: str, username: str) -> Conversation:
+    """A past case: the customer's mention, answered through the modal and sent to X."""
+    conv = mirror_x_mention(stack, session.parley, text, username=username, name=username.title())
+    sent = len(stack.x.created_tweets)
+    assert session.submit_view(open_modal(session, stack, conv), text_values(answer)).status_code == 200
+    wait_for(lambda: len(stack.x.created_tweets) == sent + 1, what=f"the answer to {username}")
+    wait_for(lambda: all(m.delivery_status == "sent" for m in outbound(session)), what="sent answers")
+    return conv
+
+
+def test_the_modal_suggests_the_earlier_refund_answer_first_and_inserts_it(stack, serve):  # noqa: F811
+    session = serve()
+    answered(session, stack, "@acme where is my order? It never arrived", "Your order ships tomorrow, sorry!", "olga")
+    refund = answered(session, stack, "@acme I still haven't got my refund for the blue jacket",
+                      "Your refund was issued Monday; banks take up to 5 working days.", "rita")
+    answered(session, stack, "@acme love the new app", "Thank you so much!", "lou")
+    conv = mirror_x_mention(stack, session.parley, "@acme where is my refund??", username="newt")
+    view = open_modal(session, stack, conv)
+    [listing] = [b for b in view["blocks"] if b.get("block_id") == ids.BLOCK_MODAL_SUGGESTIONS]
+    [picker] = [b for b in view["blocks"] if b.get("block_id") == ids.BLOCK_MODAL_SUGGESTION]
+    options = picker["elements"][0]["options"]
+    [first_answer] = [m for m in outbound(session) if m.conversation_id == refund.id]
+    assert options[0]["value"] == str(first_answer.id) and "refund was issued" in options[0]["text"]["text"]
+    assert len(options) == 1  # the order and app cases share no meaningful word with "where is my refund"
+    thread = f"https://parley-sandbox.slack.com/archives/{CHANNEL}/p{refund.slack_ts.replace('.', '')}"
+    assert listing["text"]["text"].splitlines()[1].startswith(f"• <{thread}|#{refund.ref}>")
+    view_action(session, view, {"action_id": ids.ACTION_MODAL_SUGGESTION, "block_id": ids.BLOCK_MODAL_SUGGESTION,
+                                "type": "static_select", "selected_option": options[0]})
+    wait_for(lambda: opened_views(stack, "views.update"), what="views.update")
+    updated = opened_views(stack, "views.update")[-1]
+    [box] = [b for b in updated["blocks"] if ids.is_modal_text_block(b.get("block_id", ""))]
+    assert box["block_id"] != ids.modal_text_block(0)
+    assert box["element"]["initial_value"] == "Your refund was issued Monday; banks take up to 5 working days."
+    [picker] = [b for b in updated["blocks"] if b.get("block_id") == ids.BLOCK_MODAL_SUGGESTION]
+    assert picker["elements"][0]["initial_option"]["value"] == str(first_answer.id)
+    settle(session)
+    assert len(stack.x.created_tweets) == 3  # inserting sends nothing: a human sends

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot import ids
+from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import (  # noqa: F401  (serve is a fixture)
     mirror_facebook_comment,
     mirror_x_mention,
@@ -120,5 +122,23 @@ def test_customer_shows_one_persons_history_across_platforms(stack, serve):  # n
     head = json.dumps(by_handle["blocks"], ensure_ascii=False)
     assert "@dana" in head and "Facebook" in head
     assert sorted(listed(by_name)) == sorted([on_x.ref, on_facebook.ref])
+    # each account with its own profile; the cross-network match is said to be by name only
+    assert "Dana Scully (@dana) on X — 1 case · also open: #" in head and "120 followers" in head
+    assert "matched by display name only" in head
     assert "No customer is called `@nobody`" in unknown["text"] and "/social find nobody" in unknown["text"]
     assert "Which customer?" in missing["text"]
+
+
+def test_the_card_shows_the_customers_profile(stack, serve):  # noqa: F811
+    slack = serve()
+    first = mirror_x_mention(stack, slack.parley, "@acme my order is late", username="dana")
+    second = mirror_x_mention(stack, slack.parley, "@acme and the app crashes", username="dana")
+
+    def profile_of(conversation) -> str:
+        [card] = stack.slack.thread(CHANNEL, conversation.slack_ts)[:1]
+        [block] = [b for b in card.blocks if b.get("block_id") == ids.BLOCK_CARD_PROFILE]
+        return block["elements"][0]["text"]
+
+    assert profile_of(first).startswith("🧾 first case on X")
+    assert profile_of(second).startswith(f"🧾 1 earlier case on X · also open: #{first.ref} · tone ")
+    assert profile_of(second).endswith("· 120 followers")

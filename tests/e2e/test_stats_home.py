@@ -194,3 +194,30 @@ def test_an_export_slack_refuses_says_so(serve, stack):  # noqa: F811
     [reply] = session.responses(1)
     assert reply["text"] == "The export could not be sent to your DM (user_disabled)."
     assert stack.slack.uploads == []
+
+
+def test_home_headline_agrees_with_stats_for_the_same_period(serve, stack):  # noqa: F811
+    stack.slack.add_user(AGENT, "agent")
+    session = served_at_now(serve)
+    store = session.parley.store
+    add_case(store, seen=hours_ago(30), answered=hours_ago(29.5), status=Status.RESOLVED, resolved=hours_ago(29))
+    add_case(store, seen=hours_ago(50), answered=hours_ago(44), status=Status.PENDING)
+    add_case(store, seen=hours_ago(5), waiting_since=hours_ago(5), complaint=True)
+
+    session.command("stats 7d")
+    [reply] = session.responses(1)
+    stats_fields = {f["text"].split("\n")[0]: f["text"].split("\n", 1)[1]
+                    for b in reply["blocks"] for f in b.get("fields", [])}
+    session.event(_home_event(AGENT), event_id="Ev0HEAD")
+    wait_for(lambda: _published(stack, AGENT), what="views.publish")
+    [view] = _published(stack, AGENT)
+    [block] = [b for b in view["blocks"] if b.get("block_id") == f"{ids.BLOCK_HOME}.headline"]
+    home = {f["text"].split("\n")[0]: f["text"].split("\n", 1)[1] for f in block["fields"]}
+
+    # the 7-day column shows what /social stats 7d shows
+    assert home["*SLA compliance*"].endswith(f" · {stats_fields['*SLA compliance*']} 7 days")
+    stats_median = stats_fields["*First response, business hours*"].split(" · ")[0].removeprefix("median ")
+    assert home["*First response (median)*"].endswith(f" · {stats_median} 7 days")
+    assert home["*Backlog*"] == f"{stats_fields['*Open*']} open now"
+    assert home["*Response rate*"].endswith(" · 66.7% 7 days")  # 2 of the 3 new cases answered
+    assert home["*Resolution (median)*"].endswith(" · 1h 7 days")  # seen 30h ago, resolved 29h ago

@@ -22,6 +22,7 @@ from bot.cards import (
     slack_len,
 )
 from bot.store.models import Conversation, Customer, Message, Status
+from bot.store.profile import CustomerProfile
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 
@@ -417,3 +418,13 @@ def test_snooze_value_roundtrip_and_rejects_foreign_values():
     for bad in ("7", "x|2h", "7|3h", ""):
         with pytest.raises(ValueError):
             ids.parse_snooze_option_value(bad)
+
+
+def test_the_customer_profile_is_one_context_line():
+    profile = CustomerProfile(platform="x", followers=12345, cases=9, earlier_cases=8,
+                              open_elsewhere=tuple(range(100, 200)), tone_trend=("negative",) * 5)
+    msg = conversation_card(*make(), now=NOW, profile=profile)
+    assert_valid(msg)
+    assert _block_text(msg, ids.BLOCK_CARD_PROFILE) == (
+        "🧾 8 earlier cases on X · also open: #100, #101, #102 +97 · tone 😠😠😠😠😠 · 12.3k followers")
+    assert ids.BLOCK_CARD_PROFILE not in str(card().blocks)  # no profile given, no line
