@@ -76,7 +76,7 @@ class FacebookConnector(Connector):
     rules = RULES
 
     def __init__(self, *, page_id: str, page_token: str, graph_url: str = "https://graph.facebook.com/",
-                 graph_version: str = "v23.0", page_size: int = 50,
+                 graph_version: str = "v25.0", page_size: int = 50,
                  lookback: timedelta = timedelta(days=7), backfill: timedelta = backfill.DEFAULT_BACKFILL) -> None:
         super().__init__()
         # lookback: how old a post may be and still be watched for new comments; backfill: how far
