@@ -68,6 +68,7 @@ def _facebook(settings: Settings) -> FacebookConnector:
         graph_url=settings.facebook_graph_url,
         graph_version=settings.facebook_graph_version,
         backfill=settings.parley_backfill,
+        webhooks=settings.facebook_webhooks_enabled,
     )
 
 
@@ -166,7 +167,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
 
 def cli(argv: list[str] | None = None) -> int:
     """The `parley` console script: every subcommand, with this module's `build` as the wiring."""
-    return cli_main(argv, build=build)
+    return cli_main(argv, build=build, connectors=build_registry)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sandbox.emulators import graph_wire as wire
@@ -77,7 +78,7 @@ class GraphEmulator(Emulator):
             ("POST", f"{V}/{ID}/messages", self._send, ("pages_messaging",)),
             ("GET", f"{V}/{ID}", self._object, ()),
         ):
-            self.route(method, path, self._authed(handler, lambda needed=needed: needs(*needed)))
+            self.route(method, path, self._authed(handler, partial(needs, *needed)))
 
     # --- seeding ------------------------------------------------------------------------------
     def user(self, name: str) -> str:
