@@ -17,9 +17,12 @@ from starlette.applications import Starlette
 
 from bot.cli import main as cli_main
 from bot.delivery.directory import SlackDirectory
+from bot.delivery.metered import MeteredWebClient
+from bot.delivery.queue_metrics import QueueCollector
 from bot.delivery.worker import OutboxWorker
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
+from bot.metrics import Metrics
 from bot.replies.permissions import AgentPolicy, parse_agents
 from bot.replies.sender import Sender
 from bot.reports.service_level import ServiceLevel
@@ -28,6 +31,7 @@ from bot.schedule.digest import DigestJob
 from bot.schedule.reminders import ReminderTick
 from bot.settings import ConfigError, Settings, secret
 from bot.store.database import Store
+from bot.store.models import utcnow
 from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
 from commands.home import republish_homes
@@ -88,11 +92,14 @@ def check_platforms(settings: Settings, registry: Registry) -> None:
                               f"Parley knows; known: {', '.join(sorted(set(SHIPPED) | set(registry.platforms)))}.")
 
 
-def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
+def build_slack_client(settings: Settings, *, for_outbox: bool = False, metrics: Metrics | None = None) -> WebClient:
     """The outbox's client retries nothing itself: a 429 must pause one channel, not sleep the worker,
     and a dropped connection or 5xx on chat.postMessage may already have posted, so the outbox looks
     the message up before sending again. Interactive calls (Bolt) may retry 429s."""
     handlers: list[RetryHandler] = [] if for_outbox else [RateLimitErrorRetryHandler(max_retry_count=2)]
+    if metrics is not None:  # counts posts and 429s for /metrics
+        return MeteredWebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
+                                retry_handlers=handlers, metrics=metrics)
     return WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
                      retry_handlers=handlers)
 
@@ -124,8 +131,10 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     check_platforms(settings, registry)
     store = Store.from_url(settings.database_url, migrate=migrate, wait=settings.parley_startup_wait.total_seconds())
     service_level = ServiceLevel.of(settings.sla)
-    client = build_slack_client(settings)
-    outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True),
+    metrics = Metrics()
+    metrics.registry.register(QueueCollector(store, utcnow))
+    client = build_slack_client(settings, metrics=metrics)
+    outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),
                           sla_badge=service_level.badge)
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
@@ -139,7 +148,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
                           service_level=service_level)
     parley = Parley(settings=settings, store=store, connectors=list(registry), ingestor=ingestor, outbox=outbox,
-                    sender=sender, service_level=service_level, bolt=bolt, http=Starlette())
+                    sender=sender, service_level=service_level, bolt=bolt, http=Starlette(), metrics=metrics)
     # A reply stored but never sent (crash between store and send) is finished or reported.
     parley.jobs["deliver_pending"] = (30.0, sender.deliver_pending)
     # SLA warnings, breaches, escalations and platform-window reminders (bot/reminders.py).
@@ -161,7 +170,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                                          deliver=parley.deliver_webhook)
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
                                  health=parley.health,
-                                 slack_signing_secret=secret(settings.slack_signing_secret) or None)
+                                 slack_signing_secret=secret(settings.slack_signing_secret) or None,
+                                 metrics=metrics)
     return parley
 
 

@@ -25,6 +25,7 @@ from bot.delivery.slack_startup import socket_mode_client
 from bot.delivery.worker import OutboxWorker
 from bot.inbound.ingest import Ingestor
 from bot.inbound.poll import poll_connector
+from bot.metrics import Metrics
 from bot.replies.sender import Sender
 from bot.reports.service_level import ServiceLevel
 from bot.schedule.leader import Leadership
@@ -63,6 +64,7 @@ class Parley:
     # Platform sends run here, after Slack has been acknowledged.
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
     slack_link: SlackLink = field(default_factory=SlackLink)
+    metrics: Metrics = field(default_factory=Metrics)  # served on /metrics (bot/web.py)
     started_at: datetime | None = None  # when polling started (a platform never polled is stale after it)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -79,7 +81,7 @@ class Parley:
 
     def poll_all(self, now: datetime | None = None) -> None:
         for connector in self.connectors:
-            poll_connector(connector, self.store, self.ingestor, now or utcnow())
+            poll_connector(connector, self.store, self.ingestor, now or utcnow(), self.metrics)
 
     def deliver_webhook(self, messages: list[InboundMessage]) -> None:
         """Store a webhook delivery. Some events name only the sender's id (Messenger), so the name
@@ -139,7 +141,7 @@ class Parley:
         worker.start()
         self._threads.append(worker)
         jobs = {
-            c.platform: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
+            c.platform: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow(), self.metrics))
             for c in self.connectors
         }
         # Every replica runs the scheduler; only the leader's guarded jobs do work (bot/leader.py).
