@@ -250,10 +250,12 @@ class FacebookConnector(Connector):
         answer = self._send(lambda: self.graph.put_object(comment_id, "comments", message=text))
         return SendResult(external_id=answer["id"])
 
-    def private_reply(self, comment_id: str, text: str) -> SendResult:
-        """A Messenger message to the comment's author (Facebook allows one per comment, within 7 days)."""
+    def private_reply(self, object_id: str, text: str) -> SendResult:
+        """A Messenger message to the author of a comment or of a visitor post (a Page post's id is
+        `{page-id}_…`): one each, within 7 days."""
+        key = "post_id" if object_id.startswith(f"{self.page_id}_") else "comment_id"
         answer = self._send(lambda: self.graph.put_object(
-            self.page_id, "messages", recipient=json.dumps({"comment_id": comment_id}),
+            self.page_id, "messages", recipient=json.dumps({key: object_id}),
             message=json.dumps({"text": text})))
         return SendResult(external_id=answer["message_id"])
 

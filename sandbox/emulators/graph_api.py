@@ -159,4 +159,6 @@ class GraphEmulator(Emulator):
         now = self.clock()
         if "comment_id" in recipient:
             return self.feed.private_reply(str(recipient["comment_id"]), text, now)
+        if "post_id" in recipient:
+            return self.feed.private_reply_to_post(str(recipient["post_id"]), text, now)
         return self.messenger.send(str(recipient.get("id", "")), text, args, now)
