@@ -20,6 +20,8 @@ from bot.delivery.directory import SlackDirectory
 from bot.delivery.metered import MeteredWebClient
 from bot.delivery.queue_metrics import QueueCollector
 from bot.delivery.worker import OutboxWorker
+from bot.doctor.run import run_checks
+from bot.doctor.watch import WATCH_INTERVAL, CheckWatch
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
 from bot.metrics import Metrics
@@ -118,6 +120,16 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
     )
 
 
+def watch_checks(parley: Parley, client: WebClient) -> None:
+    """`parley check` every 15 minutes: App Home's connection lines, and a DM to managers when a check
+    that passed starts failing (bot/doctor/watch.py)."""
+    settings, store, outbox = parley.settings, parley.store, parley.outbox
+    parley.doctor = CheckWatch(lambda: run_checks(settings, parley.connectors, store, utcnow(),
+                                                  missing_invites=outbox.missing_invites.hints),
+                               store, client, managers=settings.parley_managers, clock=utcnow)
+    parley.jobs["doctor"] = (WATCH_INTERVAL, parley.doctor.tick)
+
+
 def build(settings: Settings, *, migrate: bool = True) -> Parley:
     """Wire a Parley process from settings. Raises ConfigError for unusable settings."""
     if settings.slack_bot_token is None:
@@ -161,6 +173,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                            clock=sender.clock)
     parley.jobs["digest"] = (60.0, digest_job.run)
     parley.jobs["app_home"] = (60.0, lambda: republish_homes(parley))
+    watch_checks(parley, client)
     register_all(bolt, parley)
     facebook = None
     if settings.facebook_webhooks_enabled:

@@ -103,8 +103,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"✗ settings: {' '.join(str(exc).split())}")
-        print("1 problem to fix")
+        print(f"✗ settings: {' '.join(str(exc).split())}\n1 problem to fix")
         return 1
     store = Store.from_url(settings.database_url, migrate=False)
     try:

@@ -23,6 +23,7 @@ from bot.delivery.membership import join_all
 from bot.delivery.slack_link import SOCKET_PING_INTERVAL, SlackLink
 from bot.delivery.slack_startup import socket_mode_client
 from bot.delivery.worker import OutboxWorker
+from bot.doctor.watch import CheckWatch
 from bot.inbound.ingest import Ingestor
 from bot.inbound.poll import poll_connector
 from bot.metrics import Metrics
@@ -65,6 +66,7 @@ class Parley:
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
     slack_link: SlackLink = field(default_factory=SlackLink)
     metrics: Metrics = field(default_factory=Metrics)  # served on /metrics (bot/web.py)
+    doctor: CheckWatch | None = None  # the scheduled `parley check`; its latest results feed App Home
     started_at: datetime | None = None  # when polling started (a platform never polled is stale after it)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)

@@ -27,6 +27,7 @@ from bot.store.claims import claim_once, prune
 from bot.store.models import Claim, Conversation, Status
 from commands.lookup import assigned_to
 from connectors.base import Connector
+from connectors.checks import Status as CheckStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,9 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
         overdue = conversation_rows(session, overdue_conversations(session, service_level, now)[:HOME_LIST_MAX],
                                     service_level, now)
         today = figures(session, today_so_far(now, tz), service_level, now)
+    problems = [c.line for c in (parley.doctor.latest if parley.doctor else []) if c.status is not CheckStatus.OK]
     return home_view(user_id=user_id, mine=mine, unassigned=unassigned, overdue=overdue, today=today,
-                     platforms=health_rows(parley.connectors), now=now)
+                     platforms=health_rows(parley.connectors), now=now, checks=problems)
 
 
 def publish_home(parley: Parley, client: WebClient, user_id: str, now: datetime) -> bool:
