@@ -17,9 +17,14 @@ from starlette.applications import Starlette
 
 from bot.cli import main as cli_main
 from bot.delivery.directory import SlackDirectory
+from bot.delivery.metered import MeteredWebClient
+from bot.delivery.queue_metrics import QueueCollector
 from bot.delivery.worker import OutboxWorker
+from bot.doctor.run import run_checks
+from bot.doctor.watch import WATCH_INTERVAL, CheckWatch
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
+from bot.metrics import Metrics
 from bot.replies.permissions import AgentPolicy, parse_agents
 from bot.replies.sender import Sender
 from bot.reports.service_level import ServiceLevel
@@ -28,6 +33,7 @@ from bot.schedule.digest import DigestJob
 from bot.schedule.reminders import ReminderTick
 from bot.settings import ConfigError, Settings, secret
 from bot.store.database import Store
+from bot.store.models import utcnow
 from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
 from commands.home import republish_homes
@@ -68,6 +74,7 @@ def _facebook(settings: Settings) -> FacebookConnector:
         graph_url=settings.facebook_graph_url,
         graph_version=settings.facebook_graph_version,
         backfill=settings.parley_backfill,
+        webhooks=settings.facebook_webhooks_enabled,
     )
 
 
@@ -87,11 +94,14 @@ def check_platforms(settings: Settings, registry: Registry) -> None:
                               f"Parley knows; known: {', '.join(sorted(set(SHIPPED) | set(registry.platforms)))}.")
 
 
-def build_slack_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
+def build_slack_client(settings: Settings, *, for_outbox: bool = False, metrics: Metrics | None = None) -> WebClient:
     """The outbox's client retries nothing itself: a 429 must pause one channel, not sleep the worker,
     and a dropped connection or 5xx on chat.postMessage may already have posted, so the outbox looks
     the message up before sending again. Interactive calls (Bolt) may retry 429s."""
     handlers: list[RetryHandler] = [] if for_outbox else [RateLimitErrorRetryHandler(max_retry_count=2)]
+    if metrics is not None:  # counts posts and 429s for /metrics
+        return MeteredWebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
+                                retry_handlers=handlers, metrics=metrics)
     return WebClient(token=secret(settings.slack_bot_token), base_url=settings.slack_api_url,
                      retry_handlers=handlers)
 
@@ -110,6 +120,16 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
     )
 
 
+def watch_checks(parley: Parley, client: WebClient) -> None:
+    """`parley check` every 15 minutes: App Home's connection lines, and a DM to managers when a check
+    that passed starts failing (bot/doctor/watch.py)."""
+    settings, store, outbox = parley.settings, parley.store, parley.outbox
+    parley.doctor = CheckWatch(lambda: run_checks(settings, parley.connectors, store, utcnow(),
+                                                  missing_invites=outbox.missing_invites.hints),
+                               store, client, managers=settings.parley_managers, clock=utcnow)
+    parley.jobs["doctor"] = (WATCH_INTERVAL, parley.doctor.tick)
+
+
 def build(settings: Settings, *, migrate: bool = True) -> Parley:
     """Wire a Parley process from settings. Raises ConfigError for unusable settings."""
     if settings.slack_bot_token is None:
@@ -123,8 +143,10 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     check_platforms(settings, registry)
     store = Store.from_url(settings.database_url, migrate=migrate, wait=settings.parley_startup_wait.total_seconds())
     service_level = ServiceLevel.of(settings.sla)
-    client = build_slack_client(settings)
-    outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True),
+    metrics = Metrics()
+    metrics.registry.register(QueueCollector(store, utcnow))
+    client = build_slack_client(settings, metrics=metrics)
+    outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),
                           sla_badge=service_level.badge)
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
@@ -138,7 +160,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
                           service_level=service_level)
     parley = Parley(settings=settings, store=store, connectors=list(registry), ingestor=ingestor, outbox=outbox,
-                    sender=sender, service_level=service_level, bolt=bolt, http=Starlette())
+                    sender=sender, service_level=service_level, bolt=bolt, http=Starlette(), metrics=metrics)
     # A reply stored but never sent (crash between store and send) is finished or reported.
     parley.jobs["deliver_pending"] = (30.0, sender.deliver_pending)
     # SLA warnings, breaches, escalations and platform-window reminders (bot/reminders.py).
@@ -151,6 +173,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                            clock=sender.clock)
     parley.jobs["digest"] = (60.0, digest_job.run)
     parley.jobs["app_home"] = (60.0, lambda: republish_homes(parley))
+    watch_checks(parley, client)
     register_all(bolt, parley)
     facebook = None
     if settings.facebook_webhooks_enabled:
@@ -160,13 +183,14 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                                          deliver=parley.deliver_webhook)
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
                                  health=parley.health,
-                                 slack_signing_secret=secret(settings.slack_signing_secret) or None)
+                                 slack_signing_secret=secret(settings.slack_signing_secret) or None,
+                                 metrics=metrics)
     return parley
 
 
 def cli(argv: list[str] | None = None) -> int:
     """The `parley` console script: every subcommand, with this module's `build` as the wiring."""
-    return cli_main(argv, build=build)
+    return cli_main(argv, build=build, connectors=build_registry)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,17 +1,19 @@
-"""`parley` command line: run, demo, classify, audit, report, db upgrade. Errors go to stderr with exit code 2."""
+"""`parley` command line: run, check, demo, classify, audit, report, db. Errors go to stderr, exit code 2."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
 
 from bot.delivery.slack_startup import SlackStartup, check_slack
+from bot.doctor.run import report as check_report
+from bot.doctor.run import run_checks
 from bot.inbound import dead_letters
 from bot.inbound.ingest import Ingestor
 from bot.inbound.routing import Router
@@ -26,6 +28,7 @@ from bot.store import quarantine
 from bot.store.database import Store, make_engine, upgrade, wait_until_reachable
 from bot.store.models import utcnow
 from bot.triage import classify_lines
+from connectors.base import Connector
 
 
 class Runnable(Protocol):
@@ -37,6 +40,7 @@ class Runnable(Protocol):
 
 
 Build = Callable[[Settings], Runnable]
+Connectors = Callable[[Settings], Iterable[Connector]]
 
 
 class _SecretSafeFormatter(logging.Formatter):
@@ -92,6 +96,23 @@ def _slack_ready(settings: Settings) -> Settings:
         app_token=secret(settings.slack_app_token) or None, channel=settings.parley_channel,
         wait=settings.parley_startup_wait.total_seconds()))
     return settings.model_copy(update={"parley_channel": channel})
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """One line per check (✓, ✗ with the fix, ⚠); exit 1 when anything must be fixed."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"✗ settings: {' '.join(str(exc).split())}\n1 problem to fix")
+        return 1
+    store = Store.from_url(settings.database_url, migrate=False)
+    try:
+        checks = run_checks(settings, args.connectors(settings), store, utcnow(), subscribe=args.subscribe)
+    finally:
+        store.dispose()
+    text, code = check_report(checks)
+    print(text)
+    return code
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -226,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the app (Slack + polling + webhooks)")
     run.add_argument("--host", default="0.0.0.0", help="interface for the HTTP server (default 0.0.0.0)")
     run.set_defaults(func=_cmd_run)
+    check = sub.add_parser("check", help="check Slack, X, Facebook and the database before `parley run`")
+    check.add_argument("--subscribe", action="store_true",
+                       help="subscribe the app to the Facebook Page's webhooks if it is not (POST subscribed_apps)")
+    check.set_defaults(func=_cmd_check)
     demo = sub.add_parser("demo", help="offline demo on local emulators of Slack, X and Facebook")
     demo.add_argument("-v", "--verbose", action="store_true", help="show the app's log lines")
     demo.set_defaults(func=_cmd_demo)
@@ -260,10 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, *, build: Build) -> int:
-    """Run one `parley` subcommand; `build` wires the app from settings (`app.build`)."""
+def main(argv: list[str] | None = None, *, build: Build, connectors: Connectors = lambda _: ()) -> int:
+    """Run one `parley` subcommand; `build` wires the app from settings (`app.build`), `connectors`
+    makes the configured networks' connectors (`app.build_registry`) for `parley check`."""
     args = build_parser().parse_args(argv)
-    args.build = build
+    args.build, args.connectors = build, connectors
     try:
         return args.func(args)
     except ConfigError as exc:

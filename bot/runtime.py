@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,10 +20,13 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from starlette.applications import Starlette
 
 from bot.delivery.membership import join_all
+from bot.delivery.slack_link import SOCKET_PING_INTERVAL, SlackLink
 from bot.delivery.slack_startup import socket_mode_client
 from bot.delivery.worker import OutboxWorker
+from bot.doctor.watch import CheckWatch
 from bot.inbound.ingest import Ingestor
 from bot.inbound.poll import poll_connector
+from bot.metrics import Metrics
 from bot.replies.sender import Sender
 from bot.reports.service_level import ServiceLevel
 from bot.schedule.leader import Leadership
@@ -35,6 +38,9 @@ from bot.store.probe import database_problem
 from connectors.base import Batch, Connector, InboundMessage
 
 log = logging.getLogger("parley")
+# A platform not polled successfully for this many poll intervals makes /readyz answer 503.
+STALE_POLLS = 5
+SLACK_PROBE_SECONDS = 15.0
 
 
 @dataclass
@@ -58,6 +64,10 @@ class Parley:
     jobs: dict[str, tuple[float, Callable[[], object]]] = field(default_factory=dict)
     # Platform sends run here, after Slack has been acknowledged.
     workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
+    slack_link: SlackLink = field(default_factory=SlackLink)
+    metrics: Metrics = field(default_factory=Metrics)  # served on /metrics (bot/web.py)
+    doctor: CheckWatch | None = None  # the scheduled `parley check`; its latest results feed App Home
+    started_at: datetime | None = None  # when polling started (a platform never polled is stale after it)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -73,7 +83,7 @@ class Parley:
 
     def poll_all(self, now: datetime | None = None) -> None:
         for connector in self.connectors:
-            poll_connector(connector, self.store, self.ingestor, now or utcnow())
+            poll_connector(connector, self.store, self.ingestor, now or utcnow(), self.metrics)
 
     def deliver_webhook(self, messages: list[InboundMessage]) -> None:
         """Store a webhook delivery. Some events name only the sender's id (Messenger), so the name
@@ -95,32 +105,45 @@ class Parley:
         self.ingestor.ingest(Batch(stream=stream, messages=enriched))
 
     def health(self) -> tuple[bool, dict]:
-        """Ready when the database takes a write where DATABASE_URL points (`bot.store.probe`)."""
-        db_problem = database_problem(self.store, utcnow())
-        db_ok = db_problem is None
-        platforms = {
-            c.platform: {
-                "ok": c.health.ok,
-                "last_success_at": c.health.last_success_at.isoformat() if c.health.last_success_at else None,
-                "last_error": c.health.last_error,
-                "paused_until": c.health.paused_until.isoformat() if c.health.paused_until else None,
-            }
-            for c in self.connectors
-        }
+        """Ready when the database takes a write where DATABASE_URL points (`bot.store.probe`), Parley
+        can hear Slack (`SlackLink`), and, on the replica that polls, every platform was polled
+        successfully within STALE_POLLS poll intervals (a rate-limit pause does not count against it)."""
+        now = utcnow()
+        db_problem = database_problem(self.store, now)
+        slack_ok, slack_words = self.slack_link.status()
+        platforms = {c.platform: self._platform_health(c, now) for c in self.connectors}
+        ready = db_problem is None and slack_ok and not any(p["stale"] for p in platforms.values())
         scheduler = self.leader.role if self.leader is not None else "not started"
-        return db_ok, {"database": db_problem or "ok", "platforms": platforms,
+        return ready, {"database": db_problem or "ok", "slack": slack_words, "platforms": platforms,
                        "scheduler": scheduler}
+
+    def _platform_health(self, connector: Connector, now: datetime) -> dict:
+        health = connector.health
+        since = health.last_success_at or self.started_at
+        polling = self.leader is not None and self.leader.is_leader
+        paused = health.paused_until is not None and health.paused_until > now
+        limit = STALE_POLLS * self.settings.parley_poll_interval
+        stale = polling and not paused and since is not None and now - since > limit
+        return {
+            "ok": health.ok,
+            "last_success_at": health.last_success_at.isoformat() if health.last_success_at else None,
+            "last_error": health.last_error,
+            "paused_until": health.paused_until.isoformat() if health.paused_until else None,
+            "stale": stale,
+            "stale_after_seconds": int(limit / timedelta(seconds=1)),
+        }
 
     def start_background(self) -> None:
         """Join the routed Slack channels, then start the outbox worker and the polling schedule (not
         the HTTP server)."""
         routed = [self.settings.parley_channel, *(rule.channel for rule in self.settings.routing.routing)]
         join_all(self.bolt.client, routed, self.outbox.missing_invites)
+        self.started_at = utcnow()
         worker = threading.Thread(target=self.outbox.run, args=(self._stop,), name="outbox", daemon=True)
         worker.start()
         self._threads.append(worker)
         jobs = {
-            c.platform: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow()))
+            c.platform: (lambda c=c: poll_connector(c, self.store, self.ingestor, utcnow(), self.metrics))
             for c in self.connectors
         }
         # Every replica runs the scheduler; only the leader's guarded jobs do work (bot/leader.py).
@@ -128,7 +151,9 @@ class Parley:
         self.leader.try_acquire()  # before the first ticks, so a lone process polls at once
         self.scheduler = build_scheduler(
             jobs, self.settings.parley_poll_interval, extra=self.jobs, guard=self.leader.guard,
-            unguarded={"leadership": (self.leader.retry_interval.total_seconds(), self.leader.tick)})
+            unguarded={"leadership": (self.leader.retry_interval.total_seconds(), self.leader.tick),
+                       # every replica answers /readyz for itself
+                       "slack_link": (SLACK_PROBE_SECONDS, lambda: self.slack_link.probe(self.bolt.client))})
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -147,7 +172,10 @@ class Parley:
         """Block serving HTTP (Slack in HTTP mode, webhooks, /healthz); Socket Mode alongside if set."""
         if self.settings.socket_mode:
             web = socket_mode_client(self.settings.slack_api_url, self.settings.parley_startup_wait.total_seconds())
-            SocketModeHandler(self.bolt, secret(self.settings.slack_app_token), web_client=web).connect()
+            handler = SocketModeHandler(self.bolt, secret(self.settings.slack_app_token), web_client=web,
+                                        ping_interval=SOCKET_PING_INTERVAL)
+            self.slack_link.socket_connected = handler.client.is_connected
+            handler.connect()
             log.info("Slack: Socket Mode connected; HTTP on :%d serves webhooks and /healthz",
                      self.settings.port)
         else:

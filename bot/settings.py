@@ -91,7 +91,9 @@ class Settings(BaseSettings):
     facebook_app_secret: SecretStr | None = None
     facebook_verify_token: SecretStr | None = None
     facebook_graph_url: str = "https://graph.facebook.com/"
-    facebook_graph_version: str = "v23.0"
+    # v25.0 is served until 29 July 2028 (https://developers.facebook.com/docs/graph-api/changelog,
+    # "Available Graph API versions"); v23.0 only until 8 October 2027.
+    facebook_graph_version: str = "v25.0"
 
     # Parley
     database_url: str = "sqlite:///parley.db"
@@ -209,7 +211,7 @@ class Settings(BaseSettings):
     @classmethod
     def _graph_version(cls, value: str) -> str:
         if not re.fullmatch(r"v\d+\.\d+", value):
-            raise ValueError(f"{value!r} should look like v23.0")
+            raise ValueError(f"{value!r} should look like v25.0")
         return value
 
     @field_validator("parley_log_level")

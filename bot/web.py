@@ -1,4 +1,4 @@
-"""The HTTP surface on one port: Slack (HTTP mode), Facebook webhooks, liveness and readiness.
+"""The HTTP surface on one port: Slack (HTTP mode), Facebook webhooks, liveness, readiness, metrics.
 
 Every POST is handled in the same order: bound the body (413 without reading the rest), verify
 its signature on the raw bytes (401), only then parse it (400 for a signed but malformed body,
@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
@@ -26,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.metrics import Metrics
 from bot.web_checks import BodyTooLarge, read_bounded, reject_constant, slack_body_problem
 from connectors.base import InboundMessage
 from connectors.facebook.webhook import MalformedDelivery, challenge_response, parse_delivery, signature_valid
@@ -35,7 +38,8 @@ log = logging.getLogger(__name__)
 SLACK_EVENTS_PATH = "/slack/events"
 FACEBOOK_WEBHOOK_PATH = "/webhooks/facebook"
 HEALTH_PATH = "/healthz"  # liveness: the process answers
-READY_PATH = "/readyz"  # readiness: the database takes writes where DATABASE_URL points
+READY_PATH = "/readyz"  # readiness: database writable, Slack heard, platforms polled (Parley.health)
+METRICS_PATH = "/metrics"  # Prometheus text format (bot/metrics.py)
 
 # Slack's largest requests are view submissions: a modal holds at most 100 blocks and each input
 # at most 3 000 characters, so a few hundred KB even with every character escaped; 1 MiB leaves
@@ -55,9 +59,19 @@ class FacebookWebhookConfig:
     deliver: Callable[[list[InboundMessage]], None]  # stores the messages (runs after the 200)
 
 
-def _slack_endpoint(bolt: App, verifier: SignatureVerifier) -> Callable[[Request], Awaitable[Response]]:
-    """POST /slack/events: bound the body, verify the signature on the raw bytes, then parse."""
+def _slack_endpoint(bolt: App, verifier: SignatureVerifier,
+                    metrics: Metrics | None) -> Callable[[Request], Awaitable[Response]]:
+    """POST /slack/events: bound the body, verify the signature on the raw bytes, then parse; the
+    time to answer goes to the ack latency histogram."""
     async def slack_events(request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            return await _slack_event(request)
+        finally:
+            if metrics is not None:
+                metrics.ack_latency.observe(time.perf_counter() - started)
+
+    async def _slack_event(request: Request) -> Response:
         try:
             body = await read_bounded(request, SLACK_MAX_BODY)
         except BodyTooLarge:
@@ -134,18 +148,30 @@ def _health_routes(health: Callable[[], tuple[bool, dict]]) -> list[Route]:
     return [Route(HEALTH_PATH, healthz, methods=["GET"]), Route(READY_PATH, readyz, methods=["GET"])]
 
 
+def _metrics_route(metrics: Metrics) -> Route:
+    async def serve_metrics(_: Request) -> Response:
+        body = await run_in_threadpool(generate_latest, metrics.registry)  # the queue is read from the database
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return Route(METRICS_PATH, serve_metrics, methods=["GET"])
+
+
 def build_http_app(
     *,
     bolt: App | None,
     facebook: FacebookWebhookConfig | None,
     health: Callable[[], tuple[bool, dict]],
     slack_signing_secret: str | None = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
-    """The Starlette app. `health` says whether the process is ready, and why (`Parley.health`)."""
+    """The Starlette app. `health` says whether the process is ready, and why (`Parley.health`);
+    `metrics` is served on /metrics."""
     routes = [*_facebook_routes(facebook), *_health_routes(health)]
+    if metrics is not None:
+        routes.append(_metrics_route(metrics))
     if bolt is not None:
         if not slack_signing_secret:
             raise ValueError("Slack in HTTP mode needs the signing secret to verify requests")
-        routes.append(Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt, SignatureVerifier(slack_signing_secret)),
+        routes.append(Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt, SignatureVerifier(slack_signing_secret), metrics),
                             methods=["POST"]))
     return Starlette(routes=routes)

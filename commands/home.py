@@ -28,6 +28,7 @@ from bot.store.claims import claim_once, prune
 from bot.store.models import Claim, Conversation, Status
 from commands.lookup import assigned_to
 from connectors.base import Connector
+from connectors.checks import Status as CheckStatus
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,9 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
         # The same periods as `/social stats` would read now: today so far, and "7d".
         headlines = (headline(session, today_so_far(now, tz), service_level, now),
                      headline(session, parse_period("7d", now), service_level, now))
+    problems = [c.line for c in (parley.doctor.latest if parley.doctor else []) if c.status is not CheckStatus.OK]
     return home_view(user_id=user_id, mine=mine, unassigned=unassigned, overdue=overdue, today=today,
-                     platforms=health_rows(parley.connectors), now=now, headline=headlines)
+                     platforms=health_rows(parley.connectors), now=now, headline=headlines, checks=problems)
 
 
 def publish_home(parley: Parley, client: WebClient, user_id: str, now: datetime) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connectors.checks import Check
 from connectors.contract import (
     Action,
     DirectMessage,
@@ -162,6 +163,11 @@ class Connector(abc.ABC):
         """A link that opens a private conversation with the brand, offered when a private send is
         refused with `rules.dm_fallback_code`; None where the network has none."""
         return None
+
+    def doctor(self, now: datetime, *, subscribe: bool = False) -> list[Check]:
+        """`parley check` for this network: what works and, for what does not, the fix in plain
+        words. `subscribe` lets it make a missing platform subscription. Never raises."""
+        return []
 
 
 class SendError(Exception):

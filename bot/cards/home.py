@@ -65,9 +65,11 @@ def home_view(
     platforms: Sequence[PlatformHealthRow],
     now: datetime,
     headline: tuple[Headline, Headline] | None = None,
+    checks: Sequence[str] = (),
 ) -> dict:
     """The App Home view (type "home") for `user_id` as of `now`; `headline` (today, last 7 days)
-    adds the headline KPIs below today's figures."""
+    adds the headline KPIs below today's figures; `checks` are the failing and warning lines of the
+    latest scheduled `parley check`, listed under Connections."""
     now = _utc(now)
     blocks: list[dict] = [
         header(f"{ids.BLOCK_HOME}.header", "Parley · social support"),
@@ -93,12 +95,12 @@ def home_view(
         blocks.append({"type": "section", "block_id": f"{ids.BLOCK_HOME}.headline",
                        "fields": [mrkdwn(t) for t in headline_fields(*headline)]})
     blocks.append(divider())
-    health = [health_line(p, now) for p in platforms]
+    health = [health_line(p, now) for p in platforms] + [clip(line, _ERROR_MAX * 2) for line in checks]
     blocks.append(section(f"{ids.BLOCK_HOME}.health.title", "*Connections*"))
     blocks += pack_lines(
         health or ["No platform is configured."],
         block_id=f"{ids.BLOCK_HOME}.health",
-        max_sections=2,
+        max_sections=3,
         max_lines=PLATFORMS_MAX,
         more_block_id=f"{ids.BLOCK_HOME}.health.more",
     )

@@ -22,7 +22,6 @@ import requests
 from connectors import backfill
 from connectors.base import (
     Action,
-    Author,
     Batch,
     Connector,
     DirectMessage,
@@ -35,6 +34,8 @@ from connectors.base import (
     SendResult,
     Unsupported,
 )
+from connectors.checks import Check
+from connectors.facebook.doctor import check_facebook
 from connectors.facebook.graph import (
     RATE_LIMIT_CODES,
     TOKEN_ERROR,
@@ -44,6 +45,7 @@ from connectors.facebook.graph import (
     send_error,
     usage_pause,
 )
+from connectors.facebook.records import ANONYMOUS, author_of, messenger_record, sender
 from connectors.facebook.rules import RULES
 
 log = logging.getLogger(__name__)
@@ -56,37 +58,28 @@ COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url"
 MESSAGE_FIELDS = "id,message,from,created_time"
 
 
-ANONYMOUS = {"id": "anonymous", "name": "Facebook user"}
-
-
-def _from(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The item's author; Graph omits `from` for some people's comments (privacy), never crash on it."""
-    who = item.get("from")
-    return who if isinstance(who, dict) and who.get("id") else ANONYMOUS
-
-
-def _author(who: Mapping[str, Any]) -> Author:
-    name = str(who.get("name") or "")
-    return Author(external_id=str(who["id"]), handle=name, name=name)
-
-
 class FacebookConnector(Connector):
     """One Facebook Page: its feed and its Messenger inbox, read by polling the Graph API."""
 
     rules = RULES
 
     def __init__(self, *, page_id: str, page_token: str, graph_url: str = "https://graph.facebook.com/",
-                 graph_version: str = "v23.0", page_size: int = 50,
-                 lookback: timedelta = timedelta(days=7), backfill: timedelta = backfill.DEFAULT_BACKFILL) -> None:
+                 graph_version: str = "v25.0", page_size: int = 50,
+                 lookback: timedelta = timedelta(days=7), backfill: timedelta = backfill.DEFAULT_BACKFILL,
+                 webhooks: bool = False) -> None:
         super().__init__()
-        # lookback: how old a post may be and still be watched for new comments; backfill: how far
-        # back a stream with no cursor reads.
+        # lookback: how old a post may be and still be watched for new comments; backfill: how far back
+        # a stream with no cursor reads; webhooks: configured, so `doctor` checks the Page subscription.
+        self.webhooks = webhooks
         self.page_id, self.page_size, self.lookback, self.backfill = page_id, page_size, lookback, backfill
         self.graph = PageGraph(page_token, graph_url, graph_version)
 
     @property
     def streams(self) -> tuple[str, ...]:
         return (FEED, MESSENGER)
+
+    def doctor(self, now: datetime, *, subscribe: bool = False) -> list[Check]:
+        return check_facebook(self.graph, self.page_id, now, webhooks=self.webhooks, subscribe=subscribe)
 
     # --- polling ------------------------------------------------------------------------------
     def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
@@ -157,20 +150,20 @@ class FacebookConnector(Connector):
             batch = []
             for post in posts:
                 updated = parse_time(post.get("updated_time") or post["created_time"])
-                if first and _from(post)["id"] != self.page_id and parse_time(post["created_time"]) < since:
+                if first and sender(post)["id"] != self.page_id and parse_time(post["created_time"]) < since:
                     older += 1
                 if updated < since:
                     continue
                 active.append(post)
                 newest = max(newest, updated)
-                if _from(post)["id"] != self.page_id and parse_time(post["created_time"]) >= since:
+                if sender(post)["id"] != self.page_id and parse_time(post["created_time"]) >= since:
                     batch.append(self._visitor_post(post))
             if batch:
                 yield Batch(FEED, batch)
         for post in active:
             for comments in self._pages(post["id"], "comments", fields=COMMENT_FIELDS, filter="stream",
                                         order="chronological", since=int(since.timestamp())):
-                batch = [self._comment(c, post) for c in comments if _from(c)["id"] != self.page_id]
+                batch = [self._comment(c, post) for c in comments if sender(c)["id"] != self.page_id]
                 for comment in comments:
                     newest = max(newest, parse_time(comment["created_time"]))
                 if batch:
@@ -182,7 +175,7 @@ class FacebookConnector(Connector):
     def _visitor_post(self, post: dict[str, Any]) -> InboundMessage:
         return InboundMessage(
             platform=Platform.FACEBOOK, kind=Kind.VISITOR_POST, external_id=post["id"], thread_key=post["id"],
-            text=post.get("message", ""), author=_author(_from(post)), created_at=parse_time(post["created_time"]),
+            text=post.get("message", ""), author=author_of(sender(post)), created_at=parse_time(post["created_time"]),
             url=post.get("permalink_url"),
         )
 
@@ -190,13 +183,13 @@ class FacebookConnector(Connector):
         parent = (comment.get("parent") or {}).get("id")
         if parent:
             thread_key = parent
-        elif _from(post)["id"] == _from(comment)["id"] not in (self.page_id, ANONYMOUS["id"]):
+        elif sender(post)["id"] == sender(comment)["id"] not in (self.page_id, ANONYMOUS["id"]):
             thread_key = post["id"]  # a visitor following up under their own post
         else:
             thread_key = comment["id"]
         return InboundMessage(
             platform=Platform.FACEBOOK, kind=Kind.COMMENT, external_id=comment["id"], thread_key=thread_key,
-            text=comment.get("message", ""), author=_author(_from(comment)),
+            text=comment.get("message", ""), author=author_of(sender(comment)),
             created_at=parse_time(comment["created_time"]), url=comment.get("permalink_url"),
             in_reply_to=parent or (post["id"] if thread_key == post["id"] else None),
         )
@@ -222,7 +215,7 @@ class FacebookConnector(Connector):
         for conversation_id in active:
             for messages in self._pages(conversation_id, "messages", fields=MESSAGE_FIELDS):
                 recent = [m for m in messages if parse_time(m["created_time"]) >= since]
-                batch = [messenger_record(m) for m in recent if _from(m)["id"] != self.page_id]
+                batch = [messenger_record(m) for m in recent if sender(m)["id"] != self.page_id]
                 if batch:
                     yield Batch(MESSENGER, batch)
                 if len(recent) < len(messages):
@@ -257,10 +250,12 @@ class FacebookConnector(Connector):
         answer = self._send(lambda: self.graph.put_object(comment_id, "comments", message=text))
         return SendResult(external_id=answer["id"])
 
-    def private_reply(self, comment_id: str, text: str) -> SendResult:
-        """A Messenger message to the comment's author (Facebook allows one per comment, within 7 days)."""
+    def private_reply(self, object_id: str, text: str) -> SendResult:
+        """A Messenger message to the author of a comment or of a visitor post (a Page post's id is
+        `{page-id}_…`): one each, within 7 days."""
+        key = "post_id" if object_id.startswith(f"{self.page_id}_") else "comment_id"
         answer = self._send(lambda: self.graph.put_object(
-            self.page_id, "messages", recipient=json.dumps({"comment_id": comment_id}),
+            self.page_id, "messages", recipient=json.dumps({key: object_id}),
             message=json.dumps({"text": text})))
         return SendResult(external_id=answer["message_id"])
 
@@ -284,15 +279,3 @@ class FacebookConnector(Connector):
             # `from None`: the chained exception's text can carry the request URL and the token.
             log.warning("Facebook send failed (%s)", type(exc).__name__)
             raise SendError("Couldn't reach Facebook; will try again.", retryable=True) from None
-
-
-def messenger_record(message: Mapping[str, Any]) -> InboundMessage:
-    """A Messenger message (Graph's `/{conversation}/messages` shape) from a customer."""
-    psid = str(_from(message)["id"])
-    return InboundMessage(
-        platform=Platform.FACEBOOK, kind=Kind.MESSENGER, external_id=message["id"],
-        # The PSID, not the t_ conversation id: webhooks carry only the PSID, and a Page has exactly
-        # one Messenger conversation per person, so both paths thread the same way.
-        thread_key=psid, text=message.get("message") or "(attachment)", author=_author(_from(message)),
-        created_at=parse_time(message["created_time"]),
-    )

@@ -1,5 +1,9 @@
-"""Facebook's rules: public comments (8 000 characters), one private reply per comment within 7
-days, Messenger within 24 hours of the customer's last message or 7 days as a human agent.
+"""Facebook's rules: public comments (8 000 characters), one private reply per comment or visitor post
+within 7 days, Messenger within 24 hours of the customer's last message or 7 days as a human agent.
+
+Private replies go to "a person who published a post on your business' Facebook Page or who
+commented on a post or comment", once, within 7 days of the post or comment
+(https://developers.facebook.com/docs/messenger-platform/discovery/private-replies).
 """
 
 from __future__ import annotations
@@ -58,7 +62,8 @@ def _messenger(request: ReplyRequest) -> Plan:
 
 
 def plan(request: ReplyRequest) -> Plan:
-    """Messenger in Messenger; a comment or visitor post publicly, or by one private reply per comment."""
+    """Messenger in Messenger; a comment or visitor post publicly, or by one private reply to the
+    customer's latest comment or visitor post."""
     if request.conversation_kind == "messenger":
         return _messenger(request)
     comment = latest_of(request.heard, ("comment",))
@@ -67,15 +72,17 @@ def plan(request: ReplyRequest) -> Plan:
         if request.conversation_kind == "visitor_post":
             return Plan(COMMENT, request.thread_key)  # answer on the visitor's post itself
         return Plan(COMMENT, (comment or request.heard[-1]).external_id)
+    comment = latest_of(request.heard, ("comment", "visitor_post"))
+    what = "visitor post" if comment is not None and comment.kind == "visitor_post" else "comment"
     if comment is None:
-        raise Refusal("Facebook private replies answer a comment, and this visitor post has no comment from "
-                      "the customer. Reply publicly instead.")
+        raise Refusal("Facebook private replies answer a comment or a visitor post, and the customer has "
+                      "written neither here. Reply publicly instead.")
     if comment.external_id in request.private_replied:
-        raise Refusal("Facebook allows only one private reply per comment, and the customer's latest comment "
+        raise Refusal(f"Facebook allows only one private reply per {what}, and the customer's latest {what} "
                       "already has one. Reply publicly, or wait until they write again.")
     age = request.now - comment.created_at
     if age > PRIVATE_REPLY_WINDOW:
-        raise Refusal(f"The customer's comment is {days(age)} old; Facebook allows a private reply only "
+        raise Refusal(f"The customer's {what} is {days(age)} old; Facebook allows a private reply only "
                       "within 7 days. Reply publicly instead.")
     check_length(request.text, MESSENGER_LIMIT, "A Facebook private reply")
     return Plan(PRIVATE, comment.external_id)
@@ -87,8 +94,8 @@ def explain(kind: str, mode: Mode, who: str) -> str:
         return (f"🔒 This is a Messenger conversation: your text is sent to {who} in Messenger. More than 24 hours "
                 "after their last message it goes as a human-agent reply, allowed up to 7 days.")
     if mode == "private":
-        return (f"🔒 Sends one private reply in Messenger to {who}, about their comment. Facebook allows only one "
-                "private reply per comment, within 7 days of it.")
+        return (f"🔒 Sends one private reply in Messenger to {who}, about their comment or post. Facebook allows "
+                "only one private reply per comment or post, within 7 days of it.")
     return f"🌐 Posts a public reply on Facebook under {who}'s comment."
 
 
@@ -100,7 +107,7 @@ RULES = Rules(
                         sending="your private reply (Messenger) to {who}'s Facebook comment"),
         MESSENGER: OpSpec(public=False, action=DirectMessage, sending="your Messenger reply to {who}"),
     },
-    private_mode="sends one private reply in Messenger about the customer's comment (within 7 days)",
+    private_mode="sends one private reply in Messenger about the customer's comment or post (within 7 days)",
     kind_names={"messenger": ("💬", "Messenger")}, private_kinds=("messenger",),
     windows={"messenger": (MESSENGER_24H, MESSENGER_7D), "comment": (PRIVATE_REPLY_7D,),
              "visitor_post": (PRIVATE_REPLY_7D,)},

@@ -32,7 +32,9 @@ from connectors.base import (
     SendResult,
     Unsupported,
 )
+from connectors.checks import Check
 from connectors.x import records as rec
+from connectors.x.doctor import check_x
 from connectors.x.rules import RULES
 from connectors.x.streams import DmReader, TweetReader
 from connectors.x.transport import TWEEPY_HOST, detail, mount_base_url, problem_type, read_retry, reset_time
@@ -82,6 +84,9 @@ class XConnector(Connector):
     @property
     def streams(self) -> tuple[str, ...]:
         return (MENTIONS, *(SEARCH_PREFIX + name for name in self.search_queries), DMS)
+
+    def doctor(self, now: datetime, *, subscribe: bool = False) -> list[Check]:
+        return check_x(self.client, app_auth=self._app_auth, search_queries=self.search_queries)
 
     # --- the brand --------------------------------------------------------------------------------
     def brand(self) -> dict[str, Any]:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sandbox.emulators import graph_wire as wire
 from sandbox.emulators.graph_feed import Feed
 from sandbox.emulators.graph_messenger import Messenger
 from sandbox.emulators.graph_page import Author, Page
+from sandbox.emulators.graph_token import ALL_PAGE_PERMISSIONS, PageToken, TokenEndpoints, expired_error
 from sandbox.emulators.server import Emulator, Handler, Request, Response
 
 V = r"/v\d+\.\d+"
@@ -43,26 +45,40 @@ class GraphEmulator(Emulator):
         clock: Callable[[], datetime] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        scopes: tuple[str, ...] = ALL_PAGE_PERMISSIONS,
+        token_expires_at: int = 0,
+        subscribed_fields: list[str] | None = None,
     ) -> None:
         super().__init__(host, port)
         self.page_id, self.page_name, self.page_token = page_id, page_name, page_token
         self.clock = clock or (lambda: datetime.now(UTC))
         self.page = Page(page_id, page_name, lambda: self.clock(), lambda: self.base_url)
         self.feed, self.messenger = Feed(self.page), Messenger(self.page)
+        # The Page token's permissions and expiry, and the app's webhook subscription to the Page
+        # (subscribed to what Parley needs unless a test says otherwise).
+        self.token = PageToken(set(scopes), token_expires_at,
+                               ["feed", "messages"] if subscribed_fields is None else subscribed_fields)
+        self.tokens = TokenEndpoints(self.token, page_id, lambda: self.clock())
+        needs = self.tokens.missing
         # The same objects as the feed's and Messenger's, exposed for inspection.
         self.names, self.posts, self.comments = self.page.names, self.feed.posts, self.feed.comments
         self.comment_replies, self.private_replies = self.feed.comment_replies, self.feed.private_replies
         self.conversations, self.sent_messages = self.messenger.conversations, self.messenger.sent_messages
-        for method, path, handler in (
-            ("GET", f"{V}/{ID}/feed", self.feed.feed),
-            ("GET", f"{V}/{ID}/comments", self.feed.list_comments),
-            ("POST", f"{V}/{ID}/comments", self.feed.reply_comment),
-            ("GET", f"{V}/{ID}/conversations", self.messenger.list_conversations),
-            ("GET", f"{V}/{ID}/messages", self.messenger.list_messages),
-            ("POST", f"{V}/{ID}/messages", self._send),
-            ("GET", f"{V}/{ID}", self._object),
+        reads, user_content = "pages_read_engagement", "pages_read_user_content"
+        for method, path, handler, needed in (
+            ("GET", f"{V}/debug_token", self.tokens.debug_token, ()),
+            ("GET", f"{V}/me/permissions", self.tokens.permissions, ()),
+            ("GET", f"{V}/{ID}/subscribed_apps", self.tokens.subscribed_apps, ()),
+            ("POST", f"{V}/{ID}/subscribed_apps", self.tokens.subscribed_apps, ()),
+            ("GET", f"{V}/{ID}/feed", self.feed.feed, (reads, user_content)),
+            ("GET", f"{V}/{ID}/comments", self.feed.list_comments, (reads, user_content)),
+            ("POST", f"{V}/{ID}/comments", self.feed.reply_comment, ("pages_manage_engagement",)),
+            ("GET", f"{V}/{ID}/conversations", self.messenger.list_conversations, ("pages_messaging",)),
+            ("GET", f"{V}/{ID}/messages", self.messenger.list_messages, ("pages_messaging",)),
+            ("POST", f"{V}/{ID}/messages", self._send, ("pages_messaging",)),
+            ("GET", f"{V}/{ID}", self._object, ()),
         ):
-            self.route(method, path, self._authed(handler))
+            self.route(method, path, self._authed(handler, partial(needs, *needed)))
 
     # --- seeding ------------------------------------------------------------------------------
     def user(self, name: str) -> str:
@@ -99,7 +115,11 @@ class GraphEmulator(Emulator):
         self.fail_next(path_regex, response.status, times=times, headers=response.headers, body=response.body)
 
     # --- handlers -----------------------------------------------------------------------------
-    def _authed(self, handler: Handler) -> Handler:
+    def expire_token(self, at: datetime | None = None) -> None:
+        """The Page token expires at `at` (now by default): every call is then refused (190/463)."""
+        self.token.expires_at = int((at or self.clock()).timestamp())
+
+    def _authed(self, handler: Handler, refusal: Callable[[], Response | None] = lambda: None) -> Handler:
         def checked(req: Request) -> Response | dict | list:
             token = req.args().get("access_token")
             if token is None:
@@ -110,8 +130,10 @@ class GraphEmulator(Emulator):
                                               "the current user.")
             if not hmac.compare_digest(str(token), self.page_token):
                 return wire.graph_error(190, "Invalid OAuth access token - Cannot parse access token")
+            if self.token.expired(self.clock()):
+                return expired_error(self.token.expires_at)
             with self._lock:
-                return handler(req)
+                return refusal() or handler(req)
         return checked
 
     def _object(self, req: Request) -> Response | dict:
@@ -137,4 +159,6 @@ class GraphEmulator(Emulator):
         now = self.clock()
         if "comment_id" in recipient:
             return self.feed.private_reply(str(recipient["comment_id"]), text, now)
+        if "post_id" in recipient:
+            return self.feed.private_reply_to_post(str(recipient["post_id"]), text, now)
         return self.messenger.send(str(recipient.get("id", "")), text, args, now)

@@ -129,6 +129,21 @@ class Feed:
         self.comment_replies.append({"comment_id": comment_id, "text": text, "id": new_id})
         return {"id": new_id}
 
+    def private_reply_to_post(self, post_id: str, text: str, now: datetime) -> Response | dict:
+        """A Messenger send addressed to `{"post_id"}`: to a visitor post's author, once, within 7 days
+        (https://developers.facebook.com/docs/messenger-platform/discovery/private-replies)."""
+        post = self.posts.get(post_id)
+        if post is None:
+            return wire.missing(post_id)
+        if any(r.get("post_id") == post_id for r in self.private_replies):
+            return wire.graph_error(10900, "Activity already replied to", type_="OAuthException")
+        if now - post.created > timedelta(days=PRIVATE_REPLY_DAYS) or post.author_id == self.page.id:
+            return wire.graph_error(10903, "This user can't reply to this activity")
+        mid = "m_" + secrets.token_urlsafe(40)
+        self.private_replies.append({"post_id": post_id, "comment_id": None, "text": text, "message_id": mid,
+                                     "recipient_id": post.author_id})
+        return {"recipient_id": post.author_id, "message_id": mid}
+
     def private_reply(self, comment_id: str, text: str, now: datetime) -> Response | dict:
         """A Messenger send addressed to `{"comment_id"}`: once per comment, within 7 days."""
         comment = self.comments.get(comment_id)

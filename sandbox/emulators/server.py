@@ -131,6 +131,7 @@ class Emulator:
 
         self._server = ThreadingHTTPServer((self._host, self._port), _Handler)
         self._server.daemon_threads = True
+        self._port = self._server.server_address[1]  # a restart after stop() comes back at the same address
         # A short poll interval makes stop() quick (the default 0.5 s adds up across many tests).
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=self.name, daemon=True)

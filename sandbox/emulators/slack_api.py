@@ -38,6 +38,7 @@ class SlackEmulator(SlackFiles, Emulator):
 
     name = "slack-emulator"
     TOKEN = "xoxb-parley-sandbox"
+    APP_TOKEN = "xapp-1-parley-sandbox"  # app-level token (scope connections:write), Socket Mode only
     TEAM_ID, BOT_USER_ID = slack_workspace.TEAM_ID, slack_workspace.BOT_USER_ID
     BOT_ID, APP_ID = slack_workspace.BOT_ID, slack_workspace.APP_ID
 
@@ -47,13 +48,14 @@ class SlackEmulator(SlackFiles, Emulator):
         port: int = 0,
         *,
         tokens: Iterable[str] = (TOKEN,),
+        app_tokens: Iterable[str] = (APP_TOKEN,),
         strict_channels: bool = False,
         channel_rate_limit: tuple[int, float] | None = None,
         clock: Callable[[], float] = time.time,
         scopes: Iterable[str] = slack_workspace.DEFAULT_SCOPES,
     ) -> None:
         super().__init__(host, port)
-        self.tokens = set(tokens)
+        self.tokens, self.app_tokens = set(tokens), set(app_tokens)
         self.workspace = Workspace(strict_channels=strict_channels, channel_rate_limit=channel_rate_limit,
                                    clock=clock, scopes=frozenset(scopes))
         self.chat_methods, self.view_methods = ChatMethods(self.workspace), ViewMethods(self.workspace)
@@ -101,15 +103,22 @@ class SlackEmulator(SlackFiles, Emulator):
                 raise ApiError("unknown_method")
             if not token:
                 raise ApiError("not_authed")
-            if token not in self.tokens:
+            # An app-level token works only for apps.connections.open, and that method takes nothing
+            # else (https://docs.slack.dev/reference/methods/apps.connections.open).
+            app_method = method == "apps.connections.open"
+            if token not in self.app_tokens | self.tokens:
                 raise ApiError("invalid_auth")
+            if str(token).startswith("xapp-") != app_method:
+                raise ApiError("not_allowed_token_type")
             with self.workspace.lock:
                 result = handler(args)
         except ApiError as exc:
             return Response(200, {"ok": False, "error": exc.error})
         if isinstance(result, Response):
             return result
-        return Response(200, {"ok": True, **result})
+        # Slack lists a bot token's granted scopes in the `x-oauth-scopes` header of every answer.
+        headers = {} if app_method else {"x-oauth-scopes": ",".join(sorted(self.workspace.scopes))}
+        return Response(200, {"ok": True, **result}, headers)
 
     def _method(self, name: str) -> Method | None:
         """The handler for a method, looked up per call and on the emulator first, so a test
@@ -125,6 +134,10 @@ class SlackEmulator(SlackFiles, Emulator):
         return {"url": "https://parley-sandbox.slack.com/", "team": "Parley Sandbox", "user": "parley",
                 "team_id": self.TEAM_ID, "user_id": self.BOT_USER_ID, "bot_id": self.BOT_ID,
                 "is_enterprise_install": False}
+
+    def m_apps_connections_open(self, args: dict) -> Result:
+        """A Socket Mode WebSocket URL (this emulator serves no WebSocket: the call proves the token)."""
+        return {"url": f"wss://wss-primary.slack.com/link/?ticket=sandbox&app_id={self.APP_ID}"}
 
     def m_conversations_info(self, args: dict) -> Result:
         return {"channel": _info(self.workspace.channel(args.get("channel")))}

@@ -46,9 +46,13 @@ class XEmulator(Emulator):
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        access_level: str = "read-write-directmessages",
     ) -> None:
         super().__init__(host, port)
         self.clock = clock
+        # The app's permission ("read", "read-write" or "read-write-directmessages"), sent back in the
+        # x-access-level header of every user-context answer and enforced per endpoint below.
+        self.access_level = access_level
         self.brand_id = brand_id
         self.accounts = XAccounts(brand_id, brand_username, brand_name, clock=lambda: self.clock(),
                                   lock=self._lock)
@@ -59,6 +63,8 @@ class XEmulator(Emulator):
         self.sent_dms = self.dm_endpoints.sent_dms
         self._windows: dict[str, tuple[float, int]] = {}
         self.route("GET", r"/2/users/me", self._guarded("users_me", 75, True, self._me))
+        self._needs = {"dm_events": "read-write-directmessages", "create_dm": "read-write-directmessages",
+                       "create_tweet": "read-write"}
         self.route("GET", r"/2/users/(?P<id>[^/]+)/mentions",
                    self._guarded("mentions", 450, False, self.tweet_endpoints.mentions))
         self.route("GET", r"/2/tweets/search/recent", self._guarded("search", 450, False, self.tweet_endpoints.search))
@@ -118,10 +124,13 @@ class XEmulator(Emulator):
             if user_context and auth.startswith("Bearer "):
                 return xo.problem(403, "Unsupported Authentication", _USER_CONTEXT_ONLY,
                                   type_="https://api.twitter.com/2/problems/unsupported-authentication")
+            refusal = self._permission_refusal(name, auth)
             try:
-                response = handler(request)
+                response = refusal or handler(request)
             except xo.InvalidRequest as exc:
                 response = exc.response()
+            if auth.startswith("OAuth "):
+                response.headers["x-access-level"] = self.access_level
             with self._lock:
                 start, used = self._windows.get(name, (self.clock(), 0))
                 if self.clock() - start >= _WINDOW:
@@ -133,6 +142,19 @@ class XEmulator(Emulator):
             return response
 
         return serve
+
+    def _permission_refusal(self, name: str, auth: str) -> Response | None:
+        """X's 403 for a user-context call the app's permission level does not cover. App permissions:
+        "Read and write" has no access to Direct Messages; "Read only" cannot post
+        (https://developer.x.com/en/docs/apps/app-permissions)."""
+        needed = self._needs.get(name)
+        if needed is None or not auth.startswith("OAuth "):
+            return None
+        order = ("read", "read-write", "read-write-directmessages")
+        if order.index(self.access_level) >= order.index(needed):
+            return None
+        what = "access or delete your direct messages" if "direct" in needed else "post on your behalf"
+        return xo.problem(403, "Forbidden", f"This application is not allowed to {what}")
 
     def _me(self, request: Request) -> Response:
         fields = params.fields(request, "user.fields", xo.USER_FIELDS)

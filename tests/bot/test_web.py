@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -170,3 +170,36 @@ def test_a_webhook_with_half_an_emoji_is_stored_cleaned(serve, stack):  # noqa: 
         time.sleep(0.05)
     with session.parley.store.transaction() as db:
         assert db.exec(select(Message.text)).one() == "hola \ufffd"
+
+
+def test_readyz_is_503_while_slack_refuses_connections_and_200_after(serve, stack):  # noqa: F811
+    session = serve()
+    parley = session.parley
+    parley.slack_link.probe(parley.bolt.client)  # the `slack_link` job, driven directly
+    assert _ready(session).status_code == 200 and _ready(session).json()["slack"] == "reachable"
+
+    stack.slack.stop()  # connections to Slack are refused
+    try:
+        parley.slack_link.probe(parley.bolt.client)
+        response = _ready(session)
+        assert response.status_code == 503 and "cannot reach Slack" in response.json()["slack"]
+        assert requests.get(f"{session.base_url}/healthz", timeout=10).status_code == 200  # still alive
+    finally:
+        stack.slack.start()  # back at the same address
+    parley.slack_link.probe(parley.bolt.client)
+    assert _ready(session).status_code == 200
+
+
+def test_readyz_is_503_when_the_polling_replica_has_not_polled_a_platform_for_5_intervals(serve):  # noqa: F811
+    session = serve(PARLEY_POLL_INTERVAL="60s")
+    parley = session.parley
+    parley.start_background()  # the only replica: it leads and polls
+    parley.poll_all()
+    assert _ready(session).status_code == 200
+    x = next(c for c in parley.connectors if c.platform == "x")
+    assert x.health.last_success_at is not None
+    x.health.last_success_at -= timedelta(minutes=6)  # as if polls had failed for six minutes
+    response = _ready(session)
+    assert response.status_code == 503
+    assert response.json()["platforms"]["x"]["stale"] is True
+    assert response.json()["platforms"]["facebook"]["stale"] is False

@@ -243,6 +243,15 @@ def test_home_view_sections_and_health():
     assert lines[2].startswith("⏸️ *Messenger* · paused for 15m more")
 
 
+def test_home_view_lists_the_failing_checks_under_connections():
+    line = "✗ facebook: the Page token has expired — generate a non-expiring Page token"
+    view = home_view(user_id="U0ABC", mine=[], unassigned=[], overdue=[], today=figures(), platforms=health(),
+                     now=NOW, checks=[line, "⚠ database: 2 customer messages could not be stored"])
+    check_blocks(view["blocks"], 100)
+    lines = text_of(view["blocks"], f"{ids.BLOCK_HOME}.health.0").splitlines()
+    assert lines[3:] == [line, "⚠ database: 2 customer messages could not be stored"]
+
+
 def test_busy_home_view_stays_within_100_blocks_and_names_the_rest():
     rows = [row(i, snippet="😡" * 3000) for i in range(1, 1001)]
     platforms = [PlatformHealthRow(f"p{i}", False, None, "e" * 5000) for i in range(60)]

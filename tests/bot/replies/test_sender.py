@@ -313,12 +313,34 @@ def test_a_visitor_post_is_answered_on_the_post(store, sender, graph, clock) -> 
     post = graph.add_post("Where is my refund?", by="Cy Doe", created_at=clock.now)
     conv = seed(store, "facebook", "visitor_post", post, graph.user("Cy Doe"), [("visitor_post", post, clock.now)])
     sender.deliver(queue(store, sender, conv, "Checking, Cy"))
-    with pytest.raises(ReplyRefused, match="Reply publicly"):
-        queue(store, sender, conv, "psst", mode="private", key="V2")
     # Graph accepts POST /{post-id}/comments; GraphEmulator only emulates it on comments (a gap reported
     # to the lead), so assert on the request it recorded rather than on comment_replies.
     calls = graph.calls_to(rf"/{post}/comments$", "POST")
     assert [c.args().get("message") for c in calls] == ["Checking, Cy"]
+
+
+def test_a_visitor_post_takes_one_private_reply_by_post_id_within_7_days(store, sender, graph, clock) -> None:
+    post = graph.add_post("Where is my refund?", by="Cy Doe", created_at=clock.now - timedelta(days=6))
+    cy = graph.user("Cy Doe")
+    conv = seed(store, "facebook", "visitor_post", post, cy, [("visitor_post", post, clock.now - timedelta(days=6))])
+
+    sent = sender.deliver(queue(store, sender, conv, "Sorry, Cy: what's your order number?", mode="private"))
+    with pytest.raises(ReplyRefused, match="only one private reply per visitor post"):
+        queue(store, sender, conv, "Hello again", mode="private", key="V2")
+
+    assert sent.status == DeliveryStatus.SENT
+    assert [(r["post_id"], r["recipient_id"], r["message_id"]) for r in graph.private_replies] == [
+        (post, cy, sent.external_id)]
+    assert len(graph.calls_to(r"/messages$", "POST")) == 1
+
+
+def test_a_visitor_post_older_than_7_days_gets_no_private_reply(store, sender, graph, clock) -> None:
+    post = graph.add_post("Where is my refund?", by="Cy Doe", created_at=clock.now - timedelta(days=8))
+    conv = seed(store, "facebook", "visitor_post", post, graph.user("Cy Doe"),
+                [("visitor_post", post, clock.now - timedelta(days=8))])
+    with pytest.raises(ReplyRefused, match=r"visitor post is 8 days old.*within 7 days"):
+        queue(store, sender, conv, "psst", mode="private")
+    assert graph.calls_to(r"/messages$", "POST") == []
 
 
 @pytest.mark.parametrize(("age", "tag"), [(timedelta(hours=2), None), (timedelta(days=3), "HUMAN_AGENT")])

@@ -32,7 +32,7 @@ def fb_graph() -> Iterator[GraphEmulator]:
 
 def connect(emulator: GraphEmulator, *, token: str = TOKEN, page_size: int = 50) -> FacebookConnector:
     return FacebookConnector(page_id=PAGE, page_token=token, graph_url=emulator.base_url + "/",
-                             graph_version="v23.0", page_size=page_size)
+                             graph_version="v25.0", page_size=page_size)
 
 
 @pytest.fixture
