@@ -13,7 +13,7 @@ Raw payloads become records in `connectors/x/records.py`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,6 +74,7 @@ class XConnector(Connector):
         meter: spend.Spend | None = None,
         dm_interval: timedelta = pacing.DM_INTERVAL,
         dm_requests: int = pacing.DM_REQUESTS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__()
         self.rules = rules_for(enterprise=enterprise)  # an Enterprise plan lifts the reply gate
@@ -94,6 +95,7 @@ class XConnector(Connector):
         self.dm_log = pacing.RequestLog(dm_requests)  # every /2/dm_events request, backfill included
         self.intervals = {"dm": dm_interval}  # the least time between two polls of a stream class
         self._last_poll: dict[str, datetime] = {}
+        self.clock = clock  # when a send is billed
         self._me: dict[str, Any] | None = None
 
     @property
@@ -199,7 +201,7 @@ class XConnector(Connector):
             raise self._send_error(exc, "the reply") from exc
         except (tweepy.TweepyException, requests.RequestException) as exc:
             raise self._send_error(exc, "the reply") from exc
-        self.spend.charge(spend.post_unit(text), [data["id"]], datetime.now(UTC))
+        self.spend.charge(spend.post_unit(text), [data["id"]], self.clock())
         return SendResult(external_id=data["id"], url=rec.tweet_url(handle, data["id"]))
 
     def send_dm(self, participant_id: str, text: str) -> SendResult:
@@ -212,7 +214,7 @@ class XConnector(Connector):
             raise SendError("This person doesn't accept DMs from the brand", code="403", retryable=False) from exc
         except (tweepy.TweepyException, requests.RequestException) as exc:
             raise self._send_error(exc, "the DM") from exc
-        self.spend.charge(spend.DM, [data["dm_event_id"]], datetime.now(UTC))
+        self.spend.charge(spend.DM, [data["dm_event_id"]], self.clock())
         return SendResult(external_id=data["dm_event_id"],
                           url=f"https://x.com/messages/{data['dm_conversation_id']}")
 

@@ -29,6 +29,7 @@ from connectors.contract import (
     check_length,
     latest_of,
 )
+from connectors.x import spend
 
 PLATFORM = "x"
 LIMIT = 280  # weighted: links count 23, emoji and CJK 2 (twitter-text)
@@ -115,6 +116,13 @@ def explain(kind: str, mode: Mode, who: str, *, gate: bool = True) -> str:
     return f"🌐 Posts publicly on X, as a reply to {who}'s latest tweet."
 
 
+def cost_hint(text: str) -> str:
+    """A warning when the reply holds a link: X bills a post with a URL $0.200, not $0.015 (13 times)."""
+    if spend.post_unit(text) != spend.POST_URL:
+        return ""
+    return "💲 has a link: X bills a post with a URL about 13 times a plain one ($0.20 instead of $0.015)"
+
+
 def count_hint(text: str) -> str:
     """"123/280 characters (links count 23, emoji and CJK 2)", or "⚠️ 17 over the 280 limit …"."""
     return RULES.count_hint(text)
@@ -130,6 +138,7 @@ RULES = Rules(
     },
     private_mode="sends an X DM, then a short public notice that a DM was sent",
     private_kinds=("dm",), handle_prefix="@", length=weighted_length, public_limit=LIMIT, length_rule=LENGTH_RULE,
+    cost_hint=cost_hint,
     voice={MENTIONS_KEY: ("mention",)}, dm_fallback_code="403",
 )
 
