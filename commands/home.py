@@ -39,10 +39,10 @@ def home_seen_key(user_id: str, local_date: str) -> str:
     return f"{HOME_SEEN_PREFIX}{user_id}:{local_date}"
 
 
-def health_rows(connectors: list[Connector]) -> list[PlatformHealthRow]:
+def health_rows(connectors: list[Connector], now: datetime) -> list[PlatformHealthRow]:
     return [PlatformHealthRow(name=c.rules.name, ok=c.health.ok,
                               last_success_at=c.health.last_success_at, last_error=c.health.last_error,
-                              paused_until=c.health.paused_until)
+                              paused_until=c.health.paused_until, usage=c.usage(now))
             for c in connectors]
 
 
@@ -65,7 +65,7 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
                                     service_level, now)
         today = figures(session, today_so_far(now, tz), service_level, now)
     return home_view(user_id=user_id, mine=mine, unassigned=unassigned, overdue=overdue, today=today,
-                     platforms=health_rows(parley.connectors), now=now)
+                     platforms=health_rows(parley.connectors, now), now=now)
 
 
 def publish_home(parley: Parley, client: WebClient, user_id: str, now: datetime) -> bool:

@@ -170,6 +170,12 @@ class XConnector(Connector):
                                  handle=str(self.brand().get("username") or ""), charge=charge)
         yield from reader.poll(cursor, now)
 
+    def usage(self, now: datetime) -> str | None:
+        """"X spend: $0.26 today (of $5.00), $3.10 this month" (connectors/x/spend.py); None before
+        anything was billed this month when no budget is set."""
+        totals = self.spend.totals(now)
+        return totals.words() if totals.month or totals.daily_budget or totals.monthly_budget else None
+
     # --- outbound ---------------------------------------------------------------------------------
     def send(self, action: Action) -> SendResult:
         """A public reply to a tweet, or a DM to the customer (X has no private reply to a tweet)."""
