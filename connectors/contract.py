@@ -113,6 +113,7 @@ class OpSpec:
     sending: str  # "your DM to {who} on X", for the case view
     nudge: str | None = None
     is_nudge: bool = False
+    public_fallback: bool = True  # False: a refused DM may not be offered as a public reply (X's reply gate)
 
 
 @dataclass(frozen=True)

@@ -244,7 +244,8 @@ class Sender(ConversationActions):
             else:
                 assert error is not None  # deliver() passes a result or an error
                 words = error.message + (rules.RETRY_HINT if error.retryable else "")
-                if not network.ops[message.kind].public and error.code == network.dm_fallback_code:
+                spec = network.ops[message.kind]
+                if not spec.public and spec.public_fallback and error.code == network.dm_fallback_code:
                     fallback = self.registry.connector(message.platform).fallback_link()
                     words += (" Instead, reply publicly with a link that opens a DM with the brand"
                               + (f": {fallback}" if fallback else "."))

@@ -134,7 +134,7 @@ RULES = Rules(
         REPLY: OpSpec(public=True, action=PublicReply, sending="your public reply to {who} on X"),
         DM: OpSpec(public=False, action=DirectMessage, sending="your DM to {who} on X", nudge=NUDGE),
         NUDGE: OpSpec(public=True, action=PublicReply, sending="the public DM notice to {who} on X", is_nudge=True),
-        DM_ONLY: OpSpec(public=False, action=DirectMessage, sending="your DM to {who} on X"),
+        DM_ONLY: OpSpec(public=False, action=DirectMessage, sending="your DM to {who} on X", public_fallback=False),
     },
     private_mode="sends an X DM, then a short public notice that a DM was sent",
     private_kinds=("dm",), handle_prefix="@", length=weighted_length, public_limit=LIMIT, length_rule=LENGTH_RULE,

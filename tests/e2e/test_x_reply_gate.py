@@ -85,3 +85,18 @@ def test_the_modal_warns_while_typing_a_reply_with_a_link(stack, serve):  # noqa
     [count] = [b for b in opened_views(stack, "views.update")[-1]["blocks"]
                if b.get("block_id") == ids.BLOCK_MODAL_COUNT]
     assert "X bills a post with a URL about 13 times a plain one" in json.dumps(count, ensure_ascii=False)
+
+
+def test_a_refused_dm_to_a_search_hit_offers_no_public_reply(stack, serve):  # noqa: F811
+    slack = serve(X_SEARCH_QUERIES=QUERIES)
+    conv = mirror_search_hit(stack, slack.parley)
+    carol = next(uid for uid, u in stack.x.users.items() if u.username == "dana")
+    stack.x.set_accepts_dms(carol, False)
+
+    ask(slack, f"private #{conv.ref} Could you DM us your order number?", 1)
+    wait_for(lambda: [m.delivery_status for m in outbound(slack)] == ["failed"], what="the failed DM")
+    settle(slack)
+
+    [dm] = outbound(slack)
+    assert "doesn't accept DMs" in (dm.delivery_error or "") and "reply publicly" not in (dm.delivery_error or "")
+    assert stack.x.created_tweets == [] and stack.x.sent_dms == []
