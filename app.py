@@ -34,12 +34,14 @@ from bot.schedule.reminders import ReminderTick
 from bot.settings import ConfigError, Settings, secret
 from bot.store.database import Store
 from bot.store.models import utcnow
+from bot.store.spend import StoreLedger
 from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
 from commands.home import republish_homes
 from connectors.facebook.connector import FacebookConnector
 from connectors.registry import SHIPPED, Registry, UnknownPlatform
 from connectors.x.connector import XConnector
+from connectors.x.spend import Spend
 
 log = logging.getLogger("parley")
 
@@ -64,6 +66,11 @@ def _x(settings: Settings) -> XConnector:
         api_url=settings.x_api_url,
         search_queries=settings.x_search_queries,
         backfill=settings.parley_backfill,
+        enterprise=settings.x_enterprise,
+        meter=Spend(prices=settings.x_prices, daily_budget=settings.x_daily_budget,
+                    monthly_budget=settings.x_monthly_budget),  # kept in memory until the store is open
+        dm_interval=settings.x_dm_interval,
+        dm_requests=settings.x_dm_requests,
     )
 
 
@@ -142,6 +149,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     registry = build_registry(settings)
     check_platforms(settings, registry)
     store = Store.from_url(settings.database_url, migrate=migrate, wait=settings.parley_startup_wait.total_seconds())
+    for connector in registry:
+        if isinstance(connector, XConnector):
+            connector.spend.ledger = StoreLedger(store)  # what X billed, shared by every replica
     service_level = ServiceLevel.of(settings.sla)
     metrics = Metrics()
     metrics.registry.register(QueueCollector(store, utcnow))

@@ -105,6 +105,7 @@ BLOCK_REPORT_TITLE: Final = "parley.report.title"
 BLOCK_REPORT_FIGURES: Final = "parley.report.figures"
 BLOCK_REPORT_OLDEST: Final = "parley.report.oldest"
 BLOCK_REPORT_VOICE: Final = "parley.report.voice"
+BLOCK_REPORT_SPEND: Final = "parley.report.spend"
 BLOCK_HOME: Final = "parley.home"  # + ".<section>..." for each App Home block
 CALLBACK_HOME: Final = "parley.home.view"
 

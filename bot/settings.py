@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import functional_validators as fv
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.config_file import ConfigError, parse_duration
@@ -19,10 +20,11 @@ from bot.inbound.routing import CHANNEL_ID, RoutingConfig, load_routing_config
 from bot.replies.permissions import parse_agents
 from bot.sla.policy import SlaConfig, load_sla_config
 from bot.store.database import check_database_url
+from connectors.x.queries import parse_search_queries
+from connectors.x.spend import PRICES, parse_prices
 
-__all__ = ["ConfigError", "Settings", "load_settings", "parse_search_queries", "secret"]
+__all__ = ["ConfigError", "Settings", "load_settings", "secret"]
 
-_QUERY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 # Slack channel names: lower-case letters, digits, '-' and '_' (up to 80); resolved to an ID at start.
 _CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
 # (least, most) per duration setting; the README's configuration table lists the same bounds.
@@ -33,6 +35,7 @@ DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
     "parley_leader_interval": (timedelta(seconds=1), timedelta(minutes=5)),
     "parley_sla_first_response": (timedelta(minutes=1), timedelta(days=30)),
     "parley_startup_wait": (timedelta(seconds=1), timedelta(minutes=10)),
+    "x_dm_interval": (timedelta(seconds=1), timedelta(hours=1)),
 }
 # What each Slack token variable must hold, checked before any network call.
 _TOKEN_KINDS = {
@@ -40,28 +43,6 @@ _TOKEN_KINDS = {
     "slack_app_token": ("xapp-", "the app-level token (xapp-…, Basic Information → App-Level Tokens, "
                                  "scope connections:write)"),
 }
-
-
-def parse_search_queries(value: str | dict[str, str] | None) -> dict[str, str]:
-    """'acme: (acme OR "acme corp") -is:retweet; rival: rivalco -is:retweet' -> {name: query}."""
-    if not value:
-        return {}
-    if isinstance(value, dict):
-        return value
-    queries: dict[str, str] = {}
-    for part in value.split(";"):
-        if not part.strip():
-            continue
-        name, sep, query = part.partition(":")
-        name, query = name.strip(), query.strip()
-        if not sep or not query:
-            raise ValueError(f"{part.strip()!r} should look like 'name: query'")
-        if not _QUERY_NAME.match(name):
-            raise ValueError(f"query name {name!r} may only use letters, digits, '_' and '-'")
-        if name in queries:
-            raise ValueError(f"query name {name!r} is used twice")
-        queries[name] = query
-    return queries
 
 
 class Settings(BaseSettings):
@@ -84,6 +65,13 @@ class Settings(BaseSettings):
     x_access_token_secret: SecretStr | None = None
     x_api_url: str = "https://api.twitter.com"
     x_search_queries: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    x_enterprise: bool = False  # an Enterprise plan: public replies to any post (no 2026 self-serve gate)
+    x_daily_budget: float | None = Field(default=None, gt=0)  # USD; connectors/x/spend.py
+    x_monthly_budget: float | None = Field(default=None, gt=0)
+    x_prices: Annotated[dict[str, float], NoDecode, fv.BeforeValidator(parse_prices)] = Field(default=dict(PRICES))
+    # GET /2/dm_events allows 15 requests per 15 minutes per user: one poll a minute at most.
+    x_dm_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=60)
+    x_dm_requests: int = Field(default=15, ge=1)  # per 15 minutes (higher only on an Enterprise plan)
 
     # Facebook
     facebook_page_id: str | None = None
@@ -127,7 +115,7 @@ class Settings(BaseSettings):
     sla: SlaConfig = Field(default_factory=SlaConfig, exclude=True)
 
     @field_validator("parley_poll_interval", "parley_slack_min_interval", "parley_reminder_interval",
-                     "parley_leader_interval", "parley_startup_wait", mode="before")
+                     "parley_leader_interval", "parley_startup_wait", "x_dm_interval", mode="before")
     @classmethod
     def _duration(cls, value: Any, info: ValidationInfo) -> timedelta:
         least, most = DURATION_BOUNDS[info.field_name or ""]

@@ -41,10 +41,10 @@ def home_seen_key(user_id: str, local_date: str) -> str:
     return f"{HOME_SEEN_PREFIX}{user_id}:{local_date}"
 
 
-def health_rows(connectors: list[Connector]) -> list[PlatformHealthRow]:
+def health_rows(connectors: list[Connector], now: datetime) -> list[PlatformHealthRow]:
     return [PlatformHealthRow(name=c.rules.name, ok=c.health.ok,
                               last_success_at=c.health.last_success_at, last_error=c.health.last_error,
-                              paused_until=c.health.paused_until)
+                              paused_until=c.health.paused_until, usage=c.usage(now))
             for c in connectors]
 
 
@@ -71,7 +71,7 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
                      headline(session, parse_period("7d", now), service_level, now))
     problems = [c.line for c in (parley.doctor.latest if parley.doctor else []) if c.status is not CheckStatus.OK]
     return home_view(user_id=user_id, mine=mine, unassigned=unassigned, overdue=overdue, today=today,
-                     platforms=health_rows(parley.connectors), now=now, headline=headlines, checks=problems)
+                     platforms=health_rows(parley.connectors, now), now=now, headline=headlines, checks=problems)
 
 
 def publish_home(parley: Parley, client: WebClient, user_id: str, now: datetime) -> bool:

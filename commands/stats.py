@@ -40,7 +40,8 @@ def show_stats(parley: Parley, invocation: Invocation, respond: Respond) -> None
     now = period.end
     with parley.store.transaction() as session:
         report = figures(session, period, parley.service_level, now)
-    respond(response_type="ephemeral", **stats(report, now=now).payload())
+    spend = tuple(words for c in parley.connectors if (words := c.usage(now)))
+    respond(response_type="ephemeral", **stats(report, now=now, spend=spend).payload())
     try:
         with parley.store.transaction() as session:
             charts = charted_report(session, period, parley.service_level, now).files

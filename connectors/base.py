@@ -155,6 +155,11 @@ class Connector(abc.ABC):
         """Names of the cursor streams this connector reads, for status displays."""
         return ()
 
+    def usage(self, now: datetime) -> str | None:
+        """What the network has billed so far (today, this month, against any budget) in words, for
+        App Home, /social stats and checks; None for a network that bills nothing."""
+        return None
+
     def fetch_name(self, author_id: str) -> str | None:
         """The customer's display name when a webhook named only their id; None if unknown."""
         return None

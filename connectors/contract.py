@@ -113,6 +113,7 @@ class OpSpec:
     sending: str  # "your DM to {who} on X", for the case view
     nudge: str | None = None
     is_nudge: bool = False
+    public_fallback: bool = True  # False: a refused DM may not be offered as a public reply (X's reply gate)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class Rules:
     length: Callable[[str], int] = len  # how the network counts a public reply
     public_limit: int | None = None  # on `length`; None: no live count in the modal
     length_rule: str = ""  # "links count 23, emoji and CJK 2"
+    cost_hint: Callable[[str], str] = lambda text: ""  # what this text costs beyond the usual, if anything
     voice: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # share-of-voice key -> inbound kinds
     dm_fallback_code: str | None = None  # a private send refused with this code can be offered as a link
     human_agent_after: timedelta | None = None  # a DM later than this after the customer wrote is tagged
@@ -171,8 +173,11 @@ class Rules:
         """"123/280 characters (links count 23, …)", or "⚠️ 17 over the 280 limit …"."""
         limit, n = self.public_limit or 0, self.length(text)
         if n > limit:
-            return f"⚠️ {n - limit} over the {limit} limit ({n}/{limit} characters; {self.length_rule})"
-        return f"{n}/{limit} characters ({self.length_rule})"
+            hint = f"⚠️ {n - limit} over the {limit} limit ({n}/{limit} characters; {self.length_rule})"
+        else:
+            hint = f"{n}/{limit} characters ({self.length_rule})"
+        cost = self.cost_hint(text)
+        return f"{hint} · {cost}" if cost else hint
 
     def handle(self, handle: str) -> str:
         return f"{self.handle_prefix}{handle}"

@@ -52,6 +52,8 @@ def health_line(p: PlatformHealthRow, now: datetime) -> str:
         line = f"❌ *{name}* · {seen}"
     if p.last_error and not p.ok:
         line += f" · {clip(' '.join(p.last_error.split()), _ERROR_MAX)}"
+    if p.usage:
+        line += f" · {clip(p.usage, _ERROR_MAX)}"
     return line
 
 

@@ -111,6 +111,7 @@ class PlatformHealthRow:
     last_success_at: datetime | None
     last_error: str | None = None
     paused_until: datetime | None = None
+    usage: str | None = None  # what the network billed so far ("X spend: $1.20 today, …")
 
 
 def sla_text(badge: SlaBadge | None) -> str:

@@ -70,6 +70,10 @@ def digest(figures: ReportFigures, *, now: datetime | None = None) -> SlackMessa
     return _report("📊 Daily digest", figures, now)
 
 
-def stats(figures: ReportFigures, *, now: datetime | None = None) -> SlackMessage:
-    """The answer to /social stats [7d|30d]: the digest's figures for the period asked."""
-    return _report("📊 Stats", figures, now)
+def stats(figures: ReportFigures, *, now: datetime | None = None, spend: tuple[str, ...] = ()) -> SlackMessage:
+    """The answer to /social stats [7d|30d]: the digest's figures for the period asked, and what
+    each network billed today and this month (`spend`, one line each) where it bills."""
+    message = _report("📊 Stats", figures, now)
+    if spend:
+        message.blocks.append(context(ids.BLOCK_REPORT_SPEND, " · ".join(spend)))
+    return message

@@ -78,7 +78,8 @@ def finish(session: Session, registry: Registry, message: Message, result: SendR
         session.add(conversation)
     else:
         words = result.message + (rules.RETRY_HINT if result.retryable else "")
-        if not network.ops[message.kind].public and result.code == network.dm_fallback_code:
+        spec = network.ops[message.kind]
+        if not spec.public and spec.public_fallback and result.code == network.dm_fallback_code:
             fallback = registry.connector(message.platform).fallback_link()
             words += (" Instead, reply publicly with a link that opens a DM with the brand"
                       + (f": {fallback}" if fallback else "."))

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from bot.store.billing import XCharge  # noqa: F401  (the X spend table, on the metadata with the rest)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

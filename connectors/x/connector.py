@@ -13,7 +13,7 @@ Raw payloads become records in `connectors/x/records.py`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,9 +33,10 @@ from connectors.base import (
     Unsupported,
 )
 from connectors.checks import Check
+from connectors.x import pacing, spend
 from connectors.x import records as rec
 from connectors.x.doctor import check_x
-from connectors.x.rules import RULES
+from connectors.x.rules import reply_not_allowed, rules_for
 from connectors.x.streams import DmReader, TweetReader
 from connectors.x.transport import TWEEPY_HOST, detail, mount_base_url, problem_type, read_retry, reset_time
 
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 MENTIONS, DMS, SEARCH_PREFIX = "x:mentions", "x:dm", "x:search:"
 
 
+# X's 403 for a reply its 2026 self-serve rule forbids: "Reply to this conversation is not allowed
+# because you have not been mentioned or otherwise engaged by the author of the post you are
+# replying to." (wording as reported for the Feb 2026 change; not in the docs corpus)
+_REPLY_GATE = "not been mentioned or otherwise engaged"
+
 DM_COMPOSE_URL = "https://x.com/messages/compose?recipient_id={brand_id}"
 
 
@@ -51,7 +57,7 @@ class XConnector(Connector):
     """The brand's X account. Reads use the bearer token when there is one; `/2/users/me`, DMs and
     everything outbound use the OAuth 1.0a user context (the brand itself)."""
 
-    rules = RULES
+    rules = rules_for(enterprise=False)
 
     def __init__(
         self,
@@ -66,8 +72,14 @@ class XConnector(Connector):
         page_size: int = 100,
         backfill: timedelta = DEFAULT_BACKFILL,
         retry_backoff: float = 0.5,
+        enterprise: bool = False,
+        meter: spend.Spend | None = None,
+        dm_interval: timedelta = pacing.DM_INTERVAL,
+        dm_requests: int = pacing.DM_REQUESTS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__()
+        self.rules = rules_for(enterprise=enterprise)  # an Enterprise plan lifts the reply gate
         self.client = tweepy.Client(
             bearer_token=bearer_token, consumer_key=consumer_key, consumer_secret=consumer_secret,
             access_token=access_token, access_token_secret=access_token_secret, return_type=dict,
@@ -79,6 +91,13 @@ class XConnector(Connector):
         self.page_size = page_size
         self.backfill = backfill  # how far back a stream with no cursor reads (connectors/backfill.py)
         self.paused: dict[str, datetime] = {}  # stream -> rate-limited until
+        self.spend = meter or spend.Spend()  # what X bills (connectors/x/spend.py) and the budget
+        self.limits = pacing.HeaderLimits()  # X's x-rate-limit-* answers, per endpoint
+        self.client.session.hooks["response"].append(self.limits.hook)
+        self.dm_log = pacing.RequestLog(dm_requests)  # every /2/dm_events request, backfill included
+        self.intervals = {"dm": dm_interval}  # the least time between two polls of a stream class
+        self._last_poll: dict[str, datetime] = {}
+        self.clock = clock  # when a send is billed
         self._me: dict[str, Any] | None = None
 
     @property
@@ -107,11 +126,20 @@ class XConnector(Connector):
             log.warning("X: could not read the brand account", exc_info=True)
             return
         for stream in self.streams:
-            until = self.paused.get(stream)
+            until = self.paused.get(stream) or self.limits.exhausted_until(_endpoint(stream), now)
             if until is not None and now < until:
                 problems.append(self._paused_words(stream, until))
                 continue
             self.paused.pop(stream, None)
+            stopped = self.spend.stopped(_class(stream), now)
+            if stopped is not None:
+                problems.append(stopped)
+                log.warning("%s (%s)", stopped, stream)
+                continue
+            if now - self._last_poll.get(stream, now - timedelta(days=1)) < self.intervals.get(_class(stream),
+                                                                                                 timedelta(0)):
+                continue  # polled less than the stream's interval ago: its window has no room for more
+            self._last_poll[stream] = now
             try:
                 yield from self._poll_stream(stream, cursors.get(stream), brand_id, now)
             except tweepy.TooManyRequests as exc:
@@ -132,16 +160,26 @@ class XConnector(Connector):
             self.health.succeeded(now)
 
     def _poll_stream(self, stream: str, cursor: str | None, brand_id: str, now: datetime) -> Iterator[Batch]:
+        def charge(unit: str, items: Iterable[str]) -> None:
+            self.spend.charge(unit, items, now)
+
         if stream == DMS:
             reader: TweetReader | DmReader = DmReader(self.client, brand_id=brand_id, page_size=self.page_size,
-                                                      lookback=self.backfill)
+                                                      lookback=self.backfill, charge=charge,
+                                                      allow=lambda: self.dm_log.allow(now))
         else:
             name = stream.removeprefix(SEARCH_PREFIX) if stream.startswith(SEARCH_PREFIX) else None
             reader = TweetReader(self.client, stream=stream, brand_id=brand_id, name=name,
                                  query=self.search_queries[name] if name else None, page_size=self.page_size,
                                  user_auth=not self._app_auth, lookback=self.backfill,
-                                 handle=str(self.brand().get("username") or ""))
+                                 handle=str(self.brand().get("username") or ""), charge=charge)
         yield from reader.poll(cursor, now)
+
+    def usage(self, now: datetime) -> str | None:
+        """"X spend: $0.26 today (of $5.00), $3.10 this month" (connectors/x/spend.py); None before
+        anything was billed this month when no budget is set."""
+        totals = self.spend.totals(now)
+        return totals.words() if totals.month or totals.daily_budget or totals.monthly_budget else None
 
     # --- outbound ---------------------------------------------------------------------------------
     def send(self, action: Action) -> SendResult:
@@ -167,8 +205,14 @@ class XConnector(Connector):
             handle = self.brand().get("username")  # before posting: a failure after it would hide the post
             data = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to_tweet_id,
                                             user_auth=True)["data"]
+        except tweepy.Forbidden as exc:
+            if _REPLY_GATE in detail(exc).lower():  # a post the gate let through (e.g. stored before it)
+                words = reply_not_allowed(in_reply_to_tweet_id, why="X says this post does neither")
+                raise SendError(words, code="reply_not_allowed", retryable=False) from exc
+            raise self._send_error(exc, "the reply") from exc
         except (tweepy.TweepyException, requests.RequestException) as exc:
             raise self._send_error(exc, "the reply") from exc
+        self.spend.charge(spend.post_unit(text), [data["id"]], self.clock())
         return SendResult(external_id=data["id"], url=rec.tweet_url(handle, data["id"]))
 
     def send_dm(self, participant_id: str, text: str) -> SendResult:
@@ -181,6 +225,7 @@ class XConnector(Connector):
             raise SendError("This person doesn't accept DMs from the brand", code="403", retryable=False) from exc
         except (tweepy.TweepyException, requests.RequestException) as exc:
             raise self._send_error(exc, "the DM") from exc
+        self.spend.charge(spend.DM, [data["dm_event_id"]], self.clock())
         return SendResult(external_id=data["dm_event_id"],
                           url=f"https://x.com/messages/{data['dm_conversation_id']}")
 
@@ -222,3 +267,12 @@ def _label(stream: str) -> str:
         return "DMs"
     return f"search '{stream.removeprefix(SEARCH_PREFIX)}'"
 
+
+
+def _class(stream: str) -> str:
+    """The stream's class for budgets and intervals: "mentions", "search" or "dm"."""
+    return {MENTIONS: "mentions", DMS: "dm"}.get(stream, "search")
+
+
+def _endpoint(stream: str) -> str:
+    return {MENTIONS: pacing.MENTIONS, DMS: pacing.DM_EVENTS}.get(stream, pacing.SEARCH)

@@ -96,5 +96,17 @@ def dm_to_record(event: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]
     )
 
 
+def addresses_brand(tweet: Mapping[str, Any], brand_id: str, handle: str,
+                    tweets: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether the post's author mentioned the brand or quoted one of its posts (`tweets`: the
+    page's `includes.tweets` by id) — the posts X lets a self-serve app reply to publicly."""
+    mentions = (tweet.get("entities") or {}).get("mentions") or ()
+    if any(m.get("id") == brand_id or (handle and str(m.get("username", "")).lower() == handle.lower())
+           for m in mentions):
+        return True
+    return any(r.get("type") == "quoted" and (tweets.get(r.get("id", "")) or {}).get("author_id") == brand_id
+               for r in tweet.get("referenced_tweets") or ())
+
+
 def is_retweet(tweet: Mapping[str, Any]) -> bool:
     return any(r.get("type") == "retweeted" for r in tweet.get("referenced_tweets") or ())

@@ -1,8 +1,19 @@
 """X's rules: tweets count as twitter-text weighs them (280), DMs up to 10 000 characters, "take it
 private" is a DM followed by a short public notice. No reply windows.
+
+The reply gate: since 23 Feb 2026 X lets an app on a self-serve (pay-per-use) plan reply publicly
+only to a post whose author mentioned the brand or quoted one of its posts (issue 10; the docs corpus
+has no page for this rule, so the date and wording follow the issue text). The connector stores such
+a post as a `mention` whichever stream found it (`connectors/x/streams.py`), so a `search_hit` is a
+post X would refuse a reply to: the planner refuses before any X call and offers a DM or a link to
+reply by hand, and taking it private sends the DM alone (the public notice is a reply too).
+`X_ENTERPRISE=true` (an Enterprise plan) lifts the gate: `rules_for(enterprise=True)`.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
 
 from twitter_text import parse_tweet
 
@@ -18,12 +29,16 @@ from connectors.contract import (
     check_length,
     latest_of,
 )
+from connectors.x import spend
 
 PLATFORM = "x"
 LIMIT = 280  # weighted: links count 23, emoji and CJK 2 (twitter-text)
 DM_LIMIT = 10_000
 LENGTH_RULE = "links count 23, emoji and CJK 2"
 REPLY, DM, NUDGE = "x_reply", "x_dm", "x_nudge"  # stored as the outbound message's kind
+DM_ONLY = "x_dm_only"  # a DM answering a post X lets us not reply to: no public notice follows
+ADDRESSED = "mention"  # the kind of a post that mentions or quotes the brand (X allows a reply)
+INTENT_URL = "https://x.com/intent/post?in_reply_to={id}"  # reply by hand, as the brand, on x.com
 MENTIONS_KEY = "@mentions"  # search query names cannot contain "@", so this never collides
 _TWEETS = ("mention", "search_hit")
 
@@ -51,30 +66,61 @@ def check_tweet(text: str, what: str = "This reply") -> None:
         raise Refusal(f"X would refuse {what.lower()}: it contains characters X does not accept.")
 
 
-def plan(request: ReplyRequest) -> Plan:
-    """A DM conversation is answered in the DM; a tweet publicly, or privately by DM plus a notice."""
+def reply_not_allowed(tweet_id: str | None, why: str = "this post does neither: it was found by a search") -> str:
+    """Why X refuses a public reply here and what staff can do instead (plain words)."""
+    by_hand = " or reply by hand on x.com" + (f": {INTENT_URL.format(id=tweet_id)}" if tweet_id else "")
+    return ("X only lets this app reply publicly to posts that mention the brand or quote one of its posts "
+            "(X's rule for self-serve API plans since 23 Feb 2026), and "
+            f"{why}. Nothing was sent. Take it private instead (a DM, if they accept DMs from the brand; "
+            f"no public notice is posted){by_hand}.")
+
+
+def plan(request: ReplyRequest, *, gate: bool = True) -> Plan:
+    """A DM conversation is answered in the DM; a tweet publicly, or privately by DM plus a notice.
+    With the gate (self-serve plans), a post that neither mentions nor quotes the brand gets no public
+    reply: a public answer is refused before any X call, a private one is the DM without the notice."""
     if request.conversation_kind == "dm":
         check_length(request.text, DM_LIMIT, "An X DM")
         return Plan(DM, request.heard[-1].external_id)
     tweet = latest_of(request.heard, _TWEETS)
     if tweet is None:
         raise Refusal("There is no customer tweet in this conversation to reply to.")
+    closed = gate and tweet.kind != ADDRESSED
     if request.mode == "public":
+        if closed:
+            raise Refusal(reply_not_allowed(tweet.external_id))
         check_tweet(request.text)
         return Plan(REPLY, tweet.external_id)
     check_length(request.text, DM_LIMIT, "An X DM")
+    if closed:
+        return Plan(DM_ONLY, tweet.external_id)
     check_tweet(request.nudge_text, "The public DM notice (template)")
     return Plan(DM, tweet.external_id)
 
 
-def explain(kind: str, mode: Mode, who: str) -> str:
+def explain(kind: str, mode: Mode, who: str, *, gate: bool = True) -> str:
     """What sending does on X, for the reply modal (`who` is already mrkdwn-escaped)."""
     if kind == "dm":
         return f"🔒 This is an X DM conversation: your text is sent to {who} in the DM."
+    closed = gate and kind not in ("", ADDRESSED)
+    if closed and mode == "public":
+        return ("⛔ X won't take a public reply here: it only lets this app reply to posts that mention the brand "
+                "or quote one of its posts, and this post was found by a search. Choose *Take it private* "
+                f"(a DM to {who}, if they accept DMs), or reply by hand on x.com from the post's link.")
+    if closed:
+        return (f"🔒 Sends your text to {who} as an X DM. No public notice: X would refuse a public reply to a "
+                "post found by a search. If they don't accept DMs, the thread says so.")
     if mode == "private":
         return (f"🔒 Sends your text to {who} as an X DM, then posts a short public reply saying a DM was "
                 "sent. If they don't accept DMs, nothing is posted and the thread says so.")
     return f"🌐 Posts publicly on X, as a reply to {who}'s latest tweet."
+
+
+def cost_hint(text: str) -> str:
+    """A warning when the reply holds a link: X bills a post with a URL $0.200, not $0.015 (13 times)."""
+    if spend.post_unit(text) != spend.POST_URL:
+        return ""
+    return "💲 has a link: X bills a post with a URL about 13 times a plain one ($0.20 instead of $0.015)"
 
 
 def count_hint(text: str) -> str:
@@ -88,8 +134,17 @@ RULES = Rules(
         REPLY: OpSpec(public=True, action=PublicReply, sending="your public reply to {who} on X"),
         DM: OpSpec(public=False, action=DirectMessage, sending="your DM to {who} on X", nudge=NUDGE),
         NUDGE: OpSpec(public=True, action=PublicReply, sending="the public DM notice to {who} on X", is_nudge=True),
+        DM_ONLY: OpSpec(public=False, action=DirectMessage, sending="your DM to {who} on X", public_fallback=False),
     },
     private_mode="sends an X DM, then a short public notice that a DM was sent",
     private_kinds=("dm",), handle_prefix="@", length=weighted_length, public_limit=LIMIT, length_rule=LENGTH_RULE,
+    cost_hint=cost_hint,
     voice={MENTIONS_KEY: ("mention",)}, dm_fallback_code="403",
 )
+
+
+def rules_for(*, enterprise: bool) -> Rules:
+    """X's rules for this account: an Enterprise plan (`X_ENTERPRISE=true`) may reply to any post."""
+    if not enterprise:
+        return RULES
+    return replace(RULES, plan=partial(plan, gate=False), explain=partial(explain, gate=False))

@@ -13,7 +13,7 @@ search for the brand's @handle before the cursor moves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ import tweepy
 from connectors import backfill
 from connectors.base import Batch, InboundMessage, Kind
 from connectors.x import records as rec
+from connectors.x import spend
 from connectors.x.transport import detail
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,29 @@ MIN_LOOKBACK = timedelta(seconds=10)
 COUNT_PAGE = 100  # one page is enough to say "at least N" were left out
 TIMELINE_CAP = 800  # X's mentions timeline reaches back only this many posts, since_id or not
 
+Charge = Callable[[str, Iterable[str]], None]  # (billing unit, item ids): what X bills for a page
+
+
+def _ignore(unit: str, items: Iterable[str]) -> None:
+    """The default meter: nothing is counted."""
+
+
+def billed(page: dict[str, Any], unit: str, charge: Charge) -> dict[str, Any]:
+    """`page`, after charging every post or DM event it returned (`data` and `includes.tweets`)."""
+    found = [*(page.get("data") or ()), *((page.get("includes") or {}).get("tweets") or ())]
+    charge(unit, [str(item["id"]) for item in found if "id" in item])
+    return page
+
 
 class TweetReader:
     """Mentions (`query=None`) or one recent-search query, read as one cursor stream."""
 
     def __init__(self, client: tweepy.Client, *, stream: str, brand_id: str, query: str | None,
-                 name: str | None, page_size: int, user_auth: bool, lookback: timedelta, handle: str = "") -> None:
+                 name: str | None, page_size: int, user_auth: bool, lookback: timedelta, handle: str = "",
+                 charge: Charge = _ignore) -> None:
         self.client, self.stream, self.brand_id, self.handle = client, stream, brand_id, handle
         self.query, self.name, self.page_size = query, name, page_size
-        self.user_auth, self.lookback = user_auth, lookback
+        self.user_auth, self.lookback, self.charge = user_auth, lookback, charge
 
     def poll(self, cursor: str | None, now: datetime) -> Iterator[Batch]:
         if cursor is None:
@@ -60,7 +75,8 @@ class TweetReader:
 
     def _params(self, cursor: str) -> dict[str, Any]:
         params: dict[str, Any] = {
-            "expansions": ["author_id"], "tweet_fields": list(rec.TWEET_FIELDS),
+            # referenced_tweets.id: whose post a quote quotes (a quote of the brand may be replied to)
+            "expansions": ["author_id", "referenced_tweets.id"], "tweet_fields": list(rec.TWEET_FIELDS),
             "user_fields": list(rec.USER_FIELDS), "user_auth": self.user_auth,
         }
         start = backfill.cursor_time(cursor)
@@ -72,11 +88,12 @@ class TweetReader:
 
     def _page(self, params: dict[str, Any], token: str | None, size: int | None = None) -> dict[str, Any]:
         size = size or self.page_size
-        if self.query is None:
-            return self.client.get_users_mentions(self.brand_id, max_results=clamp(size, 5),
-                                                  pagination_token=token, **params)
-        return self.client.search_recent_tweets(self.query, max_results=clamp(size, 10), next_token=token,
-                                                **params)
+        if self.query is None:  # the brand's own mentions are an "owned read" on X
+            return billed(self.client.get_users_mentions(self.brand_id, max_results=clamp(size, 5),
+                                                         pagination_token=token, **params), spend.OWNED_READ,
+                          self.charge)
+        return billed(self.client.search_recent_tweets(self.query, max_results=clamp(size, 10), next_token=token,
+                                                       **params), spend.POST_READ, self.charge)
 
     def _read(self, cursor: str, now: datetime) -> Iterator[Batch]:
         params = self._params(cursor)
@@ -127,8 +144,9 @@ class TweetReader:
         token: str | None = None
         while True:
             try:
-                page = self.client.search_recent_tweets(f"@{self.handle}", max_results=clamp(self.page_size, 10),
-                                                        next_token=token, **search)
+                found = self.client.search_recent_tweets(f"@{self.handle}", max_results=clamp(self.page_size, 10),
+                                                         next_token=token, **search)
+                page = billed(found, spend.POST_READ, self.charge)
             except tweepy.BadRequest as exc:
                 if token is not None or "since_id" not in detail(exc):
                     raise
@@ -142,12 +160,20 @@ class TweetReader:
                 return
 
     def _records(self, page: dict[str, Any], now: datetime) -> list[InboundMessage]:
-        users = rec.users_by_id((page.get("includes") or {}).get("users"))
-        kind = Kind.MENTION if self.query is None else Kind.SEARCH_HIT
+        includes = page.get("includes") or {}
+        users = rec.users_by_id(includes.get("users"))
+        quoted = rec.users_by_id(includes.get("tweets"))  # by id, like users
         names = (self.name,) if self.name else ()
-        return [rec.tweet_to_record(t, users, kind=kind, now=now, query_names=names)
+        return [rec.tweet_to_record(t, users, kind=self._kind(t, quoted), now=now, query_names=names)
                 for t in reversed(page.get("data") or [])  # oldest first, so a thread's parent comes first
                 if self._from_customer(t)]
+
+    def _kind(self, tweet: dict[str, Any], quoted: Mapping[str, Mapping[str, Any]]) -> Kind:
+        # A search hit that mentions or quotes the brand is a mention: X lets the brand reply to it
+        # (connectors/x/rules.py, the reply gate); its query names still count for share of voice.
+        if self.query is None or rec.addresses_brand(tweet, self.brand_id, self.handle, quoted):
+            return Kind.MENTION
+        return Kind.SEARCH_HIT
 
     def _from_customer(self, tweet: dict[str, Any]) -> bool:
         return tweet.get("author_id") != self.brand_id and not rec.is_retweet(tweet)
@@ -171,12 +197,16 @@ class TweetReader:
 
 class DmReader:
     """The brand's DM events. `/2/dm_events` has no since_id or start_time: read newest first and
-    stop at the first event at or before the cursor (an id, or the starting point's time)."""
+    stop at the first event at or before the cursor (an id, or the starting point's time). `allow`
+    is asked before every page request (`connectors/x/pacing.py`); a refused page ends the poll
+    without moving the cursor, so the next poll reads on from it."""
 
     stream = "x:dm"
 
-    def __init__(self, client: tweepy.Client, *, brand_id: str, page_size: int, lookback: timedelta) -> None:
+    def __init__(self, client: tweepy.Client, *, brand_id: str, page_size: int, lookback: timedelta,
+                 charge: Charge = _ignore, allow: Callable[[], bool] = lambda: True) -> None:
         self.client, self.brand_id, self.page_size, self.lookback = client, brand_id, page_size, lookback
+        self.charge, self.allow = charge, allow
 
     def poll(self, cursor: str | None, now: datetime) -> Iterator[Batch]:
         first = cursor is None
@@ -186,11 +216,14 @@ class DmReader:
         newest: str | None = None
         token: str | None = None
         while True:
-            page = self.client.get_direct_message_events(
+            if not self.allow():
+                log.info("X DMs: the 15-minute request budget is used up; reading on at the next poll")
+                return
+            page = billed(self.client.get_direct_message_events(
                 dm_event_fields=list(rec.DM_EVENT_FIELDS), event_types="MessageCreate", expansions=["sender_id"],
                 user_fields=list(rec.USER_FIELDS), max_results=clamp(self.page_size, 1),
                 pagination_token=token, user_auth=True,
-            )
+            ), spend.DM_READ, self.charge)
             events = page.get("data") or []
             fresh = [e for e in events if _after(e, cursor, now)]
             newest = newest or (fresh[0]["id"] if fresh else None)  # never an event before the cursor

@@ -51,7 +51,8 @@ class _Demo:
         brand = dataset.brand
         self.stack = EmulatorStack(
             slack=SlackEmulator(),
-            x=XEmulator(brand_username=brand.x_username, brand_name=brand.x_name),
+            # The demo compresses hours into seconds: X's 15 DM reads per 15 minutes would stall it.
+            x=XEmulator(brand_username=brand.x_username, brand_name=brand.x_name, dm_events_limit=10_000),
         )
         self.stack.graph.page_name = brand.page_name
         self.port = free_port()
@@ -72,7 +73,8 @@ class _Demo:
         config.write_text(yaml.safe_dump(ROUTING))
         env = self.stack.environment(database_url=f"sqlite:///{self.workdir / 'parley.db'}", channel="C0SUPPORT",
                                      port=self.port, config=config, search_queries=dict(self.dataset.search_queries))
-        env |= {"PARLEY_POLL_INTERVAL": "1s", "PARLEY_SLACK_MIN_INTERVAL": "20ms"}
+        env |= {"PARLEY_POLL_INTERVAL": "1s", "PARLEY_SLACK_MIN_INTERVAL": "20ms", "X_DM_INTERVAL": "1s",
+                "X_DM_REQUESTS": "10000"}
         settings = load_settings(_env_file=None, **{k.lower(): v for k, v in env.items()})
         self.parley = self.build(settings)
         self.server = uvicorn.Server(uvicorn.Config(self.parley.http, host="127.0.0.1", port=self.port,

@@ -46,8 +46,9 @@ class XAccounts:
 
     def add_tweet(self, author_id: str, text: str, *, in_reply_to: str | None = None,
                   created_at: datetime | None = None, lang: str | None = None,
-                  retweet_of: str | None = None) -> str:
+                  retweet_of: str | None = None, quote_of: str | None = None) -> str:
         """Post a tweet as `author_id` and return its id (ids only grow, like X's snowflakes).
+        `quote_of`: the tweet it quotes (a quote tweet).
 
         A reply joins its parent's `conversation_id` and, as on X, starts with the @handles of the
         parent's author and of the people the parent mentioned (minus the replier and anyone the
@@ -69,6 +70,7 @@ class XAccounts:
             self.tweets[tweet_id] = xo.Tweet(
                 tweet_id, author_id, text, moment,
                 conversation_id, lang or "und", in_reply_to, reply_user, retweet_of, self._mentions(text),
+                quote_of=quote_of,
             )
             return tweet_id
 
@@ -114,6 +116,15 @@ class XAccounts:
         own = self.users[author_id].username.lower()
         lead = [h for h in dict.fromkeys(handles) if h.lower() != own and f"@{h}".lower() not in text.lower()]
         return " ".join([*(f"@{h}" for h in lead), text])
+
+    def addresses_brand(self, tweet: xo.Tweet) -> bool:
+        """Whether the brand may reply to `tweet` under X's 2026 self-serve rule: its author
+        mentioned the brand or quoted one of the brand's posts (the brand's own posts too)."""
+        brand = self.users[self.brand_id].username.lower()
+        quoted = self.tweets.get(tweet.quote_of or "")
+        return (tweet.author_id == self.brand_id
+                or any(m.get("id") == self.brand_id or m["username"].lower() == brand for m in tweet.mentions)
+                or (quoted is not None and quoted.author_id == self.brand_id))
 
     def _mentions(self, text: str) -> list[dict[str, Any]]:
         mentions = []

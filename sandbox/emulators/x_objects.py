@@ -134,11 +134,14 @@ class Tweet:
     retweet_of: str | None = None
     mentions: list[dict[str, Any]] = field(default_factory=list)
     reply_count: int = 0
+    quote_of: str | None = None
 
     def referenced(self) -> list[dict[str, str]]:
         refs = []
         if self.retweet_of:
             refs.append({"type": "retweeted", "id": self.retweet_of})
+        if self.quote_of:
+            refs.append({"type": "quoted", "id": self.quote_of})
         if self.in_reply_to_tweet_id:
             refs.append({"type": "replied_to", "id": self.in_reply_to_tweet_id})
         return refs

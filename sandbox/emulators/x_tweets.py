@@ -20,6 +20,10 @@ from sandbox.emulators.x_account import XAccounts
 from sandbox.emulators.x_query import QueryError, Searchable, compile_query
 
 MENTIONS_REACH = 800  # the mentions timeline's depth on X
+# X's 403 to a self-serve app replying to a post whose author neither mentioned nor quoted it
+# (the rule since 23 Feb 2026; wording as reported for that change, issue 10).
+REPLY_NOT_ALLOWED = ("Reply to this conversation is not allowed because you have not been mentioned or otherwise "
+                     "engaged by the author of the post you are replying to.")
 
 
 class TweetEndpoints:
@@ -29,6 +33,7 @@ class TweetEndpoints:
         self.accounts = accounts
         self.created_tweets: list[dict[str, Any]] = []  # what the brand posted through POST /2/tweets
         self._posted_texts: set[str] = set()  # X refuses the same text twice from one account
+        self.enterprise = False  # an Enterprise plan may reply to any post
 
     def mentions(self, request: Request) -> Response:
         user_id = request.params["id"]
@@ -100,6 +105,8 @@ class TweetEndpoints:
             if reply_to is not None and reply_to not in accounts.tweets:
                 return xo.problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not "
                                                     "visible to you.")
+            if reply_to is not None and not self.enterprise and not accounts.addresses_brand(accounts.tweets[reply_to]):
+                return xo.problem(403, "Forbidden", REPLY_NOT_ALLOWED)
             if text in self._posted_texts:
                 return xo.problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
             tweet_id = accounts.add_tweet(accounts.brand_id, text, in_reply_to=reply_to)

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.settings import ConfigError, load_settings, parse_search_queries
+from bot.settings import ConfigError, load_settings
+from connectors.x.queries import parse_search_queries
 
 ENV_NAMES = [
     "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "PARLEY_CHANNEL",

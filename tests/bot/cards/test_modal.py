@@ -256,7 +256,9 @@ def test_modal_limits_with_huge_inputs():
     ],
 )
 def test_x_count_weights_links_emoji_and_cjk(text: str, count: int):
-    assert x_count_hint(text) == f"{count}/280 characters (links count 23, emoji and CJK 2)"
+    hint, _, cost = x_count_hint(text).partition(" · ")  # a link's cost warning follows the count
+    assert hint == f"{count}/280 characters (links count 23, emoji and CJK 2)"
+    assert ("X bills a post with a URL about 13 times" in cost) == ("https://" in text)
 
 
 def test_x_count_over_the_limit():
