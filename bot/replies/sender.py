@@ -310,8 +310,10 @@ class Sender(ConversationActions):
             return nudge.id
 
     def _nudge_text(self, conversation: Conversation, customer: Customer | None) -> str:
-        return rules.render_nudge(self.nudge_template, handle=customer.handle if customer else "",
-                                  name=customer.name if customer else "", ref=conversation.ref)
+        prefix = self.registry.rules(conversation.platform).handle_prefix if conversation.platform in self.registry \
+            else ""
+        return rules.render_nudge(self.nudge_template, handle=customer.handle if customer else "", prefix=prefix,
+                                  ref=conversation.ref)
 
     def _rules(self, platform: str) -> Rules:
         """The rules of a registered network; ReplyRefused for one this Parley cannot send on."""

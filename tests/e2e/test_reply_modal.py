@@ -157,7 +157,8 @@ def test_picking_a_template_fills_the_text(stack, serve):  # noqa: F811
     [box] = [b for b in updated["blocks"] if ids.is_modal_text_block(b.get("block_id", ""))]
     # a new block_id, or Slack would keep the (empty) typed text instead of the template
     assert box["block_id"] != ids.modal_text_block(0)
-    assert box["element"]["initial_value"] == f"Hi Dana (@dana), so sorry! Alex here. #{conv.ref}"
+    # a public reply: the customer is named by their handle, never by their display name
+    assert box["element"]["initial_value"] == f"Hi @dana (@dana), so sorry! Alex here. #{conv.ref}"
 
 
 def test_the_x_count_follows_typing(stack, serve):  # noqa: F811
