@@ -35,7 +35,7 @@ from bot.cards.mrkdwn import (
     safe_url,
     slack_len,
 )
-from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_name, sla_text
+from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_link, platform_name, sla_text
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
 
 __all__ = ["BUTTON_TEXT_MAX", "FALLBACK_MAX", "SECTION_TEXT_MAX", "SlackMessage"]
@@ -172,7 +172,7 @@ def conversation_card(
         title.append(COMPLAINT_BADGE)
 
     quoted, truncated = quote(opening.text)
-    url = safe_url(opening.url or conversation.url)
+    url = platform_link(conversation.platform, opening.url or conversation.url)
     if url:
         link = f"<{url}|Read the rest on {site}>" if truncated else f"<{url}|Open on {site}>"
     else:
@@ -235,7 +235,7 @@ def customer_followup(message: Message, customer: Customer) -> SlackMessage:
     head = f"💬 *{who}*:"
     body, truncated = fit(message.text or "(no text)", plain, SECTION_TEXT_MAX - slack_len(head) - 1)
     blocks = [section(ids.BLOCK_FOLLOWUP, f"{head} {body}")]
-    url = safe_url(message.url)
+    url = platform_link(message.platform, message.url)
     if url:
         label = "Read the rest" if truncated else "Open original"
         blocks.append(context(ids.BLOCK_FOLLOWUP_LINK, f"<{url}|{label}>"))

@@ -92,4 +92,5 @@ RULES = Rules(
     private_mode="sends an X DM, then a short public notice that a DM was sent",
     private_kinds=("dm",), handle_prefix="@", length=weighted_length, public_limit=LIMIT, length_rule=LENGTH_RULE,
     voice={MENTIONS_KEY: ("mention",)}, dm_fallback_code="403",
+    permalink_hosts=("x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com", "mobile.x.com"),
 )
