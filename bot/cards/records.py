@@ -159,6 +159,7 @@ def platform_badge(platform: str, kind: str | None = None) -> str:
 
 
 def handle_label(platform: str, handle: str) -> str:
+    """"@dana" on X, the stored name on Facebook, "unknown" without one: mrkdwn, already escaped."""
     if not handle:
         return "unknown"
     # Networks without handles (Facebook) store the name there: no "@" unless the rules say so.

@@ -246,3 +246,16 @@ def test_a_note_during_the_ingest_of_maximum_length_posts_is_stored_and_answered
 
     assert said.startswith(f"Noted on #{conv.ref}")
     assert count(slack.parley, Message) == 1 + 6 + 1  # the mention, six posts, the note
+
+
+# --- escaped exactly once ------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["reply", "private"])
+def test_a_name_with_ampersand_or_angle_brackets_is_escaped_once_in_the_acknowledgement(stack, serve,  # noqa: F811
+        command):
+    slack = serve()
+    conv = mirror_facebook_comment(stack, slack.parley, name="Ben & Jerry <3")
+
+    said = ask(slack, f"{command} #{conv.ref} Thanks &amp; sorry", 1)
+
+    assert "Ben &amp; Jerry &lt;3" in said
+    assert "&amp;amp;" not in said and "&amp;lt;" not in said
