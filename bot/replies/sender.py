@@ -310,10 +310,8 @@ class Sender(ConversationActions):
             return nudge.id
 
     def _nudge_text(self, conversation: Conversation, customer: Customer | None) -> str:
-        prefix = self.registry.rules(conversation.platform).handle_prefix if conversation.platform in self.registry \
-            else ""
-        return rules.render_nudge(self.nudge_template, handle=customer.handle if customer else "", prefix=prefix,
-                                  ref=conversation.ref)
+        return rules.render_nudge(self.nudge_template, handle=customer.handle if customer else "",
+                                  prefix=self._rules(conversation.platform).handle_prefix, ref=conversation.ref)
 
     def _rules(self, platform: str) -> Rules:
         """The rules of a registered network; ReplyRefused for one this Parley cannot send on."""
