@@ -9,6 +9,12 @@ Used for saved replies (the reply modal's template picker) and for the public nu
   variable the caller has no value for (the nudge is posted by the brand, so it has no `{agent}`).
   Templates are typed by people and must never make a reply fail.
 
+Customer data is untrusted: a display name can be `@acme_ceo is a fraud` or a link. So a *public*
+text (a public reply, the nudge) addresses the customer by their verified handle only: `{first_name}`
+becomes `@handle` and `{handle}` the handle, both empty where the network has no handles or the
+stored one is not a handle. A *private* text (a DM) may use the first word of the display name, with
+every word that looks like a link or a mention left out.
+
 A leaf module: it imports nothing from Parley, so cards, replies and commands can all use it.
 """
 
@@ -19,6 +25,12 @@ from collections.abc import Mapping
 
 VARIABLES = ("first_name", "handle", "agent", "ref")
 _BRACED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A handle as networks with handles issue them: X usernames are 1-15 letters, digits and "_"
+# (https://help.x.com/en/managing-your-account/x-username-rules); a little room for others.
+_HANDLE = re.compile(r"[A-Za-z0-9_]{1,30}")
+# A word a platform could turn into a link, mention or tag: anything with @ # / : or a dot inside
+# ("evil.example", "https://…", "@acme"), or a character Slack/X treat as markup.
+_UNSAFE_WORD = re.compile(r"[@#/:\\<>]|\w\.\w|[\uff20\ufe6b]")  # and the full-width and small @
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:
@@ -38,14 +50,34 @@ def unknown(text: str) -> list[str]:
     return list(dict.fromkeys(m for m in _BRACED.findall(text) if m not in VARIABLES))
 
 
+def verified_handle(handle: str | None, prefix: str) -> str:
+    """The stored handle if the network has handles (`prefix`, "@" on X) and it is shaped like one; else ""."""
+    handle = handle or ""
+    return handle if prefix and _HANDLE.fullmatch(handle) else ""
+
+
+def safe_words(text: str | None) -> list[str]:
+    """The words of a customer-supplied name, without any that could become a link, mention or tag."""
+    return [word for word in (text or "").split() if not _UNSAFE_WORD.search(word)]
+
+
 def customer_values(*, name: str | None, handle: str | None, ref: int | str | None,
-                    agent: str | None = None) -> dict[str, str]:
-    """The values for a customer's conversation: `{first_name}` is the first word of their display
-    name (their handle when they have none), `{ref}` the conversation's number ("" if unknown), and
-    `{agent}` only when the caller knows who is writing."""
-    shown = (name or handle or "").split()
-    values = {"first_name": shown[0] if shown else "", "handle": handle or "",
-              "ref": "" if ref is None else str(ref)}
+                    agent: str | None = None, public: bool = False, prefix: str = "") -> dict[str, str]:
+    """The values for a customer's conversation. `{ref}` is its number ("" if unknown), `{agent}` is
+    present only when the caller knows who is writing.
+
+    Public (`public=True`, `prefix` the network's handle prefix): `{first_name}` is `@handle` and
+    `{handle}` the handle, both "" without a verified handle; the display name is never used.
+    Private: `{first_name}` is the first safe word of the display name (else of the handle) and
+    `{handle}` the handle without unsafe words; words that look like links or mentions are dropped.
+    """
+    if public:
+        verified = verified_handle(handle, prefix)
+        values = {"first_name": f"{prefix}{verified}" if verified else "", "handle": verified}
+    else:
+        shown = safe_words(name) or safe_words(handle)
+        values = {"first_name": shown[0] if shown else "", "handle": " ".join(safe_words(handle))}
+    values["ref"] = "" if ref is None else str(ref)
     if agent is not None:
         values["agent"] = agent
     return values

@@ -8,6 +8,7 @@ from slack_bolt import App
 from bot.runtime import Parley
 from commands import (
     case_state,
+    failures,
     home,
     lookup,
     notes,
@@ -30,3 +31,5 @@ SUBCOMMAND_MODULES = (lookup, templates, stats)
 def register_all(app: App, parley: Parley) -> None:
     for register in REGISTRARS:
         register(app, parley)
+    # Whatever a handler did not catch: logged with an error id, and the person is told (commands/failures).
+    app.error(failures.on_unhandled)

@@ -27,6 +27,8 @@ from commands.social import Invocation, subcommand
 QUEUE_MAX = 200  # the builder names every row beyond the ones it shows
 MINE_MAX = 200
 FIND_MAX = 20
+FIND_WORDS_MAX = 20  # each word is a LIKE over text, handle and name: a thousand make SQLite's tree too large
+FIND_CHARS_MAX = 200
 HISTORY_MAX = 100
 _ACTIVE = (Status.OPEN, Status.PENDING, Status.SNOOZED)
 
@@ -146,6 +148,10 @@ def find(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     if not words:
         raise UserError("Find what? Usage: `/social find &lt;words&gt;`, e.g. `/social find refund` "
                         "or `/social find @dana`.")
+    if len(words) > FIND_WORDS_MAX or len(" ".join(words)) > FIND_CHARS_MAX:
+        raise UserError(f"Search with at most {FIND_WORDS_MAX} words and {FIND_CHARS_MAX} characters (this has "
+                        f"{len(words)} words, {len(' '.join(words))} characters). A few distinctive words find "
+                        "more, e.g. `/social find refund late`.")
     with parley.store.transaction() as session:
         rows = _rows(parley, session, search(session, words))
     shown = " ".join(words)

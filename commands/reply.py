@@ -18,7 +18,6 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot import ids
-from bot.cards import escape
 from bot.cards.records import handle_label
 from bot.replies.rules import Mode, failure_kind
 from bot.runtime import Parley
@@ -45,8 +44,9 @@ U_PRIVATE = "private #N <text>"
 
 # --- /social reply | private ---------------------------------------------------------------------
 def _who(session: Session, conversation: Conversation) -> str:
+    """The customer as mrkdwn, escaped once (by `handle_label`): "Ben &amp; Jerry", never "&amp;amp;"."""
     customer = session.get(Customer, conversation.customer_id)
-    return escape(handle_label(conversation.platform, customer.handle if customer else ""))
+    return handle_label(conversation.platform, customer.handle if customer else "")
 
 
 def _send(parley: Parley, invocation: Invocation, respond: Respond, *, mode: str, usage: str) -> None:

@@ -103,7 +103,7 @@ def _build(parley: Parley, session: Session, conversation: Conversation, meta: M
     nudge = None
     network = parley.sender.registry.rules(conversation.platform)
     if meta.mode == Mode.PRIVATE and network.announces_private(conversation.kind):
-        nudge = render_nudge(parley.sender.nudge_template, handle=customer.handle, name=customer.name,
+        nudge = render_nudge(parley.sender.nudge_template, handle=customer.handle, prefix=network.handle_prefix,
                              ref=conversation.ref)
     view = cards.reply_modal(
         conversation=conversation, customer=customer, latest_text=_latest_text(session, conversation),
@@ -195,9 +195,12 @@ def on_template(parley: Parley, client: WebClient, body: dict) -> None:
         if template is None or conversation is None:
             return
         customer = session.get_one(Customer, conversation.customer_id)
+        network = parley.sender.registry.rules(conversation.platform)
+        # A public reply names the customer by verified handle only (never their display name).
+        public = meta.mode == Mode.PUBLIC and not network.is_private(conversation.kind)
         text = placeholders.fill(template.text, placeholders.customer_values(
             name=customer.name, handle=customer.handle, ref=conversation.ref or row_id(conversation),
-            agent=_agent_name(client, body["user"])))
+            agent=_agent_name(client, body["user"]), public=public, prefix=network.handle_prefix))
     # A new block_id makes Slack show the template instead of keeping what was typed.
     meta = replace(meta, version=meta.version + 1, template=name)
     _update(parley, client, body, text=text, meta=meta, view_hash=body["view"].get("hash"))

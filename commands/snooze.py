@@ -13,13 +13,14 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from bot import ids
 from bot.cards import escape
-from bot.config_file import parse_duration
 from commands.context import UserError, echo
 
 USAGE = "snooze #N 30m|2h|1d|tomorrow"
 MORNING = time(9, 0)  # "tomorrow" and "next week" wake at this local time
+SNOOZE_MIN = timedelta(minutes=1)
 SNOOZE_MAX = timedelta(days=90)
 _SPAN = re.compile(r"^\d+(?:\.\d+)?\s*[mhd]$", re.IGNORECASE)
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 _TOMORROW, _NEXT_WEEK = "tomorrow", "next week"
 _CHOICES = {ids.SNOOZE_30M: "30m", ids.SNOOZE_2H: "2h", ids.SNOOZE_TOMORROW_9: _TOMORROW,
             ids.SNOOZE_NEXT_WEEK: _NEXT_WEEK}
@@ -55,8 +56,15 @@ def snooze_until(spec: str, now: datetime, zone: tzinfo = UTC) -> datetime:
     if not _SPAN.match(word):
         raise UserError(f"`{echo(spec)}` is not a snooze time. Use minutes, hours or days like `30m`, `2h`, "
                         f"`1d`, or `tomorrow` or `next week`. Usage: `/social {escape(USAGE)}`")
-    span = parse_duration(word)
+    too_long = UserError(f"Snooze for at most {SNOOZE_MAX.days} days (`{echo(spec)}` is longer). "
+                         "Resolve the case instead if nothing more is needed.")
+    number, unit = word[:-1].strip(), word[-1]
+    if len(number.split(".")[0].lstrip("0")) > 6:
+        raise too_long  # a million minutes is already past the limit; 20 digits must not overflow
+    span = timedelta(seconds=float(number) * _UNIT_SECONDS[unit])
+    if span < SNOOZE_MIN:
+        raise UserError(f"A snooze must be at least a minute (`{echo(spec)}` is "
+                        f"{'none' if not span else 'shorter'}). Try `30m`, `2h` or `tomorrow`.")
     if span > SNOOZE_MAX:
-        raise UserError(f"Snooze for at most {SNOOZE_MAX.days} days (`{echo(spec)}` is longer). "
-                        "Resolve the case instead if nothing more is needed.")
+        raise too_long
     return now + span

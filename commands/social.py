@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, Respond
 from bot import ids
 from bot.cards import escape
 from bot.runtime import Parley
+from commands import failures
 from commands.context import UserError
 
 log = logging.getLogger(__name__)
@@ -83,3 +84,5 @@ def register(app: App, parley: Parley) -> None:
             sub.run(parley, invocation, respond)
         except UserError as error:  # nothing was changed or sent; tell the person what to type
             respond(response_type="ephemeral", text=error.message)
+        except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
+            failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))

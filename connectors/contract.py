@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 Mode = Literal["public", "private"]
 
@@ -139,6 +140,21 @@ class Rules:
     voice: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # share-of-voice key -> inbound kinds
     dm_fallback_code: str | None = None  # a private send refused with this code can be offered as a link
     human_agent_after: timedelta | None = None  # a DM later than this after the customer wrote is tagged
+    permalink_hosts: tuple[str, ...] = ()  # the network's own hosts: a card links only there
+
+    def permalink(self, url: str | None) -> str | None:
+        """`url` if it is an https link to one of the network's own hosts (`permalink_hosts`), else
+        None: a card's "Open on …" link must never lead to a site a customer chose."""
+        if not url or any(ch.isspace() or ch == "\\" for ch in url):
+            return None  # browsers read a backslash as "/": "https://evil.example\\@x.com" goes to evil
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:  # "https://[x" or a port that is not a number
+            return None
+        if parts.scheme != "https" or "@" in parts.netloc or port is not None:
+            return None
+        return url if (parts.hostname or "") in self.permalink_hosts else None
 
     def human_agent_tag(self, last_customer_message: datetime, now: datetime) -> bool:
         """Whether a direct message sent `now` goes as a human agent (decided at send time)."""

@@ -36,7 +36,7 @@ from bot.cards.mrkdwn import (
     slack_len,
 )
 from bot.cards.profile import profile_line
-from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_name, sla_text
+from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_link, platform_name, sla_text
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
 from bot.store.profile import CustomerProfile
 
@@ -191,7 +191,7 @@ def _summary_blocks(conversation: Conversation, customer: Customer, opening: Mes
         title.append(COMPLAINT_BADGE)
 
     quoted, truncated = quote(opening.text)
-    url = safe_url(opening.url or conversation.url)
+    url = platform_link(conversation.platform, opening.url or conversation.url)
     if url:
         link = f"<{url}|Read the rest on {site}>" if truncated else f"<{url}|Open on {site}>"
     else:
@@ -253,7 +253,7 @@ def customer_followup(message: Message, customer: Customer) -> SlackMessage:
     head = f"💬 *{who}*:"
     body, truncated = fit(message.text or "(no text)", plain, SECTION_TEXT_MAX - slack_len(head) - 1)
     blocks = [section(ids.BLOCK_FOLLOWUP, f"{head} {body}")]
-    url = safe_url(message.url)
+    url = platform_link(message.platform, message.url)
     if url:
         label = "Read the rest" if truncated else "Open original"
         blocks.append(context(ids.BLOCK_FOLLOWUP_LINK, f"<{url}|{label}>"))

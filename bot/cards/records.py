@@ -146,6 +146,13 @@ def platform_name(platform: str, kind: str | None = None) -> str:
     return rules.site(kind) if rules is not None else clip(platform, 20)
 
 
+def platform_link(platform: str, url: str | None) -> str | None:
+    """A link to the original on its network, safe inside <url|label>; None when `url` is not on one
+    of the network's own hosts (a customer's link must never pass for "Open on Facebook")."""
+    rules = shipped_rules(platform)
+    return safe_url(rules.permalink(url)) if rules is not None else None
+
+
 def platform_badge(platform: str, kind: str | None = None) -> str:
     """"🐦 X", "📘 Facebook", "💬 Messenger": the network's emoji and name for card titles."""
     rules = shipped_rules(platform)
@@ -153,6 +160,7 @@ def platform_badge(platform: str, kind: str | None = None) -> str:
 
 
 def handle_label(platform: str, handle: str) -> str:
+    """"@dana" on X, the stored name on Facebook, "unknown" without one: mrkdwn, already escaped."""
     if not handle:
         return "unknown"
     # Networks without handles (Facebook) store the name there: no "@" unless the rules say so.

@@ -1,7 +1,11 @@
 """Store what the connectors heard: exactly once, threaded, triaged, announced to Slack.
 
 One `Batch` is one transaction: its messages, their conversations, the outbox rows that will
-mirror them, and (last) the stream cursor. A crash anywhere before the commit leaves the cursor
+mirror them, and (last) the stream cursor. Triage runs before the transaction opens, on a bounded
+prefix of each text and within a time budget per batch, so a write lock is never held while text is
+scored and staff commands (notes, replies) are not kept waiting behind a batch of long posts.
+
+A crash anywhere before the commit leaves the cursor
 where it was, so the next poll reads the same items again and the unique (platform, external_id)
 key turns every repeat into a no-op.
 """
@@ -9,7 +13,8 @@ key turns every repeat into a no-op.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,13 +36,15 @@ from bot.store.models import (
     Status,
     utcnow,
 )
-from bot.triage import Triage, classify
+from bot.triage import MAX_TRIAGE_CHARS, Triage, classify
 from connectors.base import Batch, InboundMessage, Kind
 from connectors.text import clean_message
 
 log = logging.getLogger(__name__)
 
 _CONFLICT_RETRIES = 3
+TRIAGE_BUDGET = 5.0  # seconds of triage per batch; past it, each text is read from a short prefix
+SHORT_TRIAGE_CHARS = 280  # a tweet's worth: enough for the keywords that make a message urgent
 
 
 class UnroutableError(Exception):
@@ -102,10 +109,11 @@ class Ingestor:
         return result
 
     def _store(self, batch: Batch) -> IngestResult:
+        triaged = triage_all(batch.messages)  # before the transaction: no lock is held while scoring
         for attempt in range(1, _CONFLICT_RETRIES + 1):
             try:
                 with self.store.transaction() as session:
-                    return self._ingest(session, batch)
+                    return self._ingest(session, batch, triaged)
             except IntegrityError:
                 if attempt == _CONFLICT_RETRIES:
                     raise
@@ -133,7 +141,7 @@ class Ingestor:
         return total
 
     # --- one transaction ----------------------------------------------------------------------
-    def _ingest(self, session: Session, batch: Batch) -> IngestResult:
+    def _ingest(self, session: Session, batch: Batch, triaged: dict[tuple[str, str], Triage]) -> IngestResult:
         result = IngestResult()
         now = self.clock()
         # Oldest first, so a thread's opening message creates the conversation its replies join.
@@ -147,8 +155,7 @@ class Ingestor:
                 result.duplicates += 1
                 continue
             customer = rows.upsert_customer(session, record, now)
-            triage = classify(record.text, followers=record.author.followers,
-                              verified=record.author.verified, lang_hint=record.lang_hint)
+            triage = triaged[(record.platform, record.external_id)]
             conversation = session.exec(
                 select(Conversation).where(
                     Conversation.platform == record.platform,
@@ -231,3 +238,15 @@ class Ingestor:
             if conversation.kind == Kind.SEARCH_HIT:
                 conversation.kind = Kind.MENTION
                 session.add(conversation)
+
+
+def triage_all(records: Iterable[InboundMessage], budget: float = TRIAGE_BUDGET) -> dict[tuple[str, str], Triage]:
+    """Each record's triage by (platform, external_id), read from its first MAX_TRIAGE_CHARS
+    characters; once `budget` seconds are spent, the rest are read from SHORT_TRIAGE_CHARS only."""
+    started, out = time.monotonic(), {}
+    for record in records:
+        limit = MAX_TRIAGE_CHARS if time.monotonic() - started < budget else SHORT_TRIAGE_CHARS
+        out[(str(record.platform), record.external_id)] = classify(
+            record.text, followers=record.author.followers, verified=record.author.verified,
+            lang_hint=record.lang_hint, limit=limit)
+    return out

@@ -10,6 +10,7 @@ thread after a send is worded in `bot/cards/receipts.py`.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -17,11 +18,25 @@ from bot import placeholders
 from connectors.base import Heard, OpSpec, Plan, Refusal, ReplyRequest, Rules
 
 __all__ = ["DEFAULT_NUDGE", "OUTCOME_UNKNOWN", "RETRY_HINT", "Heard", "Mode", "Plan", "Refused", "ReplyRefused",
-           "failure_kind", "plan_reply", "render_nudge"]
+           "failure_kind", "plan_reply", "render_nudge", "visible"]
 
 DEFAULT_NUDGE = "We've sent you a DM 📩"
 RETRY_HINT = " You can try again."  # ends the stored error of a failed send worth trying again
 OUTCOME_UNKNOWN = "Outcome unknown:"  # starts the stored error of a send that may have been posted
+
+
+# Characters that draw nothing: controls, format characters (U+200B zero width space, U+2060 word
+# joiner, …), spaces and separators, and lone combining marks (variation selectors, U+034F). Some
+# blank-looking letters and symbols are not in those categories, so they are named: U+2800 (braille
+# blank), U+3164 and U+FFA0 (hangul fillers), U+115F and U+1160 (hangul choseong/jungseong fillers).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_LETTERS = frozenset("\u2800\u3164\uffa0\u115f\u1160")
+
+
+def visible(text: str) -> bool:
+    """Whether `text` shows anything once invisible, format and blank characters are ignored."""
+    return any(ch not in _BLANK_LETTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+               for ch in text)
 
 
 class Mode(enum.StrEnum):
@@ -64,6 +79,10 @@ def plan_reply(
     `private_replied` the public messages that already have a (not failed) private reply."""
     if not text.strip():
         raise ReplyRefused("There is nothing to send: the reply is empty. Type the text after the command.")
+    if not visible(text):
+        raise ReplyRefused("There is nothing to send: the reply holds only invisible characters (such as "
+                           "zero-width or blank spaces), so it would post as a blank message. Type the text "
+                           "to send.")
     ordered = sorted(heard, key=lambda h: (h.created_at, h.external_id))
     if not ordered:
         raise ReplyRefused("This conversation has no customer message to answer yet.")
@@ -76,10 +95,13 @@ def plan_reply(
         raise ReplyRefused(refusal.message) from refusal
 
 
-def render_nudge(template: str, *, handle: str, name: str, ref: int | None) -> str:
+def render_nudge(template: str, *, handle: str, prefix: str, ref: int | None) -> str:
     """The public DM notice from its template, filled by the one engine (`bot.placeholders`):
-    once, never re-expanded; `{agent}` and unknown `{words}` are left as typed."""
-    return placeholders.fill(template, placeholders.customer_values(name=name, handle=handle, ref=ref))
+    once, never re-expanded; `{agent}` and unknown `{words}` are left as typed. It is public, so
+    the customer is named by their verified handle only (`{first_name}` is `@handle`), never by
+    their display name, which anyone can set to a mention or a link."""
+    return placeholders.fill(template, placeholders.customer_values(
+        name=None, handle=handle, ref=ref, public=True, prefix=prefix))
 
 
 def failure_kind(delivery_status: str, delivery_error: str | None) -> str | None:

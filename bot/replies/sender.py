@@ -243,7 +243,7 @@ class Sender(ConversationActions):
 
     def _nudge_text(self, conversation: Conversation, customer: Customer | None) -> str:
         return rules.render_nudge(self.nudge_template, handle=customer.handle if customer else "",
-                                  name=customer.name if customer else "", ref=conversation.ref)
+                                  prefix=self._rules(conversation.platform).handle_prefix, ref=conversation.ref)
 
     def _rules(self, platform: str) -> Rules:
         """The rules of a registered network; ReplyRefused for one this Parley cannot send on."""

@@ -112,4 +112,5 @@ RULES = Rules(
     windows={"messenger": (MESSENGER_24H, MESSENGER_7D), "comment": (PRIVATE_REPLY_7D,),
              "visitor_post": (PRIVATE_REPLY_7D,)},
     voice={PAGE_KEY: ("comment", "visitor_post")}, human_agent_after=MESSENGER_WINDOW,
+    permalink_hosts=("facebook.com", "www.facebook.com", "m.facebook.com", "web.facebook.com"),
 )

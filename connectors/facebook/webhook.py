@@ -129,9 +129,23 @@ def _feed_change(
         return InboundMessage(
             platform=Platform.FACEBOOK, kind=Kind.VISITOR_POST, external_id=post_id, thread_key=post_id,
             text=str(value.get("message") or ""), author=author, created_at=created,
-            url=_text_or_none(value.get("permalink_url") or value.get("link")),
+            url=_text_or_none(value.get("permalink_url")) or post_permalink(post_id),
         )
     return None
+
+
+def post_permalink(post_id: str) -> str | None:
+    """The post's own address on facebook.com, from its `{page-id}_{post-id}` id.
+
+    A feed change's `link` is the URL a visitor shared (Graph's Post: `link` is the "URL attached to
+    the post", `permalink_url` the "permanent URL to the post";
+    https://developers.facebook.com/docs/graph-api/reference/post/), so it must never stand for the
+    post: a link share would put the customer's site behind "Open on Facebook".
+    """
+    page, _, post = post_id.partition("_")
+    if not page.isdigit() or not post.isdigit():
+        return None
+    return f"https://www.facebook.com/{page}/posts/{post}"
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -140,6 +140,7 @@ RULES = Rules(
     private_kinds=("dm",), handle_prefix="@", length=weighted_length, public_limit=LIMIT, length_rule=LENGTH_RULE,
     cost_hint=cost_hint,
     voice={MENTIONS_KEY: ("mention",)}, dm_fallback_code="403",
+    permalink_hosts=("x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com", "mobile.x.com"),
 )
 
 

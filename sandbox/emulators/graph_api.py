@@ -85,10 +85,19 @@ class GraphEmulator(Emulator):
         """The stable user id for a visitor name (created on first use)."""
         return self.page.user(name)
 
-    def add_post(self, text: str, *, by: Author = None, created_at: datetime | None = None) -> str:
-        """A post on the Page: by the Page (`by=None`) or a visitor (name or (id, name))."""
+    def add_post(self, text: str, *, by: Author = None, created_at: datetime | None = None,
+                 link: str | None = None) -> str:
+        """A post on the Page: by the Page (`by=None`) or a visitor (name or (id, name)); with `link`,
+        a link share of that URL."""
         with self._lock:
-            return self.feed.add_post(text, by, created_at or self.clock())
+            return self.feed.add_post(text, by, created_at or self.clock(), link)
+
+    def feed_webhook(self, post_id: str) -> dict[str, Any]:
+        """The body Facebook POSTs to a `feed` subscriber when `post_id` is published."""
+        with self._lock:
+            change = self.feed.post_change(post_id)
+        return {"object": "page", "entry": [{"id": self.page.id, "time": int(self.clock().timestamp()),
+                                             "changes": [change]}]}
 
     def add_comment(self, object_id: str, author: Author, text: str, *, created_at: datetime | None = None) -> str:
         """A comment on a post, or a reply when `object_id` is a comment. `author=None` is the Page."""

@@ -26,6 +26,7 @@ class Post:
     text: str
     created: datetime
     updated: datetime
+    link: str | None = None  # a link share: the URL the author shared (not the post's own address)
 
 
 @dataclass
@@ -49,8 +50,8 @@ class Feed:
         self.private_replies: list[dict[str, Any]] = []
 
     # --- seeding ------------------------------------------------------------------------------
-    def add_post(self, text: str, by: Author, created: datetime) -> str:
-        post = Post(f"{self.page.id}_{next(self.page.seq)}", self.page.author(by), text, created, created)
+    def add_post(self, text: str, by: Author, created: datetime, link: str | None = None) -> str:
+        post = Post(f"{self.page.id}_{next(self.page.seq)}", self.page.author(by), text, created, created, link)
         self.posts[post.id] = post
         return post.id
 
@@ -70,9 +71,25 @@ class Feed:
 
     # --- rendering ----------------------------------------------------------------------------
     def post_json(self, post: Post) -> dict[str, Any]:
-        return {"id": post.id, "message": post.text, "from": self.page.who(post.author_id),
+        """A Post as Graph returns it: `permalink_url` is the post's own address, `link` (link shares
+        only) the URL that was shared (https://developers.facebook.com/docs/graph-api/reference/post/)."""
+        body = {"id": post.id, "message": post.text, "from": self.page.who(post.author_id),
                 "created_time": wire.graph_time(post.created), "updated_time": wire.graph_time(post.updated),
                 "permalink_url": f"https://www.facebook.com/{self.page.id}/posts/{post.id.split('_')[1]}"}
+        if post.link is not None:
+            body["link"] = post.link
+        return body
+
+    def post_change(self, post_id: str) -> dict[str, Any]:
+        """The `feed` change a webhook delivers for a new post: `item` is "link" for a link share, with
+        the shared URL in `link`; the change carries no permalink."""
+        post = self.posts[post_id]
+        value: dict[str, Any] = {"from": self.page.who(post.author_id), "post_id": post.id, "verb": "add",
+                                 "item": "link" if post.link else "status", "message": post.text,
+                                 "created_time": int(post.created.timestamp()), "published": 1}
+        if post.link:
+            value["link"] = post.link
+        return {"field": "feed", "value": value}
 
     def comment_json(self, comment: Comment) -> dict[str, Any]:
         post = self.posts[comment.post_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,17 +65,49 @@ def test_unknown_lists_non_variables_once_in_order() -> None:
 
 def test_nudge_does_not_re_expand_a_customer_named_like_a_placeholder() -> None:
     """The old nudge replaced variables one after another, so a customer named `{ref}` got "Hi 12"."""
-    assert render_nudge("Hi {first_name}, ref {ref}", handle="x", name="{ref}", ref=12) == "Hi {ref}, ref 12"
-    assert render_nudge("Hi {first_name} @{handle}", handle="{first_name}", name="", ref=1) == \
-        "Hi {first_name} @{first_name}"
+    values = customer_values(name="{ref}", handle="x", ref=12)
+    assert fill("Hi {first_name}, ref {ref}", values) == "Hi {ref}, ref 12"
+    assert render_nudge("Hi {first_name} @{handle}", handle="{first_name}", prefix="@", ref=1) == "Hi  @"
 
 
 def test_nudge_fills_like_a_saved_reply() -> None:
-    assert render_nudge("Hi {first_name} (@{handle}) #{ref}", handle="dana", name="Dana S", ref=12) == \
-        "Hi Dana (@dana) #12"
-    assert render_nudge("Hi {first_name}", handle="", name="", ref=None) == "Hi "
+    assert render_nudge("Hi {first_name} (@{handle}) #{ref}", handle="dana", prefix="@", ref=12) == \
+        "Hi @dana (@dana) #12"
+    assert render_nudge("Hi {first_name}", handle="", prefix="@", ref=None) == "Hi "
+
+
+HOSTILE_NAMES = ["@acme_ceo is a fraud", "https://evil.example/free-money", "evil.example/free-money",
+                 "\uff20acme_ceo", "<!channel>", "#boycott acme", "www.evil.example"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_public_text_never_uses_the_display_name(name: str) -> None:
+    """The brand's public words name the customer by verified handle: a display name set to a
+    mention or a link never reaches a public post."""
+    values = customer_values(name=name, handle="real_dana", ref=3, public=True, prefix="@")
+    assert values["first_name"] == "@real_dana" and values["handle"] == "real_dana"
+    nudge = render_nudge("Hi {first_name}, we've sent you a DM 📩", handle="real_dana", prefix="@", ref=3)
+    assert nudge == "Hi @real_dana, we've sent you a DM 📩"
+
+
+def test_a_public_text_without_a_verified_handle_names_nobody() -> None:
+    """Facebook has no handles (it stores the display name there): public values stay empty."""
+    assert customer_values(name="Dana", handle="Dana Scully", ref=1, public=True, prefix="")["first_name"] == ""
+    assert customer_values(name="Dana", handle="@acme is bad", ref=1, public=True, prefix="@")["handle"] == ""
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_private_text_drops_links_and_mentions_from_the_display_name(name: str) -> None:
+    first = customer_values(name=name, handle="real_dana", ref=3)["first_name"]
+    assert "@" not in first and "://" not in first and "evil" not in first and "\uff20" not in first
+    assert "<" not in first and "#" not in first
+
+
+def test_a_private_text_keeps_a_plain_display_name() -> None:
+    assert customer_values(name="https://x.example Dana", handle="d", ref=1)["first_name"] == "Dana"
+    assert customer_values(name="Ben & Jerry", handle="bj", ref=1)["first_name"] == "Ben"
 
 
 def test_nudge_leaves_agent_and_non_variables_as_typed() -> None:
     """The nudge is posted by the brand, with no agent; `{name}` is not a variable anywhere."""
-    assert render_nudge("{agent} {name} {ref}", handle="dana", name="Dana", ref=None) == "{agent} {name} "
+    assert render_nudge("{agent} {name} {ref}", handle="dana", prefix="@", ref=None) == "{agent} {name} "

@@ -38,6 +38,9 @@ def test_snooze_tomorrow_is_nine_in_the_morning_of_the_callers_next_day():
 @pytest.mark.parametrize(("spec", "words"), [
     ("", "How long?"), ("soon", "not a snooze time"), ("5", "not a snooze time"), ("250ms", "not a snooze time"),
     ("2w", "not a snooze time"), ("91d", "at most 90 days"),
+    ("0m", "at least a minute"), ("0.0d", "at least a minute"), ("0.001m", "at least a minute"),
+    ("99999999999999999999m", "at most 90 days"), ("1" + "0" * 400 + "d", "at most 90 days"),
+    ("999999h", "at most 90 days"), ("1e5m", "not a snooze time"),
 ])
 def test_snooze_refuses_other_times(spec, words):
     with pytest.raises(UserError, match=words):

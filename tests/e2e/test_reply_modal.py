@@ -157,7 +157,8 @@ def test_picking_a_template_fills_the_text(stack, serve):  # noqa: F811
     [box] = [b for b in updated["blocks"] if ids.is_modal_text_block(b.get("block_id", ""))]
     # a new block_id, or Slack would keep the (empty) typed text instead of the template
     assert box["block_id"] != ids.modal_text_block(0)
-    assert box["element"]["initial_value"] == f"Hi Dana (@dana), so sorry! Alex here. #{conv.ref}"
+    # a public reply: the customer is named by their handle, never by their display name
+    assert box["element"]["initial_value"] == f"Hi @dana (@dana), so sorry! Alex here. #{conv.ref}"
 
 
 def test_the_x_count_follows_typing(stack, serve):  # noqa: F811
@@ -184,6 +185,20 @@ def test_too_long_x_reply_is_refused_inside_the_modal(stack, serve):  # noqa: F8
     assert outbound(session) == []
     settle(session)
     assert stack.x.created_tweets == []
+
+
+@pytest.mark.parametrize("action", [ids.ACTION_REPLY, ids.ACTION_TAKE_PRIVATE])
+@pytest.mark.parametrize("blank", ["\u200b", "\u2800", "\u3164", "\u2060", "\u200b\ufe0f \u2060"])
+def test_an_invisible_reply_is_refused_inside_the_modal(stack, serve, action, blank):  # noqa: F811
+    session = serve()
+    conv = mirror_x_mention(stack, session.parley)
+    view = open_modal(session, stack, conv, action=action)
+    body = session.submit_view(view, text_values(blank)).json()
+    assert body["response_action"] == "errors"
+    assert "invisible characters" in body["errors"][ids.modal_text_block(0)]
+    assert outbound(session) == []
+    settle(session)
+    assert stack.x.created_tweets == [] and stack.x.sent_dms == []
 
 
 def test_refused_sender_gets_the_error_in_the_modal_and_nothing_is_sent(stack, serve):  # noqa: F811

@@ -108,7 +108,8 @@ def test_private_on_x_sends_one_dm_then_one_public_notice(stack, serve):  # noqa
     dana = next(uid for uid, u in stack.x.users.items() if u.username == "dana")
     assert dm["participant_id"] == dana and dm["text"] == "Could you DM us your order number?"
     [nudge] = stack.x.created_tweets
-    assert nudge["text"].endswith("Hi Dana, we've sent you a DM 📩")
+    # public: the customer is named by handle, never by display name
+    assert nudge["text"].endswith("Hi @dana, we've sent you a DM 📩")
     assert nudge["in_reply_to_tweet_id"] == inbound_id(slack.parley, conv)
 
 

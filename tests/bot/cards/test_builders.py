@@ -319,6 +319,36 @@ def test_hostile_url_is_not_used():
     assert_valid(msg)
 
 
+FOREIGN_URLS = ["https://evil.example/free-money", "https://x.com.evil.example/1", "https://x.com@evil.example/1",
+                "https://evil.example\\@x.com/1", "http://x.com/maria_gz/status/1", "https://x.com:8443/1",
+                "https://facebook.com/1"]
+
+
+@pytest.mark.parametrize("url", FOREIGN_URLS)
+def test_a_link_to_a_host_that_is_not_the_networks_own_is_dropped(url: str):
+    """A card links only to the network's own permalink: anything else shows no link at all."""
+    msg = card(url=url)
+    assert url not in " ".join([msg.text, *_strings(msg.blocks)])
+    assert "Open on X" not in _block_text(msg, ids.BLOCK_CARD_LINK)
+    _, customer, message = make(url=url)
+    assert ids.BLOCK_FOLLOWUP_LINK not in [b.get("block_id") for b in customer_followup(message, customer).blocks]
+
+
+@pytest.mark.parametrize(("platform", "kind", "url", "site"), [
+    ("x", "mention", "https://twitter.com/maria_gz/status/1", "X"),
+    ("facebook", "visitor_post", "https://www.facebook.com/42/posts/7", "Facebook"),
+    ("facebook", "comment", "https://m.facebook.com/42/posts/7?comment_id=9", "Facebook"),
+])
+def test_a_permalink_on_the_networks_own_host_is_shown(platform: str, kind: str, url: str, site: str):
+    msg = card(platform=platform, kind=kind, url=url)
+    assert f"<{url}|Open on {site}>" in _block_text(msg, ids.BLOCK_CARD_LINK)
+
+
+def test_a_facebook_card_never_links_to_x():
+    msg = card(platform="facebook", kind="visitor_post", url="https://x.com/maria_gz/status/1")
+    assert "x.com" not in _block_text(msg, ids.BLOCK_CARD_LINK)
+
+
 def test_escape():
     assert escape("a & <b> c") == "a &amp; &lt;b&gt; c"
 

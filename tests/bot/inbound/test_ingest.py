@@ -3,9 +3,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from bot.inbound import ingest
 from bot.inbound.ingest import Ingestor, UnroutableError
 from bot.inbound.routing import Router, RoutingConfig
 from bot.store.models import AuditEntry, Conversation, Message, MessageMatch, OutboxItem, Status
+from bot.triage import MAX_TRIAGE_CHARS
 from connectors.base import Author, Batch, InboundMessage, Kind, Platform
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -74,3 +76,49 @@ def test_replies_in_one_batch_join_the_conversation_their_root_opens(store, inge
     with store.transaction() as s:
         opening = s.exec(select(OutboxItem).where(OutboxItem.kind == "post_card")).one()
         assert s.get(Message, opening.message_id).external_id == "8"
+
+
+# --- bounded triage, outside the write transaction ------------------------------------------------
+FACEBOOK_POST_MAX = 63_206
+
+
+def _long_post(n: int) -> InboundMessage:
+    text = ("My order never arrived and nobody answers my messages. " * 1200)[:FACEBOOK_POST_MAX]
+    return InboundMessage(platform=Platform.FACEBOOK, kind=Kind.VISITOR_POST, external_id=f"1_{n}",
+                          thread_key=f"1_{n}", text=text, author=Author(f"9{n}", "", f"Vi {n}"), created_at=T0)
+
+
+def test_triage_holds_no_database_connection(store, ingestor, monkeypatch):
+    """Scoring happens before the transaction opens: a staff note is never kept waiting by it."""
+    held: list[int] = []
+    real = ingest.classify
+
+    def watched(text, **kw):
+        held.append(store.engine.pool.checkedout())
+        return real(text, **kw)
+
+    monkeypatch.setattr(ingest, "classify", watched)
+    ingestor.ingest(Batch(stream="facebook:feed", messages=[_long_post(1), _long_post(2)], cursor="c1"))
+
+    assert held == [0, 0]
+    with store.transaction() as session:
+        assert len(session.exec(select(Message)).all()) == 2
+
+
+def test_a_maximum_length_post_is_triaged_from_a_bounded_prefix(store, ingestor):
+    ingestor.ingest(Batch(stream="facebook:feed", messages=[_long_post(n) for n in range(6)]))
+
+    with store.transaction() as session:
+        conversations = session.exec(select(Conversation)).all()
+    assert len(conversations) == 6
+    for conversation in conversations:
+        assert f"triaged on the first {MAX_TRIAGE_CHARS:,} of {FACEBOOK_POST_MAX:,} characters" in \
+            conversation.priority_reasons
+        assert conversation.tone == "negative"
+
+
+def test_past_the_time_budget_texts_are_read_from_a_short_prefix():
+    records = [_long_post(n) for n in range(3)]
+    triaged = ingest.triage_all(records, budget=0.0)
+    assert all(f"triaged on the first {ingest.SHORT_TRIAGE_CHARS:,}" in " ".join(t.reasons)
+               for t in triaged.values())

@@ -95,6 +95,16 @@ def test_visitor_posts_and_their_authors_comments() -> None:
         (post_id, Kind.VISITOR_POST, post_id), ("77_5", Kind.COMMENT, post_id)]
 
 
+def test_a_link_share_links_to_the_post_never_to_the_shared_url() -> None:
+    """`link` is the URL the visitor shared: the record's url is the post's own permalink."""
+    share = {"from": {"id": "901", "name": "Ana Ruiz"}, "post_id": f"{PAGE}_79", "item": "link", "verb": "add",
+             "link": "https://evil.example/free-money", "message": "look", "created_time": int(T.timestamp())}
+
+    [record] = parse_delivery(page_delivery(changes=[share]), PAGE)
+
+    assert record.url == f"https://www.facebook.com/{PAGE}/posts/79"
+
+
 def test_messenger_messages_skip_echoes_and_receipts() -> None:
     events = [
         dm("m_customer"),
