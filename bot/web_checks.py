@@ -66,6 +66,27 @@ def slack_body_problem(body: bytes, content_type: str) -> str | None:
         return "the content type is neither form data nor JSON"
     if data is None:
         return problem
+    return _interaction_problem(data) or _event_problem(data)
+
+
+def _interaction_problem(data: dict[str, Any]) -> str | None:
+    """Bolt indexes `actions[0]`, `view` and a submitted view's `type` before any listener (or its
+    catch) runs; Slack always sends them in that shape."""
+    actions = data.get("actions")
+    if actions is not None and not (isinstance(actions, list)
+                                    and all(isinstance(action, dict) for action in actions)):
+        return "actions is not a list of objects"
+    view = data.get("view")
+    if view is not None and not isinstance(view, dict):
+        return "view is not an object"
+    if data.get("type") in ("view_submission", "view_closed") and not isinstance((view or {}).get("type"), str):
+        return "view.type is not a string"
+    if isinstance(data.get("event"), dict) and not isinstance(data["event"].get("type"), str):
+        return "event.type is not a string"
+    return None
+
+
+def _event_problem(data: dict[str, Any]) -> str | None:
     event = data.get("event")
     if event is None:
         return None

@@ -75,14 +75,21 @@ def on_unhandled(error: Exception, body: dict, respond: Respond | None, client: 
         return BoltResponse(status=200, body={"response_action": "update", "view": _error_view(text)})
     if respond is not None:
         tell(respond, text)
-        return None
+    else:
+        _direct_message(client, body, text)
+    # Not acknowledged yet: acknowledge now. The person has been told; a 500 would only add Slack's
+    # own vague warning on top.
+    return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _direct_message(client: WebClient, body: dict, text: str) -> None:
     user = (body.get("user") or {}).get("id") or body.get("user_id")
-    if user:
-        try:
-            client.chat_postMessage(channel=user, text=text)
-        except SlackApiError as failed:
-            log.warning("could not tell %s about an error: %s", user, failed.response.get("error"))
-    return None
+    if not user:
+        return
+    try:
+        client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as failed:
+        log.warning("could not tell %s about an error: %s", user, failed.response.get("error"))
 
 
 def _what(body: dict, kind: str) -> str:

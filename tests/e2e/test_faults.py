@@ -34,10 +34,6 @@ from tests.e2e.slack_requests import SlackSession, serve  # noqa: F401  (serve i
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-NOTE_ANSWER_XFAIL = pytest.mark.xfail(
-    strict=True, reason="issue 9: every agent gets an answer (a /social handler error while the database "
-                        "is down, full or read-only leaves the agent with no answer)")
-
 
 # --- the faults ----------------------------------------------------------------------------------
 def _run(*args: str) -> None:
@@ -221,7 +217,6 @@ def test_sqlite_fault_loses_nothing_and_readyz_tells(stack, serve, tmpfs, sqlite
     assert_recovered(stack, session, markers)
 
 
-@NOTE_ANSWER_XFAIL
 def test_sqlite_fault_note_gets_an_answer(stack, serve, tmpfs, sqlite_kind):  # noqa: F811
     session = start_on_tmpfs(serve, tmpfs)
     mention(stack, 1)
@@ -249,7 +244,6 @@ def test_postgres_stopped_and_started_loses_nothing_and_readyz_tells(stack, serv
     assert_recovered(stack, session, markers)
 
 
-@NOTE_ANSWER_XFAIL
 def test_postgres_stopped_note_gets_an_answer(stack, serve, own_postgres):  # noqa: F811
     session = serve(DATABASE_URL=own_postgres.url)
     mention(stack, 1)

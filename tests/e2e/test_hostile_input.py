@@ -135,7 +135,6 @@ def test_hostile_messenger_texts_by_signed_webhook_and_poll_are_stored_once(stac
     assert platform_writes(stack) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: card links are always the platform's own permalink")
 def test_a_visitor_link_share_card_links_to_facebook_not_the_customer_url(stack, serve):  # noqa: F811
     session = serve()
     visitor = stack.graph.user("Link Sharer")
@@ -155,7 +154,6 @@ def test_a_visitor_link_share_card_links_to_facebook_not_the_customer_url(stack,
     assert urls and all(re.match(r"https://(www\.)?facebook\.com/", u) for u in urls), urls
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: templates address customers by their verified handle only")
 def test_a_hostile_display_name_never_reaches_the_public_dm_notice(stack, serve):  # noqa: F811
     session = serve()
     hostile = [NAMES["ceo_fraud"], NAMES["url"]]
@@ -169,7 +167,6 @@ def test_a_hostile_display_name_never_reaches_the_public_dm_notice(stack, serve)
     assert not [n for n in notices if "@acme_ceo" in n or EVIL_HOST in n], notices
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: replies empty once invisible characters are removed are refused")
 @pytest.mark.parametrize("invisible", [TEXTS["invisible_only"], "\u200b", "\u2800 \u3164", "\u2060\ufeff"])
 def test_an_invisible_only_reply_is_refused_and_posts_nothing(stack, serve, invisible):  # noqa: F811
     session = serve()
