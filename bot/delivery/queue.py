@@ -14,12 +14,14 @@ different item.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
 
@@ -83,7 +85,17 @@ def next_in(session: Session, channel: str, now: datetime, *, recovering: bool, 
     (a single replica's first drain) a SENDING item is due at once. `skip` leaves out items already
     tried in this drain. `lock` (PostgreSQL) locks the row, skipping rows another worker holds.
     """
-    due = sa.or_(col(OutboxItem.next_attempt_at).is_(None), col(OutboxItem.next_attempt_at) <= now)
+    params: dict[str, object] = {"channel": channel, "now": now}
+    if skip:
+        params["skip"] = list(skip)
+    row = session.exec(_next_statement(recovering, lock, bool(skip)), params=params).first()
+    return None if row is None else (row[0], row[1])
+
+
+@functools.cache
+def _next_statement(recovering: bool, lock: bool, skipping: bool) -> Select[OutboxItem, Conversation]:
+    """The claim query, built once per variant (building it costs more than running it)."""
+    due = sa.or_(col(OutboxItem.next_attempt_at).is_(None), col(OutboxItem.next_attempt_at) <= sa.bindparam("now"))
     if recovering:
         due = sa.or_(due, col(OutboxItem.status) == OutboxStatus.SENDING)
     has_card_or_needs_none = sa.or_(col(OutboxItem.kind).in_((_CARD, OutboxKind.CHANNEL_MESSAGE)),
@@ -91,13 +103,12 @@ def next_in(session: Session, channel: str, now: datetime, *, recovering: bool, 
     stmt = (
         select(OutboxItem, Conversation)
         .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
-        .where(col(OutboxItem.channel) == channel, _QUEUED, due, has_card_or_needs_none, _is_head())
+        .where(col(OutboxItem.channel) == sa.bindparam("channel"), _QUEUED, due, has_card_or_needs_none, _is_head())
         .order_by(col(OutboxItem.rank), col(OutboxItem.id))
         .limit(1)
     )
-    if skip:
-        stmt = stmt.where(col(OutboxItem.id).not_in(list(skip)))
+    if skipping:
+        stmt = stmt.where(col(OutboxItem.id).not_in(sa.bindparam("skip", expanding=True)))
     if lock:
         stmt = stmt.with_for_update(skip_locked=True, of=OutboxItem)
-    row = session.exec(stmt).first()
-    return None if row is None else (row[0], row[1])
+    return stmt
