@@ -60,6 +60,15 @@ def queued_channels(session: Session) -> list[str]:
     return [row[0] for row in connection.execute(sa.text(_CHANNELS.format(hint=hint)))]
 
 
+def move_thread(session: Session, *, conversation_id: int, channel: str) -> None:
+    """Queue a conversation's remaining thread items under `channel` (the ID Slack answered with when
+    the card went to a channel named another way), so one Slack channel is one lane, paced once."""
+    session.exec(sa.update(OutboxItem).where(
+        col(OutboxItem.conversation_id) == conversation_id, _QUEUED,
+        col(OutboxItem.kind) != OutboxKind.CHANNEL_MESSAGE,
+    ).values(channel=channel))
+
+
 def _is_head() -> sa.ColumnElement[bool]:
     """True for an item no other queued item of its conversation must precede (see the module doc)."""
     other = aliased(OutboxItem)

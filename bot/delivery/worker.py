@@ -184,6 +184,8 @@ class OutboxWorker:
                 conversation = session.get_one(Conversation, claim.item.conversation_id)
                 conversation.slack_ts, conversation.channel = ts, channel
                 session.add(conversation)
+                if channel != claim.channel:  # Slack named the channel by its ID: queue the thread there
+                    queue.move_thread(session, conversation_id=claim.item.conversation_id, channel=channel)
 
     def _failed(self, claim: Claim, failure: slack.Failure, *, during_lookup: bool) -> None:
         item, now = claim.item, self._clock()

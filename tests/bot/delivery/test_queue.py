@@ -252,3 +252,19 @@ def test_a_drain_starts_nothing_more_once_stopped(store, slack, clock):
 
     assert worker.drain(stop=stop) == 2  # the one that was waiting for its pace still goes out
     assert len(slack.posts()) == 2
+
+
+def test_a_thread_queued_under_a_channel_name_moves_to_the_id_slack_answers_with(store, clock):
+    with SlackEmulator(clock=clock.epoch) as emulator:
+        emulator.add_channel("support", id=CHANNEL)
+        conv = case(store, "#support")
+        follow_up(store, conv, "hello?")
+        worker = worker_for(store, emulator, clock, min_interval=0)
+
+        assert worker.drain(max_items=1) == 1
+
+        with store.transaction() as s:
+            queued = s.exec(select(OutboxItem).where(OutboxItem.status == OutboxStatus.PENDING)).one()
+        assert queued.channel == CHANNEL  # one Slack channel, one lane: paced once
+        assert worker.drain() == 1
+        assert [p.channel for p in emulator.posts()] == [CHANNEL, CHANNEL]
