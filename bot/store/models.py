@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from bot.store.billing import XCharge  # noqa: F401  (the X spend table, on the metadata with the rest)
-# Defined beside the tables; callers and the Alembic revisions import them from here.
-from bot.store.columns import UTCDateTime, ts_field, utcnow
+from bot.store.columns import UTCDateTime, ts_field, utcnow  # callers and the revisions import them from here
 
 
 class Status(enum.StrEnum):
