@@ -44,6 +44,8 @@ from connectors.x.connector import XConnector
 from connectors.x.spend import Spend
 
 log = logging.getLogger("parley")
+# Channels the outbox sends to at the same time; each channel stays one paced message at a time.
+OUTBOX_LANES = 4
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -158,7 +160,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     client = build_slack_client(settings, metrics=metrics)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),
-                          sla_badge=service_level.badge)
+                          sla_badge=service_level.badge, parallel=OUTBOX_LANES)
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
                         pause_meter=service_level.pause_meter)
     bolt = App(

@@ -15,7 +15,8 @@
   (bot/delivery/membership.py); a channel Parley cannot join (private, not invited) makes its items
   wait, never die, with `last_error` naming the fix, logged once and listed in `missing_invites`;
 - writes to one channel are spaced at least `min_interval` apart (Slack allows ~1 message/s per
-  channel), waiting rather than dropping anything in a burst.
+  channel), waiting rather than dropping anything in a burst; different channels are written to
+  at the same time (`parallel` lanes), and within a channel complaints go first (queue.py).
 
 Several workers may share a PostgreSQL database: an item is claimed with
 SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer until `lease` expires.
@@ -35,8 +36,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
-from bot.delivery import claiming, membership, slack
+from bot.delivery import claiming, membership, queue, slack
 from bot.delivery.claiming import Claim
+from bot.delivery.lanes import Lanes
 from bot.store.database import Store
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
 from bot.store.outbox import ACTIVE
@@ -48,7 +50,8 @@ class OutboxWorker:
     """Sends due outbox items to Slack; see the module docstring for the delivery rules.
 
     `recover_on_start` (single-replica deployments) lets the first drain look up items a previous
-    process left in SENDING at once, instead of waiting for their lease to expire.
+    process left in SENDING at once, instead of waiting for their lease to expire. `parallel` is how
+    many channels are sent to at the same time (each channel stays one message at a time, paced).
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class OutboxWorker:
         lease: float = 120.0,
         recover_on_start: bool = True,
         sla_badge: slack.BadgeFor = slack.no_badge,
+        parallel: int = 1,
     ) -> None:
         self._store = store
         self._sla_badge = sla_badge
@@ -77,6 +81,7 @@ class OutboxWorker:
         self._paused_until: dict[str, datetime] = {}  # channel → end of a 429's Retry-After
         self.missing_invites = membership.MissingInvites()  # for App Home and `parley check` to show
         self._wake = threading.Event()
+        self._lanes = Lanes(parallel=parallel, clock=clock)  # channels sent to at once
 
     # --- loop ------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -87,41 +92,47 @@ class OutboxWorker:
         """Drain until `stop` is set, waiting up to a second between drains for `wake()`."""
         while not stop.is_set():
             try:
-                self.drain()
+                self.drain(stop=stop)
             except Exception:  # the worker thread must outlive a database or network hiccup
                 log.exception("outbox drain failed; trying again shortly")
             self._wake.wait(timeout=1.0)
             self._wake.clear()
 
-    def drain(self, *, max_items: int | None = None) -> int:
+    def drain(self, *, max_items: int | None = None, stop: threading.Event | None = None) -> int:
         """Send every item due now, pacing writes per channel; return how many items were delivered.
 
-        Waits (with the injected `sleep`) only for channel pacing, never for a 429 or a backoff:
-        those items are simply not due yet, and the next drain picks them up.
+        Channels are served in parallel lanes (bot/delivery/lanes.py), each taking its next item by
+        priority (bot/delivery/queue.py). Waits (with the injected `sleep`) only for channel pacing,
+        never for a 429 or a backoff: those items are simply not due yet, and a later drain sends them.
+        Once `stop` is set no further item is started.
         """
-        delivered = 0
-        tried: set[int] = set()  # each item gets at most one attempt per drain
-        while max_items is None or delivered < max_items:
-            now = self._clock()
-            heads = [h for h in claiming.due_heads(self._store, now, recovering=self._recovering,
-                                                   paused_until=self._paused_until) if h.id not in tried]
-            if not heads:
-                break
-            head = min(heads, key=lambda h: (max(self._paced_until.get(h.channel, now), now), h.id))
-            ready = self._paced_until.get(head.channel, now)
-            if ready > now:  # every due channel is paced: wait for the first to free up
-                self._sleep((ready - now).total_seconds())
-            tried.add(head.id)
-            delivered += self._deliver(head.id)
+        with self._store.transaction() as session:
+            channels = queue.queued_channels(session)
+        failed: set[int] = set()  # each item gets at most one attempt per drain
+        delivered = self._lanes.run(channels, lambda channel: self._deliver_next(channel, failed),
+                                    self._ready_at, max_items, stop)
         self._recovering = False
         return delivered
 
+    def _ready_at(self, channel: str, now: datetime) -> datetime | None:
+        """When the channel may be written to next (`now` if it may now); None while a 429 pauses it."""
+        if self._paused_until.get(channel, now) > now:
+            return None
+        return self._paced_until.get(channel, now)
+
     # --- one delivery -------------------------------------------------------------------------
-    def _deliver(self, item_id: int) -> int:
-        claim = claiming.claim(self._store, item_id, self._clock(), lease=self._lease,
-                               recovering=self._recovering, sla_badge=self._sla_badge)
+    def _deliver_next(self, channel: str, failed: set[int]) -> int | None:
+        """Claim and send the channel's next item: how many items it delivered, None if none was due."""
+        claim = claiming.claim(self._store, channel, self._clock(), lease=self._lease, recovering=self._recovering,
+                               skip=set(failed), sla_badge=self._sla_badge)
         if claim is None:
-            return 0
+            return None
+        delivered = self._deliver(claim)
+        if not delivered:
+            failed.update(claim.ids)
+        return delivered
+
+    def _deliver(self, claim: Claim) -> int:
         item = claim.item
         if claim.was_sending and item.kind != OutboxKind.UPDATE_CARD:
             try:
@@ -140,7 +151,7 @@ class OutboxWorker:
         if item.attempts > self._max_attempts:
             self._dead(claim, f"gave up after {self._max_attempts} attempts: {item.last_error}")
             return 0
-        self._paced_until[claim.channel] = self._clock() + self._min_interval
+        self._wait_for_pace(claim.channel)
         content = claim.content
         try:
             channel, ts = membership.retrying_after_join(self._client, claim.channel, lambda: slack.send(
@@ -148,8 +159,17 @@ class OutboxWorker:
         except (SlackApiError, membership.NotMember, *slack.TRANSPORT_ERRORS) as exc:
             self._failed(claim, slack.classify(exc), during_lookup=False)
             return 0
+        finally:
+            # Counted from the answer, not the request: Slack counts arrivals, and the next request
+            # must not arrive sooner than `min_interval` after this one, however long it travelled.
+            self._paced_until[claim.channel] = self._clock() + self._min_interval
         self._mark_sent(claim, channel, ts)
         return len(claim.ids)
+
+    def _wait_for_pace(self, channel: str) -> None:
+        now, ready = self._clock(), self._paced_until.get(channel)
+        if ready is not None and ready > now:
+            self._sleep((ready - now).total_seconds())
 
     def _mark_sent(self, claim: Claim, channel: str, ts: str) -> None:
         now = self._clock()
@@ -164,6 +184,8 @@ class OutboxWorker:
                 conversation = session.get_one(Conversation, claim.item.conversation_id)
                 conversation.slack_ts, conversation.channel = ts, channel
                 session.add(conversation)
+                if channel != claim.channel:  # Slack named the channel by its ID: queue the thread there
+                    queue.move_thread(session, conversation_id=claim.item.conversation_id, channel=channel)
 
     def _failed(self, claim: Claim, failure: slack.Failure, *, during_lookup: bool) -> None:
         item, now = claim.item, self._clock()

@@ -7,41 +7,13 @@ Changing a table means adding an Alembic revision under bot/migrations/versions.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from bot.store.billing import XCharge  # noqa: F401  (the X spend table, on the metadata with the rest)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def ts_field(nullable: bool = True, **kw: Any) -> Any:
-    # Any, like sqlmodel.Field itself: the class attribute is declared as `datetime | None`.
-    return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, **kw)
+from bot.store.columns import UTCDateTime, ts_field, utcnow  # callers and the revisions import them from here
 
 
 class Status(enum.StrEnum):
@@ -202,6 +174,11 @@ class OutboxStatus(enum.StrEnum):
     DEAD = "dead"  # gave up (e.g. channel_not_found); kept for inspection
 
 
+# Written out literally (not bound parameters) so that SQLite's and PostgreSQL's planners can prove a
+# query's status filter matches the partial index's predicate.
+QUEUED = sa.text("status IN ('pending', 'sending')")
+
+
 class OutboxItem(SQLModel, table=True):
     """A Slack delivery intent, written in the same transaction as the change that causes it.
 
@@ -210,6 +187,10 @@ class OutboxItem(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
+    # The delivery queue: a channel's next item is the first of this partial index (only queued rows,
+    # so sent history never slows the claim), in (rank, id) order — bot/delivery/queue.py.
+    __table_args__ = (sa.Index("ix_outbox_queue", "channel", "rank", "id", sqlite_where=QUEUED,
+                               postgresql_where=QUEUED),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=128, unique=True)  # idempotency key, also sent as Slack metadata
     kind: str = Field(max_length=16)
@@ -224,6 +205,9 @@ class OutboxItem(SQLModel, table=True):
     next_attempt_at: datetime | None = ts_field()
     last_error: str | None = Field(default=None, max_length=512)
     channel: str | None = Field(default=None, max_length=32)
+    # Delivery class, fixed when queued (bot.store.outbox.rank_of): 0 urgent/complaint/staff action,
+    # 1 high priority (reach), 2 private message, 3 the rest. Lower goes first within a channel.
+    rank: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     slack_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     sent_at: datetime | None = ts_field()

@@ -11,12 +11,18 @@ import json
 import uuid
 from typing import Protocol
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from bot.store.keys import row_id
-from bot.store.models import Conversation, Message, OutboxItem, OutboxKind, OutboxStatus
+from bot.store.models import Conversation, Direction, Message, OutboxItem, OutboxKind, OutboxStatus, Priority
 
 ACTIVE = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+# Delivery classes, lowest first within a channel (issue 11, "complaints first").
+URGENT, REACH, PRIVATE, ROUTINE = 0, 1, 2, 3
+# Conversation kinds that are private messages (connectors' `Rules.private_kinds`: X "dm", Facebook
+# "messenger"); the store sits beside the connectors, so it names them rather than importing them.
+PRIVATE_KINDS = frozenset({"dm", "messenger"})
 BACKOFF_BASE = 2.0  # seconds; doubled per attempt
 BACKOFF_CAP = 300.0
 
@@ -50,7 +56,10 @@ def enqueue(
 
     `payload` is a message built now and sent as is (SLA reminders, digests); `channel` sends a
     CHANNEL_MESSAGE somewhere other than the conversation's channel (e.g. a manager's DM channel).
-    The conversation still orders it: it goes after that conversation's earlier items."""
+    The conversation still orders it: it goes after that conversation's earlier items.
+
+    The item's delivery class is `rank_of` now; the conversation's queued items of a lower class are
+    raised to it (they must go before it, so they must not wait longer than it)."""
     if conversation.id is None or (message is not None and message.id is None):
         session.flush()
     if key is None:
@@ -65,10 +74,32 @@ def enqueue(
                              "reply_broadcast": reply_broadcast})
     item = OutboxItem(key=key, kind=kind, conversation_id=row_id(conversation),
                       message_id=message.id if message is not None else None, text=text, payload=stored,
-                      channel=channel or conversation.channel)
+                      channel=channel or conversation.channel, rank=rank_of(kind, conversation, message))
     session.add(item)
     session.flush()  # the id is the delivery order within the conversation
+    if kind != OutboxKind.POST_CARD:
+        # What must go first (its card, earlier thread items) is lifted to this item's class, so a
+        # conversation that became a complaint is not held behind routine cards by its own card.
+        session.exec(sa.update(OutboxItem).where(
+            col(OutboxItem.conversation_id) == item.conversation_id, col(OutboxItem.status).in_(ACTIVE),
+            col(OutboxItem.rank) > item.rank,
+        ).values(rank=item.rank))
     return item
+
+
+def rank_of(kind: OutboxKind, conversation: Conversation, message: Message | None = None) -> int:
+    """The item's delivery class. Urgent: a complaint or an urgent case, and whatever follows a
+    person's action (card updates, receipts, notes, reminders: someone is looking for it now); then
+    high priority (large reach, verified, strongly negative), then private messages, then the rest.
+    What a customer's follow-up causes takes its conversation's class as it is when the follow-up arrives."""
+    customer_says = message is not None and message.direction == Direction.INBOUND
+    if conversation.complaint or conversation.priority == Priority.URGENT:
+        return URGENT
+    if kind != OutboxKind.POST_CARD and not customer_says:
+        return URGENT
+    if conversation.priority == Priority.HIGH:
+        return REACH
+    return PRIVATE if conversation.kind in PRIVATE_KINDS else ROUTINE
 
 
 def backoff(attempts: int) -> float:
