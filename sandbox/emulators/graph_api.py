@@ -20,6 +20,8 @@ from typing import Any
 
 from sandbox.emulators import graph_wire as wire
 from sandbox.emulators.graph_feed import Feed
+from sandbox.emulators.graph_instagram import Instagram
+from sandbox.emulators.graph_instagram_writes import InstagramWrites
 from sandbox.emulators.graph_messenger import Messenger
 from sandbox.emulators.graph_page import Author, Page
 from sandbox.emulators.server import Emulator, Handler, Request, Response
@@ -40,6 +42,8 @@ class GraphEmulator(Emulator):
         page_name: str = "Acme",
         page_token: str = "EAAGpage-token-for-tests",
         *,
+        instagram_id: str = "17841400000000001",
+        instagram_username: str = "acme",
         clock: Callable[[], datetime] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -53,13 +57,23 @@ class GraphEmulator(Emulator):
         self.names, self.posts, self.comments = self.page.names, self.feed.posts, self.feed.comments
         self.comment_replies, self.private_replies = self.feed.comment_replies, self.feed.private_replies
         self.conversations, self.sent_messages = self.messenger.conversations, self.messenger.sent_messages
+        # The professional Instagram account linked to the Page (graph_instagram*.py).
+        self.instagram = Instagram(self.page, instagram_id, instagram_username)
+        self.instagram_writes = ig_writes = InstagramWrites(self.instagram)
+        ig = self.instagram
         for method, path, handler in (
             ("GET", f"{V}/{ID}/feed", self.feed.feed),
-            ("GET", f"{V}/{ID}/comments", self.feed.list_comments),
+            ("GET", f"{V}/{ID}/comments", self._ig_or(ig.list_comments, self.feed.list_comments)),
             ("POST", f"{V}/{ID}/comments", self.feed.reply_comment),
-            ("GET", f"{V}/{ID}/conversations", self.messenger.list_conversations),
-            ("GET", f"{V}/{ID}/messages", self.messenger.list_messages),
+            ("GET", f"{V}/{ID}/conversations", self._conversations),
+            ("GET", f"{V}/{ID}/messages", self._messages),
             ("POST", f"{V}/{ID}/messages", self._send),
+            ("GET", f"{V}/{ID}/media", self._ig_or(ig.list_media)),
+            ("GET", f"{V}/{ID}/tags", self._ig_or(ig.list_tags)),
+            ("GET", f"{V}/{ID}/replies", self._ig_or(ig.list_comments)),
+            ("POST", f"{V}/{ID}/replies", self._ig_or(lambda req: ig_writes.reply(req, self.clock()))),
+            ("POST", f"{V}/{ID}/mentions", self._ig_or(lambda req: ig_writes.mention_reply(req, self.clock()))),
+            ("POST", f"{V}/{ID}", self._ig_or(ig_writes.hide)),
             ("GET", f"{V}/{ID}", self._object),
         ):
             self.route(method, path, self._authed(handler))
@@ -91,6 +105,22 @@ class GraphEmulator(Emulator):
         with self._lock:
             return self.messenger.append(psid, self.page_id, psid, text, created_at or self.clock())
 
+    def add_instagram_media(self, caption: str, *, by: str | None = None, created_at: datetime | None = None) -> str:
+        """An Instagram post: the account's own (`by=None`), or another user's that tags/@mentions it."""
+        with self._lock:
+            return self.instagram.add_media(caption, created_at or self.clock(), by=by)
+
+    def add_instagram_comment(self, object_id: str, username: str | None, text: str, *,
+                              created_at: datetime | None = None) -> str:
+        """A comment on Instagram media, or a reply to a comment; `username=None` is the account."""
+        with self._lock:
+            return self.instagram.add_comment(object_id, username, text, created_at or self.clock())
+
+    def add_instagram_dm(self, username: str, text: str, *, created_at: datetime | None = None) -> str:
+        """An Instagram DM from a customer to the account; returns its mid (`instagram.user(name)`: IGSID)."""
+        with self._lock:
+            return self.instagram.add_dm(username, text, created_at or self.clock())
+
     def fail_with_graph_error(self, path_regex: str, code: int, times: int = 1, subcode: int | None = None,
                               *, regain_minutes: int | None = None) -> None:
         """Answer the next `times` matching requests with a Graph rate-limit (4, 17, 32, 613) or
@@ -114,9 +144,33 @@ class GraphEmulator(Emulator):
                 return handler(req)
         return checked
 
+    def _ig_or(self, instagram: Handler, facebook: Handler | None = None) -> Handler:
+        """Instagram's handler for the account and its objects, else Facebook's (or Graph's 'missing')."""
+        def either(req: Request) -> Response | dict | list:
+            if self.instagram.owns(req.params["id"]):
+                return instagram(req)
+            return facebook(req) if facebook is not None else wire.missing(req.params["id"])
+        return either
+
+    def _conversations(self, req: Request) -> Response | dict:
+        if req.args().get("platform") == "instagram" and req.params["id"] in (self.page_id, "me"):
+            return self.instagram_writes.list_conversations(req)
+        return self.messenger.list_conversations(req)
+
+    def _messages(self, req: Request) -> Response | dict:
+        thread = next((t for t in self.instagram.threads.values() if t.id == req.params["id"]), None)
+        if thread is None:
+            return self.messenger.list_messages(req)
+        return self.instagram_writes.list_messages(req, thread)
+
     def _object(self, req: Request) -> Response | dict:
         object_id = req.params["id"]
         fields = wire.parse_fields(req.args().get("fields"))
+        if object_id == self.instagram.id:
+            return self.instagram.account(req)
+        found = self.instagram.lookup(object_id, fields)
+        if found is not None:
+            return found
         if object_id in self.posts:
             return wire.select(self.feed.post_json(self.posts[object_id]), fields)
         if object_id in self.comments:
@@ -135,6 +189,10 @@ class GraphEmulator(Emulator):
         if not isinstance(recipient, dict) or not text:
             return wire.graph_error(100, "(#100) Param recipient and message[text] are required")
         now = self.clock()
+        if str(recipient.get("comment_id")) in self.instagram.comments:
+            return self.instagram_writes.private_reply(str(recipient["comment_id"]), text, now)
+        if str(recipient.get("id")) in self.instagram.threads:
+            return self.instagram_writes.direct(str(recipient["id"]), text, args, now)
         if "comment_id" in recipient:
             return self.feed.private_reply(str(recipient["comment_id"]), text, now)
         return self.messenger.send(str(recipient.get("id", "")), text, args, now)
