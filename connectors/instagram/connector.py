@@ -170,7 +170,8 @@ class InstagramConnector(Connector):
 
     def hide_comment(self, comment_id: str, hide: bool = True) -> None:
         """Hide (or show again) a comment on the account's media; needs instagram_manage_comments."""
-        self._send(lambda: self.graph.request(comment_id, post_args={"hide": "true" if hide else "false"}))
+        path, hidden = f"{self.graph.version}/{comment_id}", "true" if hide else "false"
+        self._send(lambda: self.graph.request(path, post_args={"hide": hidden}))
 
     def _send(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         try:
