@@ -121,7 +121,7 @@ RULES = Rules(
         DM: OpSpec(public=False, action=DirectMessage, sending="your Instagram DM to {who}"),
     },
     private_mode="sends one private reply in Instagram Direct about the customer's comment (within 7 days)",
-    handle_prefix="@", kind_names={"dm": ("📸", "Instagram Direct")}, private_kinds=("dm",),
+    handle_prefix="@", private_kinds=("dm",),
     windows={"dm": (DM_24H, DM_7D), "comment": (PRIVATE_REPLY_7D,)},
     public_limit=COMMENT_LIMIT, length_rule="plain characters",
     voice={ACCOUNT_KEY: ("comment", "mention")}, human_agent_after=DM_WINDOW,
