@@ -37,6 +37,7 @@ from bot.cards.mrkdwn import (
 )
 from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_name, sla_text
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
+from connectors.registry import shipped_rules
 
 __all__ = ["BUTTON_TEXT_MAX", "FALLBACK_MAX", "SECTION_TEXT_MAX", "SlackMessage"]
 
@@ -145,6 +146,22 @@ def _actions(conversation_id: int, status: str) -> dict:
 # --- public builders -----------------------------------------------------------------------------
 
 
+def window_label(conversation: Conversation, now: datetime) -> str | None:
+    """The network's reply window still open on an unresolved case ("Instagram 24-hour messaging
+    window: 5h left"), or the last one closed and what that means; None where the network declares
+    none (its `Rules.windows`, measured from the customer's latest message as the reminders are)."""
+    rules = shipped_rules(conversation.platform)
+    wrote = _utc(conversation.last_customer_message_at)
+    if rules is None or wrote is None or conversation.status == Status.RESOLVED:
+        return None
+    windows = rules.windows_for(conversation.kind)
+    for window in windows:
+        left = (wrote + window.length - _utc(now)).total_seconds()
+        if left > 0:
+            return f"⏳ {window.label}: {human_duration(left)} left"
+    return f"⛔ {windows[-1].label} closed: {windows[-1].after}" if windows else None
+
+
 def conversation_card(
     conversation: Conversation,
     customer: Customer,
@@ -204,6 +221,9 @@ def conversation_card(
         blocks.append(context(ids.BLOCK_CARD_REPLYING, f"✍️ {user(replying_by, 'someone')} is replying"))
     if last_reply is not None:
         blocks.append(context(ids.BLOCK_CARD_LAST_REPLY, _last_reply_line(last_reply, now)))
+    window = window_label(conversation, now)
+    if window:
+        blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
     blocks.append(_actions(conversation.id, conversation.status))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
