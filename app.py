@@ -39,6 +39,7 @@ from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
 from commands.home import republish_homes
 from connectors.facebook.connector import FacebookConnector
+from connectors.instagram.connector import InstagramConnector
 from connectors.registry import SHIPPED, Registry, UnknownPlatform
 from connectors.x.connector import XConnector
 from connectors.x.spend import Spend
@@ -55,6 +56,8 @@ def build_registry(settings: Settings) -> Registry:
         registry.register(_x(settings))
     if settings.facebook_enabled:
         registry.register(_facebook(settings))
+    if settings.instagram_enabled:
+        registry.register(_instagram(settings))
     return registry
 
 
@@ -84,6 +87,17 @@ def _facebook(settings: Settings) -> FacebookConnector:
         graph_version=settings.facebook_graph_version,
         backfill=settings.parley_backfill,
         webhooks=settings.facebook_webhooks_enabled,
+    )
+
+
+def _instagram(settings: Settings) -> InstagramConnector:
+    return InstagramConnector(
+        account_id=settings.instagram_account_id or "",
+        token=secret(settings.instagram_token) or secret(settings.facebook_page_token),
+        page_id=settings.facebook_page_id or "me",  # "me" is the Page itself with a Page token
+        graph_url=settings.facebook_graph_url,
+        graph_version=settings.facebook_graph_version,
+        backfill=settings.parley_backfill,
     )
 
 
@@ -189,10 +203,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     register_all(bolt, parley)
     facebook = None
     if settings.facebook_webhooks_enabled:
-        facebook = FacebookWebhookConfig(page_id=settings.facebook_page_id or "",
-                                         app_secret=secret(settings.facebook_app_secret),
+        facebook = FacebookWebhookConfig(app_secret=secret(settings.facebook_app_secret),
                                          verify_token=secret(settings.facebook_verify_token),
-                                         deliver=parley.deliver_webhook)
+                                         parse=registry.parse_webhook, deliver=parley.deliver_webhook)
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
                                  health=parley.health,
                                  slack_signing_secret=secret(settings.slack_signing_secret) or None,

@@ -86,13 +86,20 @@ class Parley:
             poll_connector(connector, self.store, self.ingestor, now or utcnow(), self.metrics)
 
     def deliver_webhook(self, messages: list[InboundMessage]) -> None:
-        """Store a webhook delivery. Some events name only the sender's id (Messenger), so the name
-        is asked of the message's own connector once per sender (polling would have brought it)."""
+        """Store a webhook delivery. Each message is first completed by its connector (`complete`); some
+        events name only the sender's id (Messenger, Instagram DMs), so the name is asked of the
+        message's own connector once per sender (polling would have brought it)."""
         by_platform = {c.platform: c for c in self.connectors}
         names: dict[tuple[str, str], str | None] = {}
         enriched = []
-        for message in messages:
-            author, connector = message.author, by_platform.get(message.platform)
+        for heard in messages:
+            connector = by_platform.get(heard.platform)
+            # Some deliveries carry only ids (Instagram @mentions): the connector fills them in now,
+            # after the 200, or drops what is gone.
+            completed = connector.complete(heard) if connector is not None else heard
+            if completed is None:
+                continue
+            message, author = completed, completed.author
             if not author.name and connector is not None:
                 key = (message.platform, author.external_id)
                 if key not in names:

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # "Available Graph API versions"); v23.0 only until 8 October 2027.
     facebook_graph_version: str = "v25.0"
 
+    # Instagram: the professional account linked to the Page (same Graph URL); its token, else the Page's.
+    instagram_account_id: str | None = None
+    instagram_token: SecretStr | None = None
+
     # Parley
     database_url: str = "sqlite:///parley.db"
     parley_poll_interval: Annotated[timedelta, NoDecode] = timedelta(seconds=60)
@@ -230,6 +234,8 @@ class Settings(BaseSettings):
             raise ValueError(f"X needs all four user-context credentials; missing {missing}")
         if self.facebook_page_token and not self.facebook_page_id:
             raise ValueError("FACEBOOK_PAGE_TOKEN is set but FACEBOOK_PAGE_ID is not")
+        if self.instagram_account_id and not (self.instagram_token or self.facebook_page_token):
+            raise ValueError("INSTAGRAM_ACCOUNT_ID is set but neither INSTAGRAM_TOKEN nor FACEBOOK_PAGE_TOKEN is")
         if self.parley_config is not None:
             self.routing = load_routing_config(self.parley_config)
         self.sla = load_sla_config(self.parley_config)
@@ -247,8 +253,13 @@ class Settings(BaseSettings):
         return bool(self.facebook_page_id and self.facebook_page_token)
 
     @property
-    def facebook_webhooks_enabled(self) -> bool:
-        return self.facebook_enabled and bool(self.facebook_app_secret and self.facebook_verify_token)
+    def instagram_enabled(self) -> bool:
+        return bool(self.instagram_account_id and (self.instagram_token or self.facebook_page_token))
+
+    @property
+    def facebook_webhooks_enabled(self) -> bool:  # Meta's endpoint: Page and Instagram deliveries share it
+        return (self.facebook_enabled or self.instagram_enabled) and bool(
+            self.facebook_app_secret and self.facebook_verify_token)
 
     @property
     def socket_mode(self) -> bool:

@@ -1,4 +1,4 @@
-"""The HTTP surface on one port: Slack (HTTP mode), Facebook webhooks, liveness, readiness, metrics.
+"""The HTTP surface on one port: Slack (HTTP mode), Meta webhooks (Facebook, Instagram), liveness, readiness, metrics.
 
 Every POST is handled in the same order: bound the body (413 without reading the rest), verify
 its signature on the raw bytes (401), only then parse it (400 for a signed but malformed body,
@@ -30,8 +30,8 @@ from starlette.routing import Route
 
 from bot.metrics import Metrics
 from bot.web_checks import BodyTooLarge, read_bounded, reject_constant, slack_body_problem
-from connectors.base import InboundMessage
-from connectors.facebook.webhook import MalformedDelivery, challenge_response, parse_delivery, signature_valid
+from connectors.base import InboundMessage, MalformedDelivery
+from connectors.facebook.webhook import challenge_response, signature_valid
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,14 @@ FACEBOOK_MAX_BODY = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class FacebookWebhookConfig:
-    page_id: str
+    """Meta's signed webhooks (Page and Instagram objects share one callback URL and app secret).
+
+    `parse` asks every registered connector for its messages in a delivery (`Connector.parse_webhook`),
+    so a new Meta network needs no change here."""
+
     app_secret: str
     verify_token: str
+    parse: Callable[[dict], list[InboundMessage]]  # raises MalformedDelivery
     deliver: Callable[[list[InboundMessage]], None]  # stores the messages (runs after the 200)
 
 
@@ -121,7 +126,7 @@ def _facebook_routes(facebook: FacebookWebhookConfig | None) -> list[Route]:
             payload = json.loads(body, parse_constant=reject_constant)
             if not isinstance(payload, dict):
                 raise MalformedDelivery("the body is not a JSON object")
-            messages = parse_delivery(payload, facebook.page_id)
+            messages = facebook.parse(payload)
         except (ValueError, RecursionError) as exc:  # MalformedDelivery and JSON errors are ValueErrors
             reason = str(exc) if isinstance(exc, MalformedDelivery) else "the body is not JSON"
             log.warning("signed Facebook webhook refused (400): %s", reason)

@@ -14,6 +14,7 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from connectors.checks import Check
 from connectors.contract import (
@@ -32,6 +33,7 @@ from connectors.contract import (
 
 __all__ = [
     "Action", "Author", "Batch", "Connector", "DirectMessage", "Health", "Heard", "InboundMessage", "Kind",
+    "MalformedDelivery",
     "OpSpec", "Plan", "Platform", "PrivateReply", "PublicReply", "Refusal", "ReplyRequest", "Rules", "SendError",
     "SendResult", "Unsupported", "Window",
 ]
@@ -164,6 +166,18 @@ class Connector(abc.ABC):
         """The customer's display name when a webhook named only their id; None if unknown."""
         return None
 
+    def parse_webhook(self, payload: Mapping[str, Any]) -> list[InboundMessage]:
+        """The customer messages for this network in a signed webhook delivery (a parsed JSON object),
+        pure and fast: it runs before the delivery is answered. [] for a delivery that is not this
+        network's; raises MalformedDelivery for one that is but is not shaped as documented. A
+        network with no webhooks keeps this default."""
+        return []
+
+    def complete(self, message: InboundMessage) -> InboundMessage | None:
+        """A webhook record filled in from the network, after the delivery was answered: some deliveries
+        carry only ids (Instagram @mentions). None drops it (its object is gone). Default: as heard."""
+        return message
+
     def fallback_link(self) -> str | None:
         """A link that opens a private conversation with the brand, offered when a private send is
         refused with `rules.dm_fallback_code`; None where the network has none."""
@@ -188,6 +202,10 @@ class SendError(Exception):
         self.message = message
         self.code = code
         self.retryable = retryable
+
+
+class MalformedDelivery(ValueError):
+    """A signed webhook delivery not shaped as its network documents it: answered 400, not stored."""
 
 
 class Unsupported(TypeError):

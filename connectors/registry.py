@@ -12,13 +12,15 @@ stored Facebook conversation while Facebook is switched off.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
-from connectors.base import Connector
+from connectors.base import Connector, InboundMessage
 from connectors.contract import OpSpec, Rules
 from connectors.facebook.rules import RULES as FACEBOOK
+from connectors.instagram.rules import RULES as INSTAGRAM
 from connectors.x.rules import RULES as X
 
-SHIPPED: Mapping[str, Rules] = {r.platform: r for r in (X, FACEBOOK)}
+SHIPPED: Mapping[str, Rules] = {r.platform: r for r in (X, FACEBOOK, INSTAGRAM)}
 
 
 class UnknownPlatform(LookupError):
@@ -98,6 +100,10 @@ class Registry:
     @property
     def platforms(self) -> tuple[str, ...]:
         return tuple(self._connectors)
+
+    def parse_webhook(self, payload: Mapping[str, Any]) -> list[InboundMessage]:
+        """Every registered network's messages in one webhook delivery (each ignores other objects)."""
+        return [message for connector in self for message in connector.parse_webhook(payload)]
 
     def voice_sources(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Share-of-voice key -> (platform, inbound kinds), over every registered network."""

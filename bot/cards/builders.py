@@ -37,6 +37,7 @@ from bot.cards.mrkdwn import (
 )
 from bot.cards.profile import profile_line
 from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_link, platform_name, sla_text
+from bot.cards.window import window_label
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
 from bot.store.profile import CustomerProfile
 
@@ -173,6 +174,9 @@ def conversation_card(
     if profile is not None:
         blocks.append(context(ids.BLOCK_CARD_PROFILE, profile_line(profile)))
     blocks += _state_blocks(sla, replying_by, last_reply, now)
+    window = window_label(conversation, now)
+    if window:
+        blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
     blocks.append(_actions(conversation.id, conversation.status))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "

@@ -1,12 +1,11 @@
 """Facebook Page + Messenger via facebook-sdk: polling the feed and inbox, and sending replies.
 
-Streams: "facebook:feed" (comments and replies on the Page's posts, visitor posts and the comments
-under them) and "facebook:messenger". Each stream's cursor is the newest created/updated time seen
-(ISO 8601), never later than the poll's start (something written while we page may not be listed
-yet); a poll re-reads a few minutes before it, which is harmless because the store ignores
-external ids it already has, and follows Graph's `after` cursors through every page. A stream with
-no cursor persists its starting point first (now minus the backfill, `connectors/backfill.py`) and
-reports what lay before it. Everything the Page wrote itself is skipped.
+Streams: "facebook:feed" (comments, replies and visitor posts on the Page) and "facebook:messenger";
+webhook deliveries are parsed by `parse_webhook` (webhook.py). Each stream's cursor is the newest
+created/updated time seen (ISO 8601), never later than the poll's start (something written while we page
+may not be listed yet); a poll re-reads a few minutes before it (the store ignores ids it has) and
+follows Graph's `after` cursors through every page. A stream with no cursor persists its starting point
+first (now minus the backfill, backfill.py) and reports what lay before it. The Page's own writing is skipped.
 """
 
 from __future__ import annotations
@@ -47,6 +46,7 @@ from connectors.facebook.graph import (
 )
 from connectors.facebook.records import ANONYMOUS, author_of, messenger_record, sender
 from connectors.facebook.rules import RULES
+from connectors.facebook.webhook import parse_delivery
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +234,9 @@ class FacebookConnector(Connector):
         except requests.RequestException as exc:
             log.warning("Facebook name lookup failed (%s)", type(exc).__name__)
         return None
+
+    def parse_webhook(self, payload: Mapping[str, Any]) -> list[InboundMessage]:
+        return parse_delivery(payload, self.page_id)
 
     def send(self, action: Action) -> SendResult:
         """A public comment reply, one private reply to a comment, or a Messenger message."""

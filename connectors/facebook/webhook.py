@@ -13,12 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Author, InboundMessage, Kind, Platform
+from connectors.base import Author, InboundMessage, Kind, MalformedDelivery, Platform
 
-
-class MalformedDelivery(ValueError):
-    """A (signed) delivery that is not shaped as Facebook documents it: answered 400, not stored."""
-
+__all__ = ["MalformedDelivery", "challenge_response", "parse_delivery", "signature_valid"]
 
 POST_ITEMS = frozenset({"post", "status", "photo", "video", "share", "link"})
 

@@ -131,8 +131,8 @@ def _customer(value: object, keys: set[str]) -> DemoCustomer:
     if platform not in KINDS_BY_PLATFORM:
         raise ValueError(f"{where}: unknown platform {platform!r}")
     username = data.get("username")
-    if platform == "x" and not (isinstance(username, str) and username):
-        raise ValueError(f"{where}: X customers need a username")
+    if platform in ("x", "instagram") and not (isinstance(username, str) and username):
+        raise ValueError(f"{where}: {'X' if platform == 'x' else 'Instagram'} customers need a username")
     followers = data.get("followers")
     if followers is not None and (isinstance(followers, bool) or not isinstance(followers, int) or followers < 0):
         raise ValueError(f"{where}: followers must be a count or null, got {followers!r}")

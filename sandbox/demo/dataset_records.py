@@ -16,6 +16,7 @@ BRAND = "brand"  # reserved author key: the brand's own tweet / Page comment / M
 KINDS_BY_PLATFORM = {
     "x": ("mention", "search_hit", "dm"),
     "facebook": ("comment", "visitor_post", "messenger"),
+    "instagram": ("comment", "mention", "dm"),
 }
 TWEET_KINDS = ("mention", "search_hit")
 LABELS = ("complaint", "question", "praise", "spam", "info")
@@ -37,7 +38,7 @@ class DemoCustomer:
     key: str
     platform: str
     name: str
-    username: str | None = None  # X screen name without '@'; None on Facebook
+    username: str | None = None  # X screen name / Instagram username without '@'; None on Facebook
     followers: int | None = None
     verified: bool = False
 

@@ -27,7 +27,14 @@ from bot.runtime import Parley
 from bot.settings import Settings, load_settings
 from bot.store.models import Conversation, Cursor, Message, OutboxItem, OutboxStatus
 from sandbox.demo.dataset import Dataset, load_dataset
-from sandbox.demo.seed import SeededWorld, messenger_webhook, seed_accounts, seed_wave, signed
+from sandbox.demo.seed import (
+    SeededWorld,
+    instagram_dm_webhook,
+    messenger_webhook,
+    seed_accounts,
+    seed_wave,
+    signed,
+)
 from sandbox.emulators.slack_api import SlackEmulator
 from sandbox.emulators.stack import FACEBOOK_APP_SECRET, EmulatorStack, free_port
 from sandbox.emulators.x_api import XEmulator
@@ -92,13 +99,15 @@ class _Demo:
         _wait_until(lambda: self.undelivered() == 0, "Slack deliveries")
 
     def second_wave(self) -> None:
-        already = len(self.world.messenger)
+        already, already_ig = len(self.world.messenger), len(self.world.instagram_dms)
         seed_wave(self.dataset, self.stack, self.world, 2, datetime.now(UTC))
-        # The new Messenger messages also come in through the signed webhook, as Facebook would send them.
-        for item, mid in self.world.messenger[already:]:
-            psid = self.world.facebook_users[item.author]
-            body, signature = signed(messenger_webhook(self.stack.graph.page_id, psid, mid, item.text,
-                                                       datetime.now(UTC)), FACEBOOK_APP_SECRET)
+        # The new Messenger and Instagram messages also come in through the signed webhook, as Meta sends them.
+        deliveries = [messenger_webhook(self.stack.graph.page_id, self.world.facebook_users[item.author], mid,
+                                        item.text, datetime.now(UTC)) for item, mid in self.world.messenger[already:]]
+        deliveries += [instagram_dm_webhook(self.stack, (item, mid), self.dataset.customer(item.author).username or "",
+                                            datetime.now(UTC)) for item, mid in self.world.instagram_dms[already_ig:]]
+        for payload in deliveries:
+            body, signature = signed(payload, FACEBOOK_APP_SECRET)
             response = requests.post(f"http://127.0.0.1:{self.port}/webhooks/facebook", data=body, timeout=10,
                                      headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
             response.raise_for_status()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sandbox.demo.dataset import Dataset, Item
+from sandbox.emulators.graph_instagram import dm_event, webhook
 from sandbox.emulators.stack import EmulatorStack
 
 
@@ -20,6 +21,8 @@ class SeededWorld:
     facebook_users: dict[str, str] = field(default_factory=dict)  # customer key -> Facebook user id / PSID
     ids: dict[str, str] = field(default_factory=dict)  # item / page post key -> platform id
     messenger: list[tuple[Item, str]] = field(default_factory=list)  # (item, mid) seeded so far
+    instagram_media: dict[str, str] = field(default_factory=dict)  # page post key -> Instagram media id
+    instagram_dms: list[tuple[Item, str]] = field(default_factory=list)  # (item, mid) seeded so far
 
 
 def seed_accounts(dataset: Dataset, stack: EmulatorStack, now: datetime) -> SeededWorld:
@@ -29,10 +32,14 @@ def seed_accounts(dataset: Dataset, stack: EmulatorStack, now: datetime) -> Seed
             world.x_users[customer.key] = stack.x.add_user(
                 customer.username or customer.key, customer.name, followers=customer.followers or 0,
                 verified=customer.verified)
-        else:
+        elif customer.platform == "facebook":
             world.facebook_users[customer.key] = stack.graph.user(customer.name)
+    on_instagram = {i.on for i in dataset.items if i.platform == "instagram"}
     for post in sorted(dataset.page_posts, key=lambda p: -p.minutes_ago):
-        world.ids[post.key] = stack.graph.add_post(post.text, created_at=post.created_at(now))
+        posted = post.created_at(now)
+        world.ids[post.key] = stack.graph.add_post(post.text, created_at=posted)
+        if post.key in on_instagram:  # cross-posted: Instagram comments hang on it there
+            world.instagram_media[post.key] = stack.graph.add_instagram_media(post.text, created_at=posted)
     return world
 
 
@@ -41,7 +48,9 @@ def seed_wave(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, wave: 
     items = list(dataset.wave(wave))
     for item in items:
         created = item.created_at(now)
-        if item.platform == "x":
+        if item.platform == "instagram":
+            _seed_instagram(dataset, stack, world, item, created)
+        elif item.platform == "x":
             author = stack.x.brand_id if item.from_brand else world.x_users[item.author]
             if item.kind == "dm":
                 world.ids[item.key] = stack.x.add_dm(author, item.text, created_at=created)
@@ -69,6 +78,25 @@ def seed_wave(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, wave: 
                 world.ids[item.key] = mid
                 world.messenger.append((item, mid))
     return items
+
+
+def _seed_instagram(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, item: Item,
+                    created: datetime) -> None:
+    username = None if item.from_brand else dataset.customer(item.author).username or item.author
+    if item.kind == "comment":
+        target = world.instagram_media.get(item.on or "") or world.ids[item.on or ""]
+        world.ids[item.key] = stack.graph.add_instagram_comment(target, username, item.text, created_at=created)
+    elif item.kind == "mention":  # a post of the customer's own whose caption @mentions the brand
+        world.ids[item.key] = stack.graph.add_instagram_media(item.text, by=username, created_at=created)
+    else:
+        world.ids[item.key] = mid = stack.graph.add_instagram_dm(username or "", item.text, created_at=created)
+        world.instagram_dms.append((item, mid))
+
+
+def instagram_dm_webhook(stack: EmulatorStack, item_mid: tuple[Item, str], username: str, sent: datetime) -> dict:
+    """The body Meta POSTs (object `instagram`) for one incoming Instagram DM."""
+    ig = stack.graph.instagram
+    return webhook(ig.id, sent, messaging=[dm_event(ig, ig.user(username), item_mid[1])])
 
 
 def _messenger_peer(dataset: Dataset, brand_item: Item) -> str:

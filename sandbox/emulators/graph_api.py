@@ -21,6 +21,8 @@ from typing import Any
 
 from sandbox.emulators import graph_wire as wire
 from sandbox.emulators.graph_feed import Feed
+from sandbox.emulators.graph_instagram import Instagram
+from sandbox.emulators.graph_instagram_writes import InstagramWrites
 from sandbox.emulators.graph_messenger import Messenger
 from sandbox.emulators.graph_page import Author, Page
 from sandbox.emulators.graph_token import ALL_PAGE_PERMISSIONS, PageToken, TokenEndpoints, expired_error
@@ -42,6 +44,8 @@ class GraphEmulator(Emulator):
         page_name: str = "Acme",
         page_token: str = "EAAGpage-token-for-tests",
         *,
+        instagram_id: str = "17841400000000001",
+        instagram_username: str = "acme",
         clock: Callable[[], datetime] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -59,26 +63,45 @@ class GraphEmulator(Emulator):
         self.token = PageToken(set(scopes), token_expires_at,
                                ["feed", "messages"] if subscribed_fields is None else subscribed_fields)
         self.tokens = TokenEndpoints(self.token, page_id, lambda: self.clock())
-        needs = self.tokens.missing
         # The same objects as the feed's and Messenger's, exposed for inspection.
         self.names, self.posts, self.comments = self.page.names, self.feed.posts, self.feed.comments
         self.comment_replies, self.private_replies = self.feed.comment_replies, self.feed.private_replies
         self.conversations, self.sent_messages = self.messenger.conversations, self.messenger.sent_messages
+        # The professional Instagram account linked to the Page (graph_instagram*.py).
+        self.instagram = Instagram(self.page, instagram_id, instagram_username)
+        self.instagram_writes = InstagramWrites(self.instagram)
+        self._add_routes()
+
+    def _add_routes(self) -> None:
+        ig, ig_writes = self.instagram, self.instagram_writes
+        # Permissions per endpoint, Facebook's and (on the Instagram account's objects) Instagram's:
+        # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies
         reads, user_content = "pages_read_engagement", "pages_read_user_content"
-        for method, path, handler, needed in (
-            ("GET", f"{V}/debug_token", self.tokens.debug_token, ()),
-            ("GET", f"{V}/me/permissions", self.tokens.permissions, ()),
-            ("GET", f"{V}/{ID}/subscribed_apps", self.tokens.subscribed_apps, ()),
-            ("POST", f"{V}/{ID}/subscribed_apps", self.tokens.subscribed_apps, ()),
-            ("GET", f"{V}/{ID}/feed", self.feed.feed, (reads, user_content)),
-            ("GET", f"{V}/{ID}/comments", self.feed.list_comments, (reads, user_content)),
-            ("POST", f"{V}/{ID}/comments", self.feed.reply_comment, ("pages_manage_engagement",)),
-            ("GET", f"{V}/{ID}/conversations", self.messenger.list_conversations, ("pages_messaging",)),
-            ("GET", f"{V}/{ID}/messages", self.messenger.list_messages, ("pages_messaging",)),
-            ("POST", f"{V}/{ID}/messages", self._send, ("pages_messaging",)),
-            ("GET", f"{V}/{ID}", self._object, ()),
+        ig_reads, ig_comments = ("instagram_basic", reads), ("instagram_basic", "instagram_manage_comments", reads)
+        ig_messages = ("instagram_basic", "instagram_manage_messages")
+        for method, path, handler, needed, ig_needed in (
+            ("GET", f"{V}/debug_token", self.tokens.debug_token, (), ()),
+            ("GET", f"{V}/me/permissions", self.tokens.permissions, (), ()),
+            ("GET", f"{V}/{ID}/subscribed_apps", self.tokens.subscribed_apps, (), ()),
+            ("POST", f"{V}/{ID}/subscribed_apps", self.tokens.subscribed_apps, (), ()),
+            ("GET", f"{V}/{ID}/feed", self.feed.feed, (reads, user_content), ()),
+            ("GET", f"{V}/{ID}/comments", self._ig_or(ig.list_comments, self.feed.list_comments),
+             (reads, user_content), ig_comments),
+            ("POST", f"{V}/{ID}/comments", self.feed.reply_comment, ("pages_manage_engagement",), ()),
+            ("GET", f"{V}/{ID}/conversations", self._conversations, ("pages_messaging",), ig_messages),
+            ("GET", f"{V}/{ID}/messages", self._messages, ("pages_messaging",), ig_messages),
+            ("POST", f"{V}/{ID}/messages", self._send, ("pages_messaging",), ig_messages),
+            ("GET", f"{V}/{ID}/media", self._ig_or(ig.list_media), (), ig_reads),
+            ("GET", f"{V}/{ID}/tags", self._ig_or(ig.list_tags), (), ig_reads),
+            ("GET", f"{V}/{ID}/replies", self._ig_or(ig.list_comments), (), ig_comments),
+            ("POST", f"{V}/{ID}/replies", self._ig_or(lambda req: ig_writes.reply(req, self.clock())),
+             (), ig_comments),
+            ("POST", f"{V}/{ID}/mentions", self._ig_or(lambda req: ig_writes.mention_reply(req, self.clock())),
+             (), ig_comments),
+            ("POST", f"{V}/{ID}", self._ig_or(ig_writes.hide), (), ig_comments),
+            ("GET", f"{V}/{ID}", self._object, (), ()),
         ):
-            self.route(method, path, self._authed(handler, partial(needs, *needed)))
+            self.route(method, path, self._authed(handler, partial(self._refusal, needed, ig_needed)))
 
     # --- seeding ------------------------------------------------------------------------------
     def user(self, name: str) -> str:
@@ -116,6 +139,22 @@ class GraphEmulator(Emulator):
         with self._lock:
             return self.messenger.append(psid, self.page_id, psid, text, created_at or self.clock())
 
+    def add_instagram_media(self, caption: str, *, by: str | None = None, created_at: datetime | None = None) -> str:
+        """An Instagram post: the account's own (`by=None`), or another user's that tags/@mentions it."""
+        with self._lock:
+            return self.instagram.add_media(caption, created_at or self.clock(), by=by)
+
+    def add_instagram_comment(self, object_id: str, username: str | None, text: str, *,
+                              created_at: datetime | None = None) -> str:
+        """A comment on Instagram media, or a reply to a comment; `username=None` is the account."""
+        with self._lock:
+            return self.instagram.add_comment(object_id, username, text, created_at or self.clock())
+
+    def add_instagram_dm(self, username: str, text: str, *, created_at: datetime | None = None) -> str:
+        """An Instagram DM from a customer to the account; returns its mid (`instagram.user(name)`: IGSID)."""
+        with self._lock:
+            return self.instagram.add_dm(username, text, created_at or self.clock())
+
     def fail_with_graph_error(self, path_regex: str, code: int, times: int = 1, subcode: int | None = None,
                               *, regain_minutes: int | None = None) -> None:
         """Answer the next `times` matching requests with a Graph rate-limit (4, 17, 32, 613) or
@@ -128,7 +167,15 @@ class GraphEmulator(Emulator):
         """The Page token expires at `at` (now by default): every call is then refused (190/463)."""
         self.token.expires_at = int((at or self.clock()).timestamp())
 
-    def _authed(self, handler: Handler, refusal: Callable[[], Response | None] = lambda: None) -> Handler:
+    def _refusal(self, facebook: tuple[str, ...], instagram: tuple[str, ...], req: Request) -> Response | None:
+        """The missing permission for this request: Instagram's on the Instagram account's objects
+        and its Direct threads, else Facebook's."""
+        target = req.params.get("id", "")
+        is_instagram = (self.instagram.owns(target) or req.args().get("platform") == "instagram"
+                        or any(thread.id == target for thread in self.instagram.threads.values()))
+        return self.tokens.missing(*(instagram if is_instagram else facebook))
+
+    def _authed(self, handler: Handler, refusal: Callable[[Request], Response | None]) -> Handler:
         def checked(req: Request) -> Response | dict | list:
             token = req.args().get("access_token")
             if token is None:
@@ -142,12 +189,36 @@ class GraphEmulator(Emulator):
             if self.token.expired(self.clock()):
                 return expired_error(self.token.expires_at)
             with self._lock:
-                return refusal() or handler(req)
+                return refusal(req) or handler(req)
         return checked
+
+    def _ig_or(self, instagram: Handler, facebook: Handler | None = None) -> Handler:
+        """Instagram's handler for the account and its objects, else Facebook's (or Graph's 'missing')."""
+        def either(req: Request) -> Response | dict | list:
+            if self.instagram.owns(req.params["id"]):
+                return instagram(req)
+            return facebook(req) if facebook is not None else wire.missing(req.params["id"])
+        return either
+
+    def _conversations(self, req: Request) -> Response | dict:
+        if req.args().get("platform") == "instagram" and req.params["id"] in (self.page_id, "me"):
+            return self.instagram_writes.list_conversations(req)
+        return self.messenger.list_conversations(req)
+
+    def _messages(self, req: Request) -> Response | dict:
+        thread = next((t for t in self.instagram.threads.values() if t.id == req.params["id"]), None)
+        if thread is None:
+            return self.messenger.list_messages(req)
+        return self.instagram_writes.list_messages(req, thread)
 
     def _object(self, req: Request) -> Response | dict:
         object_id = req.params["id"]
         fields = wire.parse_fields(req.args().get("fields"))
+        if object_id == self.instagram.id:
+            return self.instagram.account(req)
+        found = self.instagram.lookup(object_id, fields)
+        if found is not None:
+            return found
         if object_id in self.posts:
             return wire.select(self.feed.post_json(self.posts[object_id]), fields)
         if object_id in self.comments:
@@ -166,6 +237,10 @@ class GraphEmulator(Emulator):
         if not isinstance(recipient, dict) or not text:
             return wire.graph_error(100, "(#100) Param recipient and message[text] are required")
         now = self.clock()
+        if str(recipient.get("comment_id")) in self.instagram.comments:
+            return self.instagram_writes.private_reply(str(recipient["comment_id"]), text, now)
+        if str(recipient.get("id")) in self.instagram.threads:
+            return self.instagram_writes.direct(str(recipient["id"]), text, args, now)
         if "comment_id" in recipient:
             return self.feed.private_reply(str(recipient["comment_id"]), text, now)
         if "post_id" in recipient:

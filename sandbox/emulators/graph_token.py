@@ -21,7 +21,8 @@ from sandbox.emulators.server import Request, Response
 
 # Every Page permission Parley's features use (README "Going live" lists which feature needs which).
 ALL_PAGE_PERMISSIONS = ("pages_show_list", "pages_read_engagement", "pages_read_user_content",
-                        "pages_manage_engagement", "pages_manage_metadata", "pages_messaging")
+                        "pages_manage_engagement", "pages_manage_metadata", "pages_messaging",
+                        "instagram_basic", "instagram_manage_comments", "instagram_manage_messages")
 APP_ID, APP_NAME = "5550001112223334", "Parley"
 
 

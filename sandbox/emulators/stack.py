@@ -67,6 +67,7 @@ class EmulatorStack:
             "FACEBOOK_APP_SECRET": FACEBOOK_APP_SECRET,
             "FACEBOOK_VERIFY_TOKEN": FACEBOOK_VERIFY_TOKEN,
             "FACEBOOK_GRAPH_URL": self.graph.base_url + "/",
+            "INSTAGRAM_ACCOUNT_ID": self.graph.instagram.id,  # through the Page token
             "DATABASE_URL": database_url,
             **X_CREDENTIALS,
         }

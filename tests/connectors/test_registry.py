@@ -3,14 +3,16 @@ at start-up with a message naming the config key, never half-way through a send.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import app
 from bot.settings import ConfigError, load_settings
-from connectors.base import Connector, PublicReply
+from connectors.base import Author, Batch, Connector, InboundMessage, Kind, PublicReply
 from connectors.facebook.rules import RULES as FACEBOOK
+from connectors.instagram.rules import RULES as INSTAGRAM
 from connectors.registry import SHIPPED, Registry, UnknownPlatform
 from connectors.testing import FakeConnector, mastodon_rules
 from connectors.x.rules import RULES as X
@@ -49,7 +51,7 @@ def test_a_registered_connector_is_found_with_its_rules_and_an_unknown_one_is_na
 
 def test_shipped_rules_answer_for_a_network_switched_off_but_its_connector_does_not() -> None:
     registry = Registry()
-    assert registry.rules("facebook") is FACEBOOK and SHIPPED == {"x": X, "facebook": FACEBOOK}
+    assert registry.rules("facebook") is FACEBOOK and SHIPPED == {"x": X, "facebook": FACEBOOK, "instagram": INSTAGRAM}
     with pytest.raises(UnknownPlatform):
         registry.connector("facebook")
 
@@ -92,3 +94,19 @@ def test_the_fake_connector_records_typed_actions() -> None:
     fake = FakeConnector(mastodon_rules())
     result = fake.send(PublicReply("109", "Thanks!"))
     assert fake.sent == [PublicReply("109", "Thanks!")] and result.external_id == "mastodon-1"
+
+
+def test_a_webhook_delivery_is_parsed_by_every_registered_network() -> None:
+    class Hooked(FakeConnector):
+        def parse_webhook(self, payload):  # type: ignore[no-untyped-def]
+            return [message for b in self.batches.get("hook", []) for message in b.messages] \
+                if payload.get("object") == "mastodon" else []
+
+    silent = FakeConnector(X)  # a network without webhooks keeps the contract's default: nothing
+    record = InboundMessage(platform="mastodon", kind=Kind.MENTION, external_id="1", thread_key="1", text="hi",
+                            author=Author("a", "a", "A"), created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    hooked = Hooked(mastodon_rules(), {"hook": [Batch("hook", [record])]})
+    registry = Registry([silent, hooked])
+    assert registry.parse_webhook({"object": "mastodon"}) == [record]
+    assert registry.parse_webhook({"object": "page"}) == []
+    assert silent.complete(record) is record

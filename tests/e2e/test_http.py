@@ -84,7 +84,7 @@ def test_healthz_reports_database_and_platforms(served):
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok"
-    assert set(body["platforms"]) == {"x", "facebook"}
+    assert set(body["platforms"]) == {"x", "facebook", "instagram"}
     assert all(p["ok"] for p in body["platforms"].values())
     assert "token" not in json.dumps(body).lower()
 

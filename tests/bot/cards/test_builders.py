@@ -257,6 +257,8 @@ def test_card_shows_author_platform_kind_and_triage():
         ("facebook", "visitor_post", "📘 Facebook · visitor post"),
         ("facebook", "messenger", "💬 Messenger · DM"),
         ("x", "dm", "🐦 X · DM"),
+        ("instagram", "comment", "📸 Instagram · comment"),
+        ("instagram", "dm", "📸 Instagram · DM"),
     ],
 )
 def test_platform_and_kind_labels(platform: str, kind: str, label: str):
@@ -281,6 +283,18 @@ def test_waiting_time_follows_replies():
     )
     assert "waiting 2h 5m" in _block_text(again, ids.BLOCK_CARD_META)
     assert "resolved" in _block_text(card(status=Status.RESOLVED), ids.BLOCK_CARD_META)
+
+
+def test_the_card_shows_the_networks_reply_window_left_or_what_closing_it_meant():
+    dm = card(platform="instagram", kind="dm", last_customer_message_at=NOW - timedelta(hours=20))
+    assert _block_text(dm, ids.BLOCK_CARD_WINDOW) == "⏳ Instagram 24-hour messaging window: 4h left"
+    late = card(platform="instagram", kind="dm", last_customer_message_at=NOW - timedelta(hours=30))
+    assert _block_text(late, ids.BLOCK_CARD_WINDOW) == "⏳ Instagram 7-day human-agent window: 5d 18h left"
+    gone = card(platform="facebook", kind="comment", last_customer_message_at=NOW - timedelta(days=8))
+    assert _block_text(gone, ids.BLOCK_CARD_WINDOW).startswith("⛔ Facebook 7-day private-reply window closed: only a")
+    for quiet in (card(platform="x", kind="mention", last_customer_message_at=NOW),
+                  card(platform="instagram", kind="dm", last_customer_message_at=NOW, status=Status.RESOLVED)):
+        assert all(b["block_id"] != ids.BLOCK_CARD_WINDOW for b in quiet.blocks)
 
 
 def test_unsaved_conversation_is_refused():

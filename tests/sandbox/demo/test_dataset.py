@@ -21,7 +21,7 @@ def demo() -> Dataset:
 def test_bundled_dataset_is_big_and_varied(demo: Dataset):
     items = demo.customer_items
     assert len(items) >= 70
-    assert {i.platform for i in items} == {"x", "facebook"}
+    assert {i.platform for i in items} == {"x", "facebook", "instagram"}
     kinds = Counter(i.kind for i in items)
     assert set(kinds) == {k for ks in KINDS_BY_PLATFORM.values() for k in ks}
     langs = Counter(i.lang for i in items)

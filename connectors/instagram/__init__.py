@@ -1,0 +1,1 @@
+"""Instagram (a professional account linked to the Facebook Page) through the Graph API."""

@@ -1,0 +1,183 @@
+"""An Instagram professional account linked to the Facebook Page, via facebook-sdk's Graph client.
+
+Ears: comments and replies on the account's media, media that tags it and captions/comments that
+@mention it, and Instagram DMs — by polling (`streams.py`) and by the signed `instagram` webhook
+(`webhook.py`, parsed by `parse_webhook`, @mentions completed by `complete`). Mouth: a public reply
+under a comment (`POST /{ig-comment-id}/replies`) or an @mention (`POST /{ig-user-id}/mentions`), one
+private reply per comment and DMs (`POST /{page-id}/messages`, recipient `{comment_id}` or `{id}`,
+RESPONSE within 24 hours, MESSAGE_TAG HUMAN_AGENT within 7 days — docs/instagram-messaging), and
+hiding a comment (`POST /{ig-comment-id}?hide=true`, guides/comment-moderation).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from connectors import backfill
+from connectors.base import (
+    Action,
+    Batch,
+    Connector,
+    DirectMessage,
+    InboundMessage,
+    PrivateReply,
+    PublicReply,
+    SendError,
+    SendResult,
+    Unsupported,
+)
+from connectors.facebook.graph import RATE_LIMIT_CODES, GraphError, PageGraph, usage_pause
+from connectors.instagram import records, streams, webhook
+from connectors.instagram.errors import TOKEN_ERROR, send_error
+from connectors.instagram.rules import MENTION_TARGET, RULES
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAUSE = timedelta(minutes=5)
+
+
+class InstagramConnector(Connector):
+    """One Instagram professional account; `page_id` is its linked Page ("me" with a Page token)."""
+
+    rules = RULES
+
+    def __init__(self, *, account_id: str, token: str, page_id: str = "me",
+                 graph_url: str = "https://graph.facebook.com/", graph_version: str = "v25.0",
+                 page_size: int = 50, lookback: timedelta = timedelta(days=7),
+                 backfill: timedelta = backfill.DEFAULT_BACKFILL) -> None:
+        super().__init__()
+        # lookback: how old a media may be and still be watched for new comments (IG media has no
+        # updated_time); backfill: how far back a stream with no cursor reads.
+        self.account_id, self.page_id, self.page_size = account_id, page_id, page_size
+        self.lookback, self.backfill = lookback, backfill
+        self.graph = PageGraph(token, graph_url, graph_version)
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return (streams.COMMENTS, streams.TAGS, streams.DIRECT)
+
+    # --- polling ------------------------------------------------------------------------------
+    def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
+        """Comments, tags, then DMs. Platform trouble ends the poll quietly and is recorded in
+        `health` (a rate limit pauses until the usage headers' estimate, else 5 minutes)."""
+        if self.health.paused_until is not None:
+            if now < self.health.paused_until:
+                return
+            self.health.paused_until = None
+        try:
+            yield from streams.comments(self._pages, self.account_id, cursors.get(streams.COMMENTS), now,
+                                        lookback=self.lookback, backfill_for=self.backfill)
+            yield from streams.tags(self._pages, self.account_id, cursors.get(streams.TAGS), now,
+                                    backfill_for=self.backfill)
+            yield from streams.direct(self._pages, self.page_id, self.account_id, cursors.get(streams.DIRECT),
+                                      now, backfill_for=self.backfill)
+        except GraphError as exc:
+            self._record_trouble(exc, now)
+            return
+        except requests.RequestException as exc:
+            log.warning("Instagram Graph API unreachable (%s)", type(exc).__name__)
+            self.health.failed(now, f"Instagram Graph API unreachable ({type(exc).__name__})")
+            return
+        self.health.succeeded(now)
+
+    def _record_trouble(self, exc: GraphError, now: datetime) -> None:
+        if exc.code in RATE_LIMIT_CODES:
+            until = now + (usage_pause(exc.headers) or DEFAULT_PAUSE)
+            self.health.paused_until = until
+            message = f"Instagram rate limit reached (code {exc.code}); paused until {until:%H:%M} UTC"
+        elif exc.code == 190:
+            message = TOKEN_ERROR
+        elif exc.code in (10, 200):
+            message = (f"Instagram permission missing (code {exc.code}): {exc.message} — the token needs "
+                       "instagram_basic, instagram_manage_comments and instagram_manage_messages")
+        else:
+            message = f"Instagram Graph error (code {exc.code}): {exc.message}"
+        log.warning("%s", message)
+        self.health.failed(now, message)
+
+    def _pages(self, object_id: str, edge: str, **args: Any) -> Iterator[list[dict[str, Any]]]:
+        """Each page of an edge, following Graph's `after` cursors until there is no `next`."""
+        args["limit"] = self.page_size
+        while True:
+            page = self.graph.get_connections(object_id, edge, **args)
+            yield page.get("data", [])
+            paging = page.get("paging", {})
+            if not paging.get("next"):
+                return
+            args["after"] = paging["cursors"]["after"]
+
+    # --- webhooks -----------------------------------------------------------------------------
+    def parse_webhook(self, payload: Mapping[str, Any]) -> list[InboundMessage]:
+        return webhook.parse(payload, self.account_id)
+
+    def complete(self, message: InboundMessage) -> InboundMessage | None:
+        """An @mention heard by webhook carries only ids: its caption or comment is looked up now
+        (`mentioned_media` / `mentioned_comment` on the account). None when Graph no longer has it;
+        a lookup that fails for now keeps the bare record out too — the webhook is a fast path only."""
+        if message.kind != "mention" or message.text != webhook.PENDING:
+            return message
+        media_id, comment_id = message.thread_key, message.external_id
+        try:
+            if comment_id == media_id:
+                found = self.graph.get_object(
+                    self.account_id, fields=f"mentioned_media.media_id({media_id}){{{streams.TAG_FIELDS}}}")
+                return records.mention_media(found["mentioned_media"])
+            found = self.graph.get_object(
+                self.account_id, fields=f"mentioned_comment.comment_id({comment_id}){{id,text,timestamp,username}}")
+            return records.mention_comment(found["mentioned_comment"], media_id)
+        except (GraphError, KeyError, requests.RequestException) as exc:
+            log.warning("Instagram @mention %s could not be looked up (%s)", comment_id, type(exc).__name__)
+            return None
+
+    def fetch_name(self, igsid: str) -> str | None:
+        """The DM sender's username (webhooks carry only the IGSID), or None if Graph won't say."""
+        try:
+            return self.graph.get_object(igsid, fields="username").get("username")
+        except (GraphError, requests.RequestException) as exc:
+            log.warning("Instagram name lookup failed (%s)", type(exc).__name__)
+        return None
+
+    # --- outbound -----------------------------------------------------------------------------
+    def send(self, action: Action) -> SendResult:
+        """A public reply (comment or @mention), one private reply to a comment, or a DM."""
+        if isinstance(action, PublicReply):
+            return self._public(action.target, action.text)
+        if isinstance(action, PrivateReply):
+            return self._message({"comment_id": action.target}, action.text, human_agent_tag=False)
+        if isinstance(action, DirectMessage):
+            return self._message({"id": action.recipient}, action.text, human_agent_tag=action.human_agent_tag)
+        raise Unsupported(self.platform, action)
+
+    def _public(self, target: str, text: str) -> SendResult:
+        """Under a comment on the account's media, or under an @mention (`mention:{media}[:{comment}]`)."""
+        if not target.startswith(MENTION_TARGET):
+            return SendResult(self._send(lambda: self.graph.put_object(target, "replies", message=text))["id"])
+        media_id, _, comment_id = target.removeprefix(MENTION_TARGET).partition(":")
+        args = {"media_id": media_id, "message": text} | ({"comment_id": comment_id} if comment_id else {})
+        return SendResult(self._send(lambda: self.graph.put_object(self.account_id, "mentions", **args))["id"])
+
+    def _message(self, recipient: dict[str, str], text: str, *, human_agent_tag: bool) -> SendResult:
+        args = {"recipient": json.dumps(recipient), "message": json.dumps({"text": text})}
+        args |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if human_agent_tag \
+            else {"messaging_type": "RESPONSE"}
+        return SendResult(self._send(lambda: self.graph.put_object(self.page_id, "messages", **args))["message_id"])
+
+    def hide_comment(self, comment_id: str, hide: bool = True) -> None:
+        """Hide (or show again) a comment on the account's media; needs instagram_manage_comments."""
+        path, hidden = f"{self.graph.version}/{comment_id}", "true" if hide else "false"
+        self._send(lambda: self.graph.request(path, post_args={"hide": hidden}))
+
+    def _send(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            return call()
+        except GraphError as exc:
+            raise send_error(exc) from None
+        except requests.RequestException as exc:
+            log.warning("Instagram send failed (%s)", type(exc).__name__)
+            raise SendError("Couldn't reach Instagram; will try again.", retryable=True) from None
