@@ -31,6 +31,7 @@ from bot.reports.service_level import ServiceLevel
 from bot.runtime import Parley
 from bot.schedule.digest import DigestJob
 from bot.schedule.reminders import ReminderTick
+from bot.schedule.spend_watch import SPEND_WATCH_INTERVAL, SpendWatch
 from bot.settings import ConfigError, Settings, secret
 from bot.store.database import Store
 from bot.store.models import utcnow
@@ -145,12 +146,16 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
 
 def watch_checks(parley: Parley, client: WebClient) -> None:
     """`parley check` every 15 minutes: App Home's connection lines, and a DM to managers when a check
-    that passed starts failing (bot/doctor/watch.py)."""
+    that passed starts failing (bot/doctor/watch.py); and the spend warning (bot/schedule/spend_watch.py)."""
     settings, store, outbox = parley.settings, parley.store, parley.outbox
     parley.doctor = CheckWatch(lambda: run_checks(settings, parley.connectors, store, utcnow(),
                                                   missing_invites=outbox.missing_invites.hints),
                                store, client, managers=settings.parley_managers, clock=utcnow)
     parley.jobs["doctor"] = (WATCH_INTERVAL, parley.doctor.tick)
+    # Managers hear once per threshold and period when a network's spend nears or reaches its budget.
+    spend_watch = SpendWatch(store, client, parley.connectors, managers=settings.parley_managers,
+                             channel=settings.parley_digest_channel, clock=parley.sender.clock)
+    parley.jobs["spend_warning"] = (SPEND_WATCH_INTERVAL, spend_watch.run)
 
 
 def build(settings: Settings, *, migrate: bool = True) -> Parley:

@@ -65,6 +65,7 @@ BLOCK_CARD_REPLYING: Final = "parley.card.replying"  # "✍️ <@U> is replying"
 BLOCK_CARD_LAST_REPLY: Final = "parley.card.last_reply"
 BLOCK_CARD_PROFILE: Final = "parley.card.profile"  # the customer's earlier cases, tone, reach
 BLOCK_CARD_WINDOW: Final = "parley.card.window"  # the network's reply window left (Rules.windows)
+BLOCK_CARD_NOTICE: Final = "parley.card.notice"  # what the network will not do for this kind (Rules.card_notice)
 BLOCK_RECEIPT: Final = "parley.thread.receipt"  # delivery receipt of a staff reply
 BLOCK_RECEIPT_ACTIONS: Final = "parley.thread.receipt_actions"  # holds the Retry button
 
@@ -107,6 +108,7 @@ BLOCK_REPORT_FIGURES: Final = "parley.report.figures"
 BLOCK_REPORT_OLDEST: Final = "parley.report.oldest"
 BLOCK_REPORT_VOICE: Final = "parley.report.voice"
 BLOCK_REPORT_SPEND: Final = "parley.report.spend"
+BLOCK_SPEND_WARNING: Final = "parley.spend.warning"  # + ".head", ".spent", ".next", ".fix"
 BLOCK_HOME: Final = "parley.home"  # + ".<section>..." for each App Home block
 CALLBACK_HOME: Final = "parley.home.view"
 

@@ -30,6 +30,7 @@ from connectors.contract import (
     Rules,
     Window,
 )
+from connectors.usage import Usage
 
 __all__ = [
     "Action", "Author", "Batch", "Connector", "DirectMessage", "Health", "Heard", "InboundMessage", "Kind",
@@ -160,6 +161,12 @@ class Connector(abc.ABC):
     def usage(self, now: datetime) -> str | None:
         """What the network has billed so far (today, this month, against any budget) in words, for
         App Home, /social stats and checks; None for a network that bills nothing."""
+        return None
+
+    def billing(self, now: datetime) -> Usage | None:
+        """The same spend as numbers, with the budget thresholds reached and what they stopped
+        (connectors/usage.py), for the managers' warning, /metrics and `parley check`; None for a
+        network that bills nothing."""
         return None
 
     def fetch_name(self, author_id: str) -> str | None:

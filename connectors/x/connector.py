@@ -33,6 +33,7 @@ from connectors.base import (
     Unsupported,
 )
 from connectors.checks import Check
+from connectors.usage import Usage
 from connectors.x import pacing, spend
 from connectors.x import records as rec
 from connectors.x.doctor import check_x
@@ -180,6 +181,9 @@ class XConnector(Connector):
         anything was billed this month when no budget is set."""
         totals = self.spend.totals(now)
         return totals.words() if totals.month or totals.daily_budget or totals.monthly_budget else None
+
+    def billing(self, now: datetime) -> Usage:
+        return self.spend.report(now, self.rules.name)
 
     # --- outbound ---------------------------------------------------------------------------------
     def send(self, action: Action) -> SendResult:

@@ -23,14 +23,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from connectors.usage import WARN_SHARE, Threshold, Usage
+
 OWNED_READ, POST_READ, DM_READ = "owned_read", "post_read", "dm_event_read"
 POST, POST_URL, DM = "post", "post_url", "dm"
 PRICES: Mapping[str, float] = {  # USD, X's published pay-per-use prices (see the module docstring)
     OWNED_READ: 0.001, POST_READ: 0.005, DM_READ: 0.010, POST: 0.015, POST_URL: 0.200, DM: 0.015,
 }
-WARN_AT = 0.8  # managers are warned once per day / month at 80% of a budget
+WARN_AT = WARN_SHARE  # managers are warned once per day / month at 80% of a budget
 # Where each stream stops, as a share of the budget: searches first, DMs last.
 STOP_AT: Mapping[str, float] = {"search": 1.0, "mentions": 1.1, "dm": 1.2}
+_READS = {"search": "searches", "mentions": "own mentions", "dm": "DMs"}
+_SETTING = {"day": "X_DAILY_BUDGET", "month": "X_MONTHLY_BUDGET"}
+AHEAD = ("At 100% of a budget Parley stops reading X searches; own mentions stop at 110% and DMs at 120%, "
+         "so customers who address the brand are heard longest.")
 _URL = re.compile(r"https?://\S|\bwww\.\S", re.IGNORECASE)
 
 
@@ -160,3 +166,32 @@ class Spend:
             return None
         return (f"⚠️ {totals.words()}: {totals.share():.0%} of the X budget. At 100% Parley stops reading "
                 "X searches, then own mentions, then DMs. Raise X_DAILY_BUDGET / X_MONTHLY_BUDGET to go on.")
+
+    def report(self, now: datetime, network: str = "X") -> Usage:
+        """Spend and budgets as neutral numbers (connectors/usage.py): the thresholds reached this UTC
+        day and month, what is stopped, and the fix naming the setting to raise."""
+        totals = self.totals(now)
+        usage = Usage(network, totals.today, totals.month, totals.daily_budget, totals.monthly_budget)
+        shares = usage.shares()
+        periods = {"day": now.date().isoformat(), "month": now.strftime("%Y-%m")}
+        crossed = [_threshold(period, periods[period], level, what)
+                   for period, share in shares.items()
+                   for level, what in ((WARN_AT, None), *((at, c) for c, at in STOP_AT.items())) if share >= level]
+        used = usage.used
+        stopped = tuple(_READS[c] for c, at in STOP_AT.items() if used >= at)
+        over = [p for p, share in shares.items() if share >= WARN_AT] or list(shares)
+        fix = " or ".join(_SETTING[p] for p in over)
+        fix = (f"raise {fix} (USD) and restart Parley" + (", or wait for the next UTC day" if over == ["day"] else "")
+               if fix else "")
+        return Usage(usage.network, usage.today, usage.month, usage.daily_budget, usage.monthly_budget,
+                     crossed=tuple(sorted(crossed, key=lambda t: (t.share, t.period))), stopped=stopped,
+                     reading=tuple(w for w in _READS.values() if w not in stopped) if stopped else (),
+                     ahead=AHEAD, fix=fix)
+
+
+def _threshold(period: str, when: str, level: float, stream_class: str | None) -> Threshold:
+    budget = "daily" if period == "day" else "monthly"
+    words = f"{level:.0%} of the {budget} budget"
+    if stream_class is not None:
+        words += f": {_READS[stream_class]} stopped"
+    return Threshold(f"{period}:{when}:{round(level * 100)}", level, period, words)
