@@ -102,6 +102,14 @@ def _instagram(settings: Settings) -> InstagramConnector:
     )
 
 
+def keep_spend(registry: Registry, store: Store) -> Registry:
+    """Count what X bills in the database (`x_charges`), shared by every replica and `parley check`."""
+    for connector in registry:
+        if isinstance(connector, XConnector):
+            connector.spend.ledger = StoreLedger(store)
+    return registry
+
+
 def check_platforms(settings: Settings, registry: Registry) -> None:
     """ConfigError at start-up, naming the key, for a routing rule whose platform is not a configured
     network, or an SLA override naming a platform no network (configured or shipped) has: better
@@ -170,12 +178,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     registry = build_registry(settings)
     check_platforms(settings, registry)
     store = Store.from_url(settings.database_url, migrate=migrate, wait=settings.parley_startup_wait.total_seconds())
-    for connector in registry:
-        if isinstance(connector, XConnector):
-            connector.spend.ledger = StoreLedger(store)  # what X billed, shared by every replica
+    keep_spend(registry, store)
     service_level = ServiceLevel.of(settings.sla)
     metrics = Metrics()
     metrics.registry.register(QueueCollector(store, utcnow))
+    metrics.watch_spend(lambda: [(c.platform, u) for c in registry if (u := c.billing(utcnow())) is not None])
     client = build_slack_client(settings, metrics=metrics)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),
@@ -220,7 +227,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
 
 def cli(argv: list[str] | None = None) -> int:
     """The `parley` console script: every subcommand, with this module's `build` as the wiring."""
-    return cli_main(argv, build=build, connectors=build_registry)
+    return cli_main(argv, build=build, connectors=lambda settings, store: keep_spend(build_registry(settings), store))
 
 
 def main(argv: list[str] | None = None) -> int:

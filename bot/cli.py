@@ -40,7 +40,7 @@ class Runnable(Protocol):
 
 
 Build = Callable[[Settings], Runnable]
-Connectors = Callable[[Settings], Iterable[Connector]]
+Connectors = Callable[[Settings, Store], Iterable[Connector]]  # the store keeps what networks billed
 
 
 class _SecretSafeFormatter(logging.Formatter):
@@ -107,7 +107,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
     store = Store.from_url(settings.database_url, migrate=False)
     try:
-        checks = run_checks(settings, args.connectors(settings), store, utcnow(), subscribe=args.subscribe)
+        checks = run_checks(settings, args.connectors(settings, store), store, utcnow(), subscribe=args.subscribe)
     finally:
         store.dispose()
     text, code = check_report(checks)
@@ -285,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, *, build: Build, connectors: Connectors = lambda _: ()) -> int:
+def main(argv: list[str] | None = None, *, build: Build, connectors: Connectors = lambda *_: ()) -> int:
     """Run one `parley` subcommand; `build` wires the app from settings (`app.build`), `connectors`
     makes the configured networks' connectors (`app.build_registry`) for `parley check`."""
     args = build_parser().parse_args(argv)

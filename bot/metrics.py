@@ -4,18 +4,23 @@ tests can build several apps side by side. `/metrics` (bot/web.py) serves `regis
 What an operator graphs and alerts on: messages heard and stored per platform and stream, Slack
 posts and 429s, the ack latency of /slack/events, platform errors by kind, poll lag per stream; the
 delivery queue (depth and oldest age per channel) is read from the database at scrape time
-(bot/delivery/queue_metrics.py).
+(bot/delivery/queue_metrics.py), and so is what each network that bills reports it spent
+(`watch_spend`, fed by `Connector.billing`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
 
 
 class _PollLag(Collector):
@@ -34,6 +39,50 @@ class _PollLag(Collector):
             for (platform, stream), at in sorted(self.last.items()):
                 family.add_metric([platform, stream], max(0.0, now - at))
         yield family
+
+
+class Billed(Protocol):
+    """What /metrics reads of a network's `connectors.usage.Usage` (this module sits below connectors)."""
+
+    @property
+    def today(self) -> float: ...
+    @property
+    def month(self) -> float: ...
+    @property
+    def daily_budget(self) -> float | None: ...
+    @property
+    def monthly_budget(self) -> float | None: ...
+    def shares(self) -> dict[str, float]: ...
+
+
+class _Spend(Collector):
+    """Spend today and this month, each budget and the share of it used, per network, at scrape time."""
+
+    def __init__(self, source: Callable[[], Iterable[tuple[str, Billed]]]) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        today = GaugeMetricFamily("parley_spend_today_usd", "What the network billed this UTC day",
+                                  labels=["network"])
+        month = GaugeMetricFamily("parley_spend_month_usd", "What the network billed this UTC month",
+                                  labels=["network"])
+        budget = GaugeMetricFamily("parley_spend_budget_usd", "The configured budget", labels=["network", "period"])
+        used = GaugeMetricFamily("parley_spend_budget_used_ratio", "Share of the budget spent (1 = all of it)",
+                                 labels=["network", "period"])
+        try:
+            billed = list(self.source())
+        except Exception:  # a database hiccup must not break the whole scrape
+            log.warning("/metrics: could not read what the networks billed", exc_info=True)
+            billed = []
+        for network, usage in billed:
+            today.add_metric([network], usage.today)
+            month.add_metric([network], usage.month)
+            for period, amount in (("day", usage.daily_budget), ("month", usage.monthly_budget)):
+                if amount:
+                    budget.add_metric([network, period], amount)
+            for period, share in usage.shares().items():
+                used.add_metric([network, period], share)
+        yield from (today, month, budget, used)
 
 
 class Metrics:
@@ -64,3 +113,7 @@ class Metrics:
             self.stored.labels(platform, stream).inc(stored)
         with self.poll_lag.lock:
             self.poll_lag.last[(platform, stream)] = self.poll_lag.clock()
+
+    def watch_spend(self, source: Callable[[], Iterable[tuple[str, Billed]]]) -> None:
+        """Serve spend gauges from `source` ((network id, usage) for each network that bills)."""
+        self.registry.register(_Spend(source))

@@ -11,6 +11,7 @@ from bot.config_file import ConfigError
 from bot.delivery.slack_startup import resolve_channel
 from bot.doctor.database import check_database
 from bot.doctor.slack import SlackTarget, check_slack
+from bot.doctor.spend import check_spend
 from bot.settings import Settings, secret
 from bot.store.database import Store
 from connectors.base import Connector
@@ -47,8 +48,10 @@ def run_checks(settings: Settings, connectors: Iterable[Connector], store: Store
                subscribe: bool = False, missing_invites: Mapping[str, str] | None = None) -> list[Check]:
     """Every check, Slack first. `store` None: the database could not be opened (reported as such)."""
     checks = _slack(settings)
+    connectors = list(connectors)
     for connector in connectors:
         checks.extend(connector.doctor(now, subscribe=subscribe))
+    checks.extend(check_spend(connectors, now))
     if store is None:
         checks.append(fail("database", "database.reachable", "cannot open DATABASE_URL",
                            "check DATABASE_URL and that the server is running"))

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery.directory import TRANSPORT_ERRORS, SlackDirectory
+from bot.doctor.spend import SPEND
 from bot.replies.permissions import parse_agents
 from bot.store.claims import claim_once
 from bot.store.database import Store
@@ -40,7 +41,9 @@ class CheckWatch:
         """Run every check; DM the managers about each one that passed last time and fails now."""
         now, checks = self.clock(), self.run()
         self.latest = checks
-        broke = [c for c in checks if c.status is Status.FAIL and c.name in self._passed]
+        # Spend has its own warning, once per threshold and period (bot/schedule/spend_watch.py).
+        broke = [c for c in checks if c.status is Status.FAIL and c.name in self._passed
+                 and not c.name.endswith(f".{SPEND}")]
         self._passed = {c.name for c in checks if c.status is not Status.FAIL}
         for check in broke:
             log.error("parley check: %s", check.line)

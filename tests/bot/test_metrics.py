@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import Metrics
@@ -59,3 +60,30 @@ def test_each_app_has_its_own_registry() -> None:
     first.polled("x", "x:dm", 2, 2)
     assert second.registry.get_sample_value("parley_messages_heard_total", {"platform": "x", "stream": "x:dm"}) is None
     assert first.registry.get_sample_value("parley_messages_heard_total", {"platform": "x", "stream": "x:dm"}) == 2
+
+
+def test_spend_today_this_month_budgets_and_share_used_per_network(serve, stack: EmulatorStack):  # noqa: F811
+    session = serve(X_DAILY_BUDGET="0.002", X_MONTHLY_BUDGET="100")
+    mirror_x_mention(stack, session.parley)  # one own mention read: $0.001 on X's meter
+
+    families = _families(session.base_url)
+    assert families["parley_spend_today_usd"] == {(("network", "x"), "parley_spend_today_usd"): 0.001}
+    assert families["parley_spend_month_usd"] == {(("network", "x"), "parley_spend_month_usd"): 0.001}
+    budget = families["parley_spend_budget_usd"]
+    assert budget[(("network", "x"), ("period", "day"), "parley_spend_budget_usd")] == 0.002
+    assert budget[(("network", "x"), ("period", "month"), "parley_spend_budget_usd")] == 100
+    used = families["parley_spend_budget_used_ratio"]
+    assert used[(("network", "x"), ("period", "day"), "parley_spend_budget_used_ratio")] == 0.5
+    assert used[(("network", "x"), ("period", "month"), "parley_spend_budget_used_ratio")] == 0.00001
+
+
+def test_a_spend_source_that_fails_leaves_the_rest_of_the_scrape_whole() -> None:
+    metrics = Metrics()
+
+    def broken() -> list:
+        raise RuntimeError("database away")
+
+    metrics.watch_spend(broken)
+    metrics.polled("x", "x:dm", 1, 1)
+    text = generate_latest(metrics.registry).decode()
+    assert "parley_messages_heard_total" in text and "# TYPE parley_spend_today_usd gauge" in text

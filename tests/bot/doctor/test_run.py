@@ -8,6 +8,9 @@ import pytest
 
 from app import cli
 from bot.store.database import Store
+from bot.store.models import utcnow
+from bot.store.spend import StoreLedger
+from connectors.x.spend import POST_URL, Charge
 from sandbox.emulators.slack_api import SlackEmulator
 from sandbox.emulators.slack_workspace import DEFAULT_SCOPES
 from sandbox.emulators.stack import EmulatorStack, free_port
@@ -125,3 +128,21 @@ def test_an_unmigrated_database_asks_for_the_upgrade(check: Check, tmp_path) -> 
     code, out = check(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
     assert code == 1
     assert "✗ database: schema at nothing, newest is" in out and "run `parley db upgrade`" in out
+
+
+def test_x_spend_warns_at_80_percent_and_fails_at_100_with_the_fix(check: Check, tmp_path) -> None:
+    """What X billed is read from the database every replica writes (`x_charges`), not from memory."""
+    store = Store.from_url(f"sqlite:///{tmp_path / 'parley.db'}")
+    ledger, today = StoreLedger(store), utcnow().date()
+    ledger.add([Charge(POST_URL, f"p{i}", today) for i in range(4)])  # $0.80
+    code, out = check(X_MONTHLY_BUDGET="1")
+    assert code == 0, out
+    assert "⚠ x: spend today $0.80 · this month $0.80 of $1.00: 80% of the budget." in out
+    assert out.splitlines()[-1].endswith("1 warning")
+
+    ledger.add([Charge(POST_URL, f"p{i}", today) for i in range(4, 6)])  # $1.20
+    store.dispose()
+    code, out = check(X_MONTHLY_BUDGET="1")
+    assert code == 1
+    assert ("✗ x: spend today $1.20 · this month $1.20 of $1.00: 120% of the budget; stopped reading searches, "
+            "own mentions, DMs — raise X_MONTHLY_BUDGET (USD) and restart Parley") in out
