@@ -186,7 +186,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     client = build_slack_client(settings, metrics=metrics)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),
-                          sla_badge=service_level.badge, parallel=OUTBOX_LANES)
+                          sla_badge=service_level.badge, card_notice=registry.card_notice, parallel=OUTBOX_LANES)
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
                         pause_meter=service_level.pause_meter)
     bolt = App(

@@ -141,6 +141,9 @@ class Rules:
     dm_fallback_code: str | None = None  # a private send refused with this code can be offered as a link
     human_agent_after: timedelta | None = None  # a DM later than this after the customer wrote is tagged
     permalink_hosts: tuple[str, ...] = ()  # the network's own hosts: a card links only there
+    # conversation kind -> one line the card shows about what the network will not do there (X: no
+    # public reply to a search hit on a self-serve plan), in the network's own words
+    card_notices: Mapping[str, str] = field(default_factory=dict)
 
     def permalink(self, url: str | None) -> str | None:
         """`url` if it is an https link to one of the network's own hosts (`permalink_hosts`), else
@@ -155,6 +158,10 @@ class Rules:
         if parts.scheme != "https" or "@" in parts.netloc or port is not None:
             return None
         return url if (parts.hostname or "") in self.permalink_hosts else None
+
+    def card_notice(self, kind: str) -> str | None:
+        """The card's line about what this network will not do for a `kind` conversation, if any."""
+        return self.card_notices.get(kind)
 
     def human_agent_tag(self, last_customer_message: datetime, now: datetime) -> bool:
         """Whether a direct message sent `now` goes as a human agent (decided at send time)."""

@@ -38,6 +38,12 @@ def shipped_rules(platform: str) -> Rules | None:
     return SHIPPED.get(platform)
 
 
+def shipped_card_notice(platform: str, kind: str) -> str | None:
+    """A shipped network's card line for a `kind` conversation under its default rules, or None."""
+    rules = SHIPPED.get(platform)
+    return rules.card_notice(kind) if rules is not None else None
+
+
 def shipped_op(op: str) -> OpSpec:
     """The spec of a stored outbound op (a message's kind) of a shipped network; ValueError if none."""
     for rules in SHIPPED.values():
@@ -75,6 +81,13 @@ class Registry:
         if platform in SHIPPED:
             return SHIPPED[platform]
         raise UnknownPlatform(platform, self._connectors)
+
+    def card_notice(self, platform: str, kind: str) -> str | None:
+        """The card line of the network as configured here (X_ENTERPRISE lifts X's), or None."""
+        try:
+            return self.rules(platform).card_notice(kind)
+        except UnknownPlatform:
+            return None
 
     def op(self, op: str) -> OpSpec:
         """The spec of a stored outbound op of a registered or shipped network; ValueError if none."""

@@ -158,13 +158,15 @@ def conversation_card(
     replying_by: str | None = None,
     last_reply: LastReply | None = None,
     profile: CustomerProfile | None = None,
+    notice: str | None = None,
 ) -> SlackMessage:
     """The parent message of a conversation's Slack thread, showing its current state.
 
     Rebuilt from the database on every status change and sent with chat.update, so it always shows
     the latest status, assignee, waiting time, SLA countdown, who is replying and the last reply as
     of `now`. An overdue (breached or escalated) SLA turns the card's colour red. `profile` adds
-    one line about the customer (bot/cards/profile.py).
+    one line about the customer (bot/cards/profile.py); `notice` one line from the network's rules about
+    what it will not do for this case (`Rules.card_notice`), shown until the case is resolved.
     """
     if conversation.id is None:
         raise ValueError("a card needs a stored conversation (its id goes into the buttons)")
@@ -177,6 +179,8 @@ def conversation_card(
     window = window_label(conversation, now)
     if window:
         blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
+    if notice and conversation.status != Status.RESOLVED:
+        blocks.append(context(ids.BLOCK_CARD_NOTICE, escape(notice)))
     blocks.append(_actions(conversation.id, conversation.status))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "

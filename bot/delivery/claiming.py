@@ -47,7 +47,8 @@ class Claim:
 
 
 def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recovering: bool,
-          skip: Collection[int], sla_badge: slack.BadgeFor) -> Claim | None:
+          skip: Collection[int], sla_badge: slack.BadgeFor,
+          card_notice: slack.NoticeFor = slack.shipped_card_notice) -> Claim | None:
     """Lock the channel's next due item, mark it SENDING (+1 attempt) and commit; render its content
     meanwhile. None when the channel has no due item (or another worker holds every one).
 
@@ -66,7 +67,8 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
             )).all()
         was_sending = item.status == OutboxStatus.SENDING
         try:
-            content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge)
+            content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge,
+                                                         card_notice=card_notice)
         except slack.RenderError:
             log.exception("outbox item %s cannot be rendered", item.key)
             content = None

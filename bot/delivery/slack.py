@@ -30,7 +30,7 @@ from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
 from bot.store.outbox import backoff
 from bot.store.profile import customer_profile
-from connectors.registry import shipped_op
+from connectors.registry import shipped_card_notice, shipped_op
 
 METADATA_EVENT_TYPE = "parley_outbox"
 PERMANENT_ERRORS = frozenset({
@@ -75,6 +75,7 @@ def key_of(message: dict) -> str | None:
 
 
 BadgeFor = Callable[[Conversation, datetime], "cards.SlaBadge | None"]
+NoticeFor = Callable[[str, str], str | None]  # (platform, kind) -> the card's line from the network's rules
 
 
 def no_badge(conversation: Conversation, now: datetime) -> None:
@@ -82,7 +83,7 @@ def no_badge(conversation: Conversation, now: datetime) -> None:
 
 
 def render(session: Session, item: OutboxItem, conversation: Conversation, now: datetime, *,
-           sla_badge: BadgeFor = no_badge) -> cards.SlackMessage:
+           sla_badge: BadgeFor = no_badge, card_notice: NoticeFor = shipped_card_notice) -> cards.SlackMessage:
     """The item's content from the rows as they are now (a late card update shows the latest state);
     an item queued with a ready-made payload is sent as stored."""
     if item.payload:
@@ -103,7 +104,8 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
         return cards.conversation_card(conversation, customer, opening, now=now, sla=sla_badge(conversation, now),
                                        replying_by=replying_now(conversation, now),
                                        last_reply=_last_reply(session, conversation),
-                                       profile=customer_profile(session, customer, conversation))
+                                       profile=customer_profile(session, customer, conversation),
+                                       notice=card_notice(conversation.platform, conversation.kind))
     if item.message_id is None:
         return cards.notice(item.text or "")
     message = session.get(Message, item.message_id)

@@ -66,10 +66,12 @@ class OutboxWorker:
         lease: float = 120.0,
         recover_on_start: bool = True,
         sla_badge: slack.BadgeFor = slack.no_badge,
+        card_notice: slack.NoticeFor = slack.shipped_card_notice,
         parallel: int = 1,
     ) -> None:
         self._store = store
         self._sla_badge = sla_badge
+        self._card_notice = card_notice  # the network's rules as configured (X_ENTERPRISE)
         self._client = client
         self._min_interval = timedelta(seconds=min_interval)
         self._clock = clock
@@ -124,7 +126,8 @@ class OutboxWorker:
     def _deliver_next(self, channel: str, failed: set[int]) -> int | None:
         """Claim and send the channel's next item: how many items it delivered, None if none was due."""
         claim = claiming.claim(self._store, channel, self._clock(), lease=self._lease, recovering=self._recovering,
-                               skip=set(failed), sla_badge=self._sla_badge)
+                               skip=set(failed), sla_badge=self._sla_badge,
+                               card_notice=self._card_notice)
         if claim is None:
             return None
         delivered = self._deliver(claim)

@@ -41,6 +41,9 @@ ADDRESSED = "mention"  # the kind of a post that mentions or quotes the brand (X
 INTENT_URL = "https://x.com/intent/post?in_reply_to={id}"  # reply by hand, as the brand, on x.com
 MENTIONS_KEY = "@mentions"  # search query names cannot contain "@", so this never collides
 _TWEETS = ("mention", "search_hit")
+SEARCH_HIT_NOTICE = ("⛔ No public reply possible: on a self-serve API plan X lets the brand reply only to posts "
+                     "that mention it or quote one of its posts. Take it private (a DM, if they accept DMs from "
+                     "the brand) or reply by hand on x.com from the post's link.")
 
 
 def weighted_length(text: str) -> int:
@@ -140,6 +143,7 @@ RULES = Rules(
     private_kinds=("dm",), handle_prefix="@", length=weighted_length, public_limit=LIMIT, length_rule=LENGTH_RULE,
     cost_hint=cost_hint,
     voice={MENTIONS_KEY: ("mention",)}, dm_fallback_code="403",
+    card_notices={"search_hit": SEARCH_HIT_NOTICE},
     permalink_hosts=("x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com", "mobile.x.com"),
 )
 
@@ -148,4 +152,4 @@ def rules_for(*, enterprise: bool) -> Rules:
     """X's rules for this account: an Enterprise plan (`X_ENTERPRISE=true`) may reply to any post."""
     if not enterprise:
         return RULES
-    return replace(RULES, plan=partial(plan, gate=False), explain=partial(explain, gate=False))
+    return replace(RULES, plan=partial(plan, gate=False), explain=partial(explain, gate=False), card_notices={})

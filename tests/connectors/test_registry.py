@@ -13,9 +13,10 @@ from bot.settings import ConfigError, load_settings
 from connectors.base import Author, Batch, Connector, InboundMessage, Kind, PublicReply
 from connectors.facebook.rules import RULES as FACEBOOK
 from connectors.instagram.rules import RULES as INSTAGRAM
-from connectors.registry import SHIPPED, Registry, UnknownPlatform
+from connectors.registry import SHIPPED, Registry, UnknownPlatform, shipped_card_notice
 from connectors.testing import FakeConnector, mastodon_rules
 from connectors.x.rules import RULES as X
+from connectors.x.rules import rules_for
 
 X_CREDENTIALS = {"x_consumer_key": "ck", "x_consumer_secret": "cs", "x_access_token": "at",
                  "x_access_token_secret": "ats"}
@@ -110,3 +111,16 @@ def test_a_webhook_delivery_is_parsed_by_every_registered_network() -> None:
     assert registry.parse_webhook({"object": "mastodon"}) == [record]
     assert registry.parse_webhook({"object": "page"}) == []
     assert silent.complete(record) is record
+
+
+def test_card_notices_come_from_the_networks_rules_as_configured():
+    self_serve, enterprise = rules_for(enterprise=False), rules_for(enterprise=True)
+    assert "self-serve API plan" in (self_serve.card_notice("search_hit") or "")
+    assert self_serve.card_notice("mention") is None and self_serve.card_notice("dm") is None
+    assert enterprise.card_notice("search_hit") is None
+    assert shipped_card_notice("x", "search_hit") == self_serve.card_notice("search_hit")
+    assert shipped_card_notice("mastodon", "search_hit") is None
+    registry = Registry([FakeConnector(enterprise)])
+    assert registry.card_notice("x", "search_hit") is None
+    assert registry.card_notice("facebook", "comment") is None  # shipped, not configured: its own rules
+    assert registry.card_notice("mastodon", "toot") is None

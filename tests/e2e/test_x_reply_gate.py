@@ -9,6 +9,7 @@ import json
 import pytest
 
 from bot import ids
+from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import mirror_x_mention, serve, wait_for  # noqa: F401  (serve is a fixture)
 from tests.e2e.test_reply_modal import open_modal, opened_views, outbound, settle, text_values, view_action
 from tests.e2e.test_social_conversation import ask, inbound_id
@@ -100,3 +101,25 @@ def test_a_refused_dm_to_a_search_hit_offers_no_public_reply(stack, serve):  # n
     [dm] = outbound(slack)
     assert "doesn't accept DMs" in (dm.delivery_error or "") and "reply publicly" not in (dm.delivery_error or "")
     assert stack.x.created_tweets == [] and stack.x.sent_dms == []
+
+
+def _notice(stack, conversation) -> str | None:
+    [card] = stack.slack.thread(CHANNEL, conversation.slack_ts)[:1]
+    found = [b["elements"][0]["text"] for b in card.blocks if b.get("block_id") == ids.BLOCK_CARD_NOTICE]
+    return found[0] if found else None
+
+
+def test_a_search_hits_card_says_no_public_reply_is_possible_and_what_to_do(stack, serve):  # noqa: F811
+    slack = serve(X_SEARCH_QUERIES=QUERIES)
+    hit = mirror_search_hit(stack, slack.parley)
+    mention = mirror_x_mention(stack, slack.parley, "@acme my kettle leaks", username="erin")
+
+    notice = _notice(stack, hit)
+    assert notice is not None and notice.startswith("⛔ No public reply possible: on a self-serve API plan X")
+    assert "Take it private" in notice and "reply by hand on x.com" in notice
+    assert _notice(stack, mention) is None  # X allows the public reply there
+
+
+def test_no_card_notice_on_an_enterprise_plan(stack, serve):  # noqa: F811
+    slack = serve(X_SEARCH_QUERIES=QUERIES, X_ENTERPRISE="true")
+    assert _notice(stack, mirror_search_hit(stack, slack.parley)) is None

@@ -472,3 +472,12 @@ def test_the_customer_profile_is_one_context_line():
     assert _block_text(msg, ids.BLOCK_CARD_PROFILE) == (
         "🧾 8 earlier cases on X · also open: #100, #101, #102 +97 · tone 😠😠😠😠😠 · 12.3k followers")
     assert ids.BLOCK_CARD_PROFILE not in str(card().blocks)  # no profile given, no line
+
+
+def test_the_card_shows_the_networks_notice_until_the_case_is_resolved():
+    line = "⛔ No public reply possible <here>"
+    shown = conversation_card(*make(kind="search_hit"), now=NOW, notice=line)
+    assert_valid(shown)
+    assert _block_text(shown, ids.BLOCK_CARD_NOTICE) == escape(line)
+    for quiet in (card(kind="search_hit"), conversation_card(*make(status=Status.RESOLVED), now=NOW, notice=line)):
+        assert all(b["block_id"] != ids.BLOCK_CARD_NOTICE for b in quiet.blocks)
