@@ -183,6 +183,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     metrics = Metrics()
     metrics.registry.register(QueueCollector(store, utcnow))
     metrics.watch_spend(lambda: [(c.platform, u) for c in registry if (u := c.billing(utcnow())) is not None])
+    metrics.watch_rate_usage(lambda: [(c.platform, u) for c in registry if (u := c.health.rate_usage) is not None])
     client = build_slack_client(settings, metrics=metrics)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),

@@ -85,6 +85,20 @@ class _Spend(Collector):
         yield from (today, month, budget, used)
 
 
+class _RateUsage(Collector):
+    """The share of its rate limit each network last reported (Graph's usage headers), at scrape time."""
+
+    def __init__(self, source: Callable[[], Iterable[tuple[str, float]]]) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("parley_platform_rate_usage_ratio", "Share of the network's rate limit used, "
+                                   "as its last answer reported (1 = throttled)", labels=["network"])
+        for network, share in self.source():
+            family.add_metric([network], share)
+        yield family
+
+
 class Metrics:
     """The instruments, each labelled as named; `registry` holds them and any collector added later."""
 
@@ -117,3 +131,7 @@ class Metrics:
     def watch_spend(self, source: Callable[[], Iterable[tuple[str, Billed]]]) -> None:
         """Serve spend gauges from `source` ((network id, usage) for each network that bills)."""
         self.registry.register(_Spend(source))
+
+    def watch_rate_usage(self, source: Callable[[], Iterable[tuple[str, float]]]) -> None:
+        """Serve each network's reported rate-limit usage from `source` ((network id, share))."""
+        self.registry.register(_RateUsage(source))

@@ -112,7 +112,8 @@ class Health:
     last_success_at: datetime | None = None
     last_error: str | None = None  # plain words, never a secret
     last_error_at: datetime | None = None
-    paused_until: datetime | None = None  # rate-limited until this moment
+    paused_until: datetime | None = None  # rate-limited (or paced) until this moment
+    rate_usage: float | None = None  # share of the network's rate limit used, as its last answer said
 
     def succeeded(self, now: datetime) -> None:
         self.ok = True

@@ -40,6 +40,7 @@ from connectors.facebook.graph import (
     TOKEN_ERROR,
     GraphError,
     PageGraph,
+    paced_until,
     parse_time,
     send_error,
     usage_pause,
@@ -95,6 +96,7 @@ class FacebookConnector(Connector):
             yield from self._poll_messenger(cursors.get(MESSENGER), now)
         except GraphError as exc:
             self._record_trouble(exc, now)
+            self.health.rate_usage = self.graph.usage
             return
         except requests.RequestException as exc:
             # Exception texts quote URLs and hosts; the type is enough and can never carry a secret.
@@ -102,6 +104,8 @@ class FacebookConnector(Connector):
             self.health.failed(now, f"Facebook Graph API unreachable ({type(exc).__name__})")
             return
         self.health.succeeded(now)
+        # Graph's usage headers: above 80% of a rate limit, poll less often until usage drops.
+        self.health.rate_usage, self.health.paused_until = self.graph.usage, paced_until(self.graph.usage, now)
 
     def _record_trouble(self, exc: GraphError, now: datetime) -> None:
         if exc.code in RATE_LIMIT_CODES:

@@ -1,9 +1,17 @@
-"""Talking to Graph: the client, its errors, its timestamps and usage headers, refusals in plain words."""
+"""Talking to Graph: the client, its errors, its timestamps and usage headers, refusals in plain words.
+
+Usage headers (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/): Graph reports on
+most answers how much of a rate limit is used, as percentages: `X-App-Usage` and `X-Page-Usage`
+({"call_count": 28, "total_cputime": 25, "total_time": 25}) and `X-Business-Use-Case-Usage` (per
+business object id, a list of such entries with a `type` and `estimated_time_to_regain_access` in
+minutes) — Page tokens are under the Business Use Case limits. "Once a rate limit is reached, any
+subsequent requests … will fail" until usage drops, so polling slows down before that (`paced_until`).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +20,10 @@ import facebook
 from connectors.base import SendError
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001})
+USAGE_HEADERS = ("x-business-use-case-usage", "x-app-usage", "x-page-usage", "x-ad-account-usage")
+_USAGE_FIELDS = ("call_count", "total_cputime", "total_time")
+# Above these shares of a rate limit, polls wait this long after the last one (webhooks stay immediate).
+PACING = ((0.95, timedelta(minutes=15)), (0.8, timedelta(minutes=5)))
 TOKEN_ERROR = "Facebook Page token expired or invalid — generate a new Page token"
 
 
@@ -37,6 +49,7 @@ class PageGraph(facebook.GraphAPI):
         super().__init__(access_token=access_token, timeout=timeout)
         self.version = version if version.startswith("v") else f"v{version}"
         self.graph_url = graph_url.rstrip("/") + "/"
+        self.usage: float | None = None  # the largest share of a rate limit the last answer reported
 
     def request(self, path: str, args: dict | None = None, post_args: dict | None = None,
                 files: dict | None = None, method: str | None = None) -> Any:
@@ -47,6 +60,9 @@ class PageGraph(facebook.GraphAPI):
             params=args or {}, data=post_args, files=files, timeout=self.timeout, proxies=self.proxies,
             headers={"Authorization": f"Bearer {self.access_token}"},
         )
+        share = usage_share(response.headers)
+        if share is not None:  # absent headers mean "not reported", not zero usage
+            self.usage = share
         try:
             result = response.json()
         except ValueError:
@@ -62,29 +78,48 @@ def parse_time(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
 
 
-def usage_pause(headers: Mapping[str, str]) -> timedelta | None:
-    """The longest `estimated_time_to_regain_access` (minutes) in Graph's usage headers, if any."""
-    minutes: list[int] = []
-
-    def walk(node: Any) -> None:
+def _usage_entries(headers: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    """Every JSON object in Graph's usage headers (BUC nests them per object id, in lists)."""
+    def walk(node: Any) -> Iterator[dict[str, Any]]:
         if isinstance(node, dict):
-            value = node.get("estimated_time_to_regain_access")
-            if isinstance(value, int | float) and value > 0:
-                minutes.append(int(value))
+            yield node
             for child in node.values():
-                walk(child)
+                yield from walk(child)
         elif isinstance(node, list):
             for child in node:
-                walk(child)
+                yield from walk(child)
 
-    for name in ("x-business-use-case-usage", "x-app-usage", "x-ad-account-usage"):
+    for name in USAGE_HEADERS:
         raw = headers.get(name)
         if raw:
             try:
-                walk(json.loads(raw))
+                yield from walk(json.loads(raw))
             except ValueError:
                 continue
-    return timedelta(minutes=max(minutes)) if minutes else None
+
+
+def _numbers(entry: Mapping[str, Any], *names: str) -> list[float]:
+    return [float(v) for name in names if isinstance(v := entry.get(name), int | float)]
+
+
+def usage_pause(headers: Mapping[str, str]) -> timedelta | None:
+    """The longest `estimated_time_to_regain_access` (minutes) in Graph's usage headers, if any."""
+    minutes = [m for e in _usage_entries(headers) for m in _numbers(e, "estimated_time_to_regain_access") if m > 0]
+    return timedelta(minutes=int(max(minutes))) if minutes else None
+
+
+def usage_share(headers: Mapping[str, str]) -> float | None:
+    """The largest share (0..1+) of any rate limit Graph's usage headers report; None without them."""
+    shares = [p / 100 for e in _usage_entries(headers) for p in _numbers(e, *_USAGE_FIELDS)]
+    return max(shares) if shares else None
+
+
+def paced_until(share: float | None, now: datetime) -> datetime | None:
+    """When the next poll may run, given the share of a rate limit last reported (None: no pacing)."""
+    for above, wait in PACING:
+        if share is not None and share >= above:
+            return now + wait
+    return None
 
 
 SEND_ERRORS: dict[int, str] = {

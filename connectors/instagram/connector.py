@@ -32,7 +32,7 @@ from connectors.base import (
     SendResult,
     Unsupported,
 )
-from connectors.facebook.graph import RATE_LIMIT_CODES, GraphError, PageGraph, usage_pause
+from connectors.facebook.graph import RATE_LIMIT_CODES, GraphError, PageGraph, paced_until, usage_pause
 from connectors.instagram import records, streams, webhook
 from connectors.instagram.errors import TOKEN_ERROR, send_error
 from connectors.instagram.rules import MENTION_TARGET, RULES
@@ -79,12 +79,15 @@ class InstagramConnector(Connector):
                                       now, backfill_for=self.backfill)
         except GraphError as exc:
             self._record_trouble(exc, now)
+            self.health.rate_usage = self.graph.usage
             return
         except requests.RequestException as exc:
             log.warning("Instagram Graph API unreachable (%s)", type(exc).__name__)
             self.health.failed(now, f"Instagram Graph API unreachable ({type(exc).__name__})")
             return
         self.health.succeeded(now)
+        # Graph's usage headers: above 80% of a rate limit, poll less often until usage drops.
+        self.health.rate_usage, self.health.paused_until = self.graph.usage, paced_until(self.graph.usage, now)
 
     def _record_trouble(self, exc: GraphError, now: datetime) -> None:
         if exc.code in RATE_LIMIT_CODES:

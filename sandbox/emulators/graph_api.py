@@ -70,6 +70,9 @@ class GraphEmulator(Emulator):
         # The professional Instagram account linked to the Page (graph_instagram*.py).
         self.instagram = Instagram(self.page, instagram_id, instagram_username)
         self.instagram_writes = InstagramWrites(self.instagram)
+        # The share of the Page's Business Use Case rate limit used (percent), sent on every answer in
+        # X-Business-Use-Case-Usage as Graph does for Page tokens; None sends no usage header.
+        self.usage_percent: int | None = 1
         self._add_routes()
 
     def _add_routes(self) -> None:
@@ -189,7 +192,12 @@ class GraphEmulator(Emulator):
             if self.token.expired(self.clock()):
                 return expired_error(self.token.expires_at)
             with self._lock:
-                return refusal(req) or handler(req)
+                result = refusal(req) or handler(req)
+                response = result if isinstance(result, Response) else Response(200, result)
+                if self.usage_percent is not None:
+                    response.headers.setdefault("x-business-use-case-usage",
+                                                wire.usage_header(self.page_id, self.usage_percent))
+                return response
         return checked
 
     def _ig_or(self, instagram: Handler, facebook: Handler | None = None) -> Handler:

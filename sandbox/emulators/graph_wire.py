@@ -71,6 +71,13 @@ def limit_error(code: int, page_id: str, subcode: int | None = None, regain_minu
     return response
 
 
+def usage_header(page_id: str, percent: int) -> str:
+    """X-Business-Use-Case-Usage for a Page token at `percent` of its limit (no wait below 100)."""
+    usage = {"type": "pages", "call_count": percent, "total_cputime": max(percent // 2, 1),
+             "total_time": max(percent // 2, 1), "estimated_time_to_regain_access": 0 if percent < 100 else 60}
+    return json.dumps({page_id: [usage]})
+
+
 def parse_fields(spec: str | None) -> Fields | None:
     """`id,messages.limit(5){id,message}` -> {"id": None, "messages.limit(5)": "id,message"}."""
     if not spec:

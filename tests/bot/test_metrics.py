@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.metrics import Metrics
 from sandbox.emulators.stack import EmulatorStack
 from tests.e2e.conftest import CHANNEL, make_parley, stack  # noqa: F401  (fixtures)
-from tests.e2e.slack_requests import mirror_x_mention, serve  # noqa: F401  (a fixture)
+from tests.e2e.slack_requests import mirror_facebook_comment, mirror_x_mention, serve  # noqa: F401  (a fixture)
 
 
 def _families(base_url: str) -> dict[str, dict[tuple, float]]:
@@ -87,3 +87,12 @@ def test_a_spend_source_that_fails_leaves_the_rest_of_the_scrape_whole() -> None
     metrics.polled("x", "x:dm", 1, 1)
     text = generate_latest(metrics.registry).decode()
     assert "parley_messages_heard_total" in text and "# TYPE parley_spend_today_usd gauge" in text
+
+
+def test_the_rate_limit_share_graph_reports_per_network(serve, stack: EmulatorStack):  # noqa: F811
+    session = serve()
+    stack.graph.usage_percent = 85  # X-Business-Use-Case-Usage on every Graph answer
+    mirror_facebook_comment(stack, session.parley)
+
+    used = _families(session.base_url)["parley_platform_rate_usage_ratio"]
+    assert used[(("network", "facebook"), "parley_platform_rate_usage_ratio")] == 0.85
