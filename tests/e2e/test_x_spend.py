@@ -32,3 +32,19 @@ def test_stats_show_what_x_billed_today_and_this_month(stack, serve):  # noqa: F
     assert dict(kept) == {"owned_read": 1, "post_url": 1}
     billed = sum(stack.x.billing.dollars(day) for day in {day for day, _ in stack.x.billing.items})
     assert billed == pytest.approx(0.201)  # what the emulator billed: the same items
+
+
+def test_the_built_app_warns_the_digest_channel_once_when_the_budget_is_reached(stack, make_parley):
+    """Wiring: `build` schedules the warning with the digest's recipients and the shared ledger."""
+    stack.slack.add_channel("managers", id="C0MANAGERS")
+    first = make_parley(X_MONTHLY_BUDGET="0.001", PARLEY_DIGEST_CHANNEL="C0MANAGERS")
+    mirror_x_mention(stack, first)  # one own mention read: $0.001, 100% of the budget
+    interval, tick = first.jobs["spend_warning"]
+    assert interval == 60.0
+    tick()
+    restarted = make_parley(X_MONTHLY_BUDGET="0.001", PARLEY_DIGEST_CHANNEL="C0MANAGERS")
+    restarted.jobs["spend_warning"][1]()
+
+    [warning] = [p.text for p in stack.slack.posts("C0MANAGERS")]
+    assert warning.startswith("🛑 X spend reached 100% of the monthly budget: searches stopped.")
+    assert "What to do: raise X_MONTHLY_BUDGET (USD) and restart Parley." in warning
