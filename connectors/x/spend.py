@@ -12,14 +12,16 @@ A `Charge` is one billable unit on one item; the ledger keeps each (UTC day, uni
 re-reading is free here as on X. `Spend` prices the ledger's counts with a configurable table
 (`X_PRICES`, defaults above) and says which streams the budget stops: at 100% of `X_DAILY_BUDGET`
 or `X_MONTHLY_BUDGET` searches stop first; own mentions are read on to 110% and DMs to 120%, so
-customers who address the brand are still heard while a human raises the budget.
+customers who address the brand are still heard while a human raises the budget. `report` gives all
+of it as a neutral `Usage` with the thresholds reached (80% and each stop), which the managers'
+warning, /metrics and `parley check` read.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
 
@@ -159,37 +161,33 @@ class Spend:
         what = {"search": "searches", "mentions": "own mentions", "dm": "DMs"}[stream_class]
         return f"X budget reached: {what} stopped ({totals.words()})."
 
-    def warning(self, now: datetime) -> str | None:
-        """The 80% warning in words when a budget has reached it (callers send it once per period)."""
-        totals = self.totals(now)
-        if totals.share() < WARN_AT:
-            return None
-        return (f"⚠️ {totals.words()}: {totals.share():.0%} of the X budget. At 100% Parley stops reading "
-                "X searches, then own mentions, then DMs. Raise X_DAILY_BUDGET / X_MONTHLY_BUDGET to go on.")
-
     def report(self, now: datetime, network: str = "X") -> Usage:
         """Spend and budgets as neutral numbers (connectors/usage.py): the thresholds reached this UTC
-        day and month, what is stopped, and the fix naming the setting to raise."""
+        day and month, what is stopped and what is still read, and the fix naming the setting."""
         totals = self.totals(now)
-        usage = Usage(network, totals.today, totals.month, totals.daily_budget, totals.monthly_budget)
-        shares = usage.shares()
-        periods = {"day": now.date().isoformat(), "month": now.strftime("%Y-%m")}
-        crossed = [_threshold(period, periods[period], level, what)
-                   for period, share in shares.items()
-                   for level, what in ((WARN_AT, None), *((at, c) for c, at in STOP_AT.items())) if share >= level]
-        used = usage.used
-        stopped = tuple(_READS[c] for c, at in STOP_AT.items() if used >= at)
-        over = [p for p, share in shares.items() if share >= WARN_AT] or list(shares)
-        fix = " or ".join(_SETTING[p] for p in over)
-        fix = (f"raise {fix} (USD) and restart Parley" + (", or wait for the next UTC day" if over == ["day"] else "")
-               if fix else "")
-        return Usage(usage.network, usage.today, usage.month, usage.daily_budget, usage.monthly_budget,
-                     crossed=tuple(sorted(crossed, key=lambda t: (t.share, t.period))), stopped=stopped,
-                     reading=tuple(w for w in _READS.values() if w not in stopped) if stopped else (),
-                     ahead=AHEAD, fix=fix)
+        plain = Usage(network, totals.today, totals.month, totals.daily_budget, totals.monthly_budget)
+        shares = plain.shares()
+        when = {"day": now.date().isoformat(), "month": now.strftime("%Y-%m")}
+        levels = [(WARN_AT, None), *((at, stream_class) for stream_class, at in STOP_AT.items())]
+        crossed = sorted((_threshold(period, when[period], at, stream_class) for period, share in shares.items()
+                          for at, stream_class in levels if share >= at), key=lambda t: (t.share, t.period))
+        stopped = tuple(_READS[c] for c, at in STOP_AT.items() if plain.used >= at)
+        return replace(plain, crossed=tuple(crossed), stopped=stopped,
+                       reading=tuple(w for w in _READS.values() if w not in stopped) if stopped else (),
+                       ahead=AHEAD, fix=_fix(shares))
+
+
+def _fix(shares: Mapping[str, float]) -> str:
+    """The setting to raise: the budget at or past 80% (both if both are), else any that is set."""
+    over = [period for period, share in shares.items() if share >= WARN_AT] or list(shares)
+    if not over:
+        return ""
+    fix = f"raise {' or '.join(_SETTING[p] for p in over)} (USD) and restart Parley"
+    return fix + (", or wait for the next UTC day" if over == ["day"] else "")
 
 
 def _threshold(period: str, when: str, level: float, stream_class: str | None) -> Threshold:
+    """"month:2026-12:100", "100% of the monthly budget: searches stopped"."""
     budget = "daily" if period == "day" else "monthly"
     words = f"{level:.0%} of the {budget} budget"
     if stream_class is not None:

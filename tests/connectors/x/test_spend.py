@@ -112,7 +112,10 @@ def test_stop_order_is_searches_then_mentions_then_dms() -> None:
     assert [meter.stopped(s, DAY) is not None for s in ("search", "mentions", "dm")] == [True, False, False]
     meter.prices["post"] = 1.15  # 115%
     assert [meter.stopped(s, DAY) is not None for s in ("search", "mentions", "dm")] == [True, True, False]
-    assert meter.warning(DAY) is not None and Spend(MemoryLedger(), daily_budget=1.0).warning(DAY) is None
+    report = meter.report(DAY)
+    assert report.stopped == ("searches", "own mentions") and report.reading == ("DMs",)
+    assert [t.key for t in report.crossed] == ["day:2026-03-02:80", "day:2026-03-02:100", "day:2026-03-02:110"]
+    assert Spend(MemoryLedger(), daily_budget=1.0).report(DAY).crossed == ()
 
 
 def test_prices_are_configurable_and_a_url_costs_the_url_price() -> None:
