@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from connectors.facebook.graph import paced_until, usage_pause, usage_share
+from connectors.instagram.connector import InstagramConnector
 from sandbox.emulators.graph_api import GraphEmulator
 from tests.connectors.facebook.test_connector import NOW, PAGE, TOKEN, connect, poll
 
@@ -68,3 +69,14 @@ def test_no_header_leaves_the_last_reported_share(fb_graph: GraphEmulator) -> No
     fb_graph.usage_percent = None  # "absence is not zero usage"
     poll(fb, now=NOW + timedelta(minutes=1))
     assert fb.health.rate_usage == 0.5
+
+
+def test_instagram_paces_on_the_same_headers() -> None:
+    with GraphEmulator(page_id=PAGE, page_name="Acme", page_token=TOKEN) as graph:
+        graph.usage_percent = 90
+        ig = InstagramConnector(account_id=graph.instagram.id, token=TOKEN, page_id=PAGE,
+                                graph_url=graph.base_url + "/", graph_version="v25.0")
+        list(ig.poll({}, NOW))
+        calls = len(graph.calls)
+        assert ig.health.rate_usage == 0.9 and ig.health.paused_until == NOW + timedelta(minutes=5)
+        assert list(ig.poll({}, NOW + timedelta(minutes=2))) == [] and len(graph.calls) == calls
