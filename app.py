@@ -30,6 +30,8 @@ from bot.replies.sender import Sender
 from bot.reports.service_level import ServiceLevel
 from bot.runtime import Parley
 from bot.schedule.digest import DigestJob
+from bot.schedule.expiry import INTERVAL as EXPIRY_INTERVAL
+from bot.schedule.expiry import TokenExpiryJob
 from bot.schedule.reminders import ReminderTick
 from bot.settings import ConfigError, Settings, secret
 from bot.store.database import Store
@@ -145,12 +147,16 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
 
 def watch_checks(parley: Parley, client: WebClient) -> None:
     """`parley check` every 15 minutes: App Home's connection lines, and a DM to managers when a check
-    that passed starts failing (bot/doctor/watch.py)."""
+    that passed starts failing (bot/doctor/watch.py); and the daily token-expiry warning."""
     settings, store, outbox = parley.settings, parley.store, parley.outbox
     parley.doctor = CheckWatch(lambda: run_checks(settings, parley.connectors, store, utcnow(),
                                                   missing_invites=outbox.missing_invites.hints),
                                store, client, managers=settings.parley_managers, clock=utcnow)
     parley.jobs["doctor"] = (WATCH_INTERVAL, parley.doctor.tick)
+    # A token expiring within a week: managers hear it once a day (bot/schedule/expiry.py).
+    parley.jobs["token_expiry"] = (EXPIRY_INTERVAL, TokenExpiryJob(
+        store, parley.connectors, client, managers=settings.parley_managers,
+        channel=settings.parley_digest_channel, clock=parley.sender.clock).run)
 
 
 def build(settings: Settings, *, migrate: bool = True) -> Parley:
