@@ -240,6 +240,8 @@ FOUND = {
     "metadata_huge": view_submission(ids.CALLBACK_REPLY_MODAL, "x" * 50_000, "hello", AGENT),
     "view_a_list": {**view_submission(ids.CALLBACK_REPLY_MODAL, "{}", "", AGENT), "view": ["{", False]},
     "action_null": {**block_action(ids.ACTION_RESOLVE, "1", AGENT), "actions": [None]},
+    "actions_none": {**block_action(ids.ACTION_HIDE, "1", AGENT), "actions": None},
+    "actions_empty": {**block_action(ids.ACTION_HIDE, "1", AGENT), "actions": []},
 }
 
 
