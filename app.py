@@ -100,6 +100,7 @@ def _instagram(settings: Settings) -> InstagramConnector:
         graph_url=settings.facebook_graph_url,
         graph_version=settings.facebook_graph_version,
         backfill=settings.parley_backfill,
+        webhooks=settings.facebook_webhooks_enabled,
     )
 
 

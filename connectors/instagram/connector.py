@@ -54,12 +54,12 @@ class InstagramConnector(Connector):
     def __init__(self, *, account_id: str, token: str, page_id: str = "me",
                  graph_url: str = "https://graph.facebook.com/", graph_version: str = "v25.0",
                  page_size: int = 50, lookback: timedelta = timedelta(days=7),
-                 backfill: timedelta = backfill.DEFAULT_BACKFILL) -> None:
+                 backfill: timedelta = backfill.DEFAULT_BACKFILL, webhooks: bool = False) -> None:
         super().__init__()
         # lookback: how old a media may be and still be watched for new comments (IG media has no
         # updated_time); backfill: how far back a stream with no cursor reads.
         self.account_id, self.page_id, self.page_size = account_id, page_id, page_size
-        self.lookback, self.backfill = lookback, backfill
+        self.lookback, self.backfill, self.webhooks = lookback, backfill, webhooks
         self.graph = PageGraph(token, graph_url, graph_version)
 
     @property
@@ -67,8 +67,9 @@ class InstagramConnector(Connector):
         return (streams.COMMENTS, streams.TAGS, streams.DIRECT)
 
     def doctor(self, now: datetime, *, subscribe: bool = False) -> list[Check]:
-        """The token (valid, permissions, expiry) and the account (connectors/instagram/doctor.py)."""
-        return doctor.check_instagram(self.graph, self.account_id, now)
+        """The token (valid, permissions, expiry), the account and, with webhooks, the Page subscription
+        (connectors/instagram/doctor.py)."""
+        return doctor.check_instagram(self.graph, self.account_id, now, page_id=self.page_id, webhooks=self.webhooks)
 
     def credential_expiry(self, now: datetime) -> CredentialExpiry | None:
         return token_expiry(self.graph, now, "the Instagram token (INSTAGRAM_TOKEN, else FACEBOOK_PAGE_TOKEN)",

@@ -10,8 +10,11 @@ and `pages_read_engagement` (reference/ig-comment); DMs and private replies `ins
 about 60 days (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived),
 so the expiry is checked with the rest: a warning within a week, a failure once it has expired.
 
-The app-level `instagram` webhook subscription can only be read with an app token, which Parley does
-not hold, so it is listed in the README rather than checked here.
+Webhooks reach the app only when "the Page connected to the app user's account [has] Page
+subscriptions enabled" (developers.facebook.com/docs/graph-api/webhooks/getting-started/
+webhooks-for-instagram), which `GET /{page-id}/subscribed_apps` shows with the Page token (it needs
+`pages_manage_metadata`); the app-level `instagram` object fields (comments, mentions, messages) can
+only be read with an app token, which Parley does not hold, so the README lists them instead.
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ FEATURE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "replying to and hiding comments": ("instagram_manage_comments",),
     "Instagram DMs and private replies": ("instagram_manage_messages",),
 }
+WEBHOOKS = "webhooks (the Page subscription)"
 NEW_TOKEN = ("generate a new Page token with the Instagram permissions (a long-lived user token's /me/accounts, "
              "or a system user's token in Business Settings, which does not expire) and set INSTAGRAM_TOKEN "
              "(or FACEBOOK_PAGE_TOKEN when they share one)")
 
 
-def check_instagram(graph: PageGraph, account_id: str, now: datetime) -> list[Check]:
-    """The token (debug_token: valid, permissions per feature, expiry), then the account itself."""
+def check_instagram(graph: PageGraph, account_id: str, now: datetime, *, page_id: str = "me",
+                    webhooks: bool = False) -> list[Check]:
+    """The token (debug_token: valid, permissions per feature, expiry), the account itself, and with
+    webhooks configured the Page subscription they travel through."""
     try:
         info = graph.request(f"{graph.version}/debug_token", {"input_token": graph.access_token})["data"]
     except GraphError as exc:
@@ -46,7 +52,9 @@ def check_instagram(graph: PageGraph, account_id: str, now: datetime) -> list[Ch
         return [fail(T, "instagram.token", f"cannot reach Graph ({type(exc).__name__})",
                      "check FACEBOOK_GRAPH_URL and the network")]
     granted = set(info.get("scopes") or [])
-    return [*_permissions(granted), expiry(int(info.get("expires_at") or 0), now), _account(graph, account_id)]
+    checks = [*_permissions(granted, webhooks), expiry(int(info.get("expires_at") or 0), now),
+              _account(graph, account_id)]
+    return [*checks, _subscription(graph, page_id, str(info.get("app_id", "")))] if webhooks else checks
 
 
 def _token_refused(exc: GraphError) -> Check:
@@ -57,9 +65,10 @@ def _token_refused(exc: GraphError) -> Check:
     return fail(T, "instagram.token", f"Graph refused the token check ({exc.code}: {exc.message})", NEW_TOKEN)
 
 
-def _permissions(granted: set[str]) -> list[Check]:
+def _permissions(granted: set[str], webhooks: bool) -> list[Check]:
     checks = []
-    for feature, needed in FEATURE_PERMISSIONS.items():
+    features = FEATURE_PERMISSIONS | ({WEBHOOKS: ("pages_manage_metadata",)} if webhooks else {})
+    for feature, needed in features.items():
         name, missing = f"instagram.permission.{needed[0]}", [p for p in needed if p not in granted]
         if missing:
             checks.append(fail(T, name, f"{feature}: the token lacks {', '.join(missing)}",
@@ -100,3 +109,21 @@ def _account(graph: PageGraph, account_id: str) -> Check:
         return fail(T, "instagram.account", f"cannot reach Graph ({type(exc).__name__})",
                     "check FACEBOOK_GRAPH_URL and the network")
     return ok(T, "instagram.account", f"the account @{username or account_id} is reachable")
+
+
+def _subscription(graph: PageGraph, page_id: str, app_id: str) -> Check:
+    fix = ("enable Page subscriptions for the app (POST /{page-id}/subscribed_apps with the Page token; "
+           "`parley check --subscribe` does it when Facebook is configured too), and subscribe the app's "
+           "instagram object to comments, mentions and messages in the app dashboard (Webhooks)")
+    try:
+        apps = graph.request(f"{graph.version}/{page_id}/subscribed_apps")["data"]
+    except GraphError as exc:
+        return fail(T, "instagram.subscription", f"cannot read the Page subscription ({exc.code}: {exc.message})",
+                    "grant pages_manage_metadata and pages_show_list, then " + fix)
+    except requests.RequestException as exc:
+        return fail(T, "instagram.subscription", f"cannot reach Graph ({type(exc).__name__})",
+                    "check FACEBOOK_GRAPH_URL and the network")
+    if not any(str(a.get("id")) == app_id for a in apps):
+        return fail(T, "instagram.subscription", "the Page has no subscription for the app, so no Instagram "
+                                                 "webhook reaches Parley (polling still works)", fix)
+    return ok(T, "instagram.subscription", "Page subscriptions are on for the app: Instagram webhooks can arrive")

@@ -30,9 +30,9 @@ def start() -> Iterator:
         emulator.stop()
 
 
-def connect(graph: GraphEmulator, account_id: str | None = None) -> InstagramConnector:
-    return InstagramConnector(account_id=account_id or graph.instagram.id, token=TOKEN, page_id=PAGE,
-                              graph_url=graph.base_url + "/")
+def connect(graph: GraphEmulator, account_id: str | None = None, **kw: object) -> InstagramConnector:
+    return InstagramConnector(account_id=account_id or graph.instagram.id, token=TOKEN, page_id=PAGE,  # type: ignore[arg-type]
+                              graph_url=graph.base_url + "/", **kw)
 
 
 def by_name(graph: GraphEmulator, account_id: str | None = None) -> dict:
@@ -92,3 +92,19 @@ def test_a_token_that_never_expires_has_no_expiry_and_a_wrong_account_is_named(s
     assert connect(graph).credential_expiry(NOW) is None
     account = by_name(graph, "17840000000000999")["instagram.account"]
     assert account.status is Status.FAIL and "INSTAGRAM_ACCOUNT_ID" in account.fix
+
+
+def test_with_webhooks_the_page_subscription_and_its_permission_are_checked(start) -> None:
+    graph = start()
+    checks = {c.name: c for c in connect(graph, webhooks=True).doctor(NOW)}
+    assert checks["instagram.subscription"].status is Status.OK
+    assert checks["instagram.permission.pages_manage_metadata"].status is Status.OK
+    graph.token.subscribed_fields = None  # Page subscriptions off: webhooks never arrive
+    off = {c.name: c for c in connect(graph, webhooks=True).doctor(NOW)}["instagram.subscription"]
+    assert off.status is Status.FAIL and "no Instagram webhook reaches Parley" in off.detail
+    assert "comments, mentions and messages" in off.fix
+    graph.token.scopes.discard("pages_manage_metadata")
+    lacking = {c.name: c for c in connect(graph, webhooks=True).doctor(NOW)}
+    assert lacking["instagram.permission.pages_manage_metadata"].status is Status.FAIL
+    assert "cannot read the Page subscription" in lacking["instagram.subscription"].detail
+    assert "instagram.subscription" not in by_name(graph)  # polling only: not asked
