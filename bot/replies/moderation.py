@@ -39,7 +39,7 @@ class HideOutcome:
     error: str | None = None
 
 
-def hidden_ids(session: Session, conversation_id: int) -> list[AuditEntry]:
+def hidden_entries(session: Session, conversation_id: int) -> list[AuditEntry]:
     """The audit entries of comments hidden in this case, oldest first, one per comment."""
     entries = session.exec(select(AuditEntry).where(
         AuditEntry.conversation_id == conversation_id, AuditEntry.action == ACTION, AuditEntry.outcome == "ok")
@@ -63,7 +63,7 @@ def still_visible(session: Session, conversation: Conversation, done: set[str]) 
 
 def card_state(session: Session, conversation: Conversation) -> tuple[Hidden | None, bool]:
     """For the card: who hid what (None: nothing), and whether "Hide comment" still has work."""
-    entries = hidden_ids(session, conversation.id or 0)
+    entries = hidden_entries(session, conversation.id or 0)
     done = {e.external_id or "" for e in entries}
     hidden = Hidden(entries[-1].actor, entries[-1].at, len(entries)) if entries else None
     return hidden, bool(still_visible(session, conversation, done))
@@ -102,7 +102,7 @@ class Moderator:
                 raise Refused(f"There is no conversation #{conversation_id}. `/social queue` lists the open ones.")
             why = self._refusal(conversation, actor)
             if why is None:
-                done = {e.external_id or "" for e in hidden_ids(session, conversation_id)}
+                done = {e.external_id or "" for e in hidden_entries(session, conversation_id)}
                 return still_visible(session, conversation, done), len(done)
             session.add(AuditEntry(at=self.clock(), actor=actor, action=ACTION, conversation_id=conversation_id,
                                    platform=conversation.platform, outcome="refused", detail=why))
