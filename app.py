@@ -30,6 +30,8 @@ from bot.replies.sender import Sender
 from bot.reports.service_level import ServiceLevel
 from bot.runtime import Parley
 from bot.schedule.digest import DigestJob
+from bot.schedule.expiry import INTERVAL as EXPIRY_INTERVAL
+from bot.schedule.expiry import TokenExpiryJob
 from bot.schedule.reminders import ReminderTick
 from bot.schedule.spend_watch import SPEND_WATCH_INTERVAL, SpendWatch
 from bot.settings import ConfigError, Settings, secret
@@ -99,6 +101,7 @@ def _instagram(settings: Settings) -> InstagramConnector:
         graph_url=settings.facebook_graph_url,
         graph_version=settings.facebook_graph_version,
         backfill=settings.parley_backfill,
+        webhooks=settings.facebook_webhooks_enabled,
     )
 
 
@@ -154,7 +157,8 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
 
 def watch_checks(parley: Parley, client: WebClient) -> None:
     """`parley check` every 15 minutes: App Home's connection lines, and a DM to managers when a check
-    that passed starts failing (bot/doctor/watch.py); and the spend warning (bot/schedule/spend_watch.py)."""
+    that passed starts failing (bot/doctor/watch.py); the spend warning (bot/schedule/spend_watch.py);
+    and the daily token-expiry warning (bot/schedule/expiry.py)."""
     settings, store, outbox = parley.settings, parley.store, parley.outbox
     parley.doctor = CheckWatch(lambda: run_checks(settings, parley.connectors, store, utcnow(),
                                                   missing_invites=outbox.missing_invites.hints),
@@ -164,6 +168,10 @@ def watch_checks(parley: Parley, client: WebClient) -> None:
     spend_watch = SpendWatch(store, client, parley.connectors, managers=settings.parley_managers,
                              channel=settings.parley_digest_channel, clock=parley.sender.clock)
     parley.jobs["spend_warning"] = (SPEND_WATCH_INTERVAL, spend_watch.run)
+    # A token expiring within a week: managers hear it once a day (bot/schedule/expiry.py).
+    parley.jobs["token_expiry"] = (EXPIRY_INTERVAL, TokenExpiryJob(
+        store, parley.connectors, client, managers=settings.parley_managers,
+        channel=settings.parley_digest_channel, clock=parley.sender.clock).run)
 
 
 def build(settings: Settings, *, migrate: bool = True) -> Parley:

@@ -23,6 +23,7 @@ SUB_UNASSIGN: Final = "unassign"
 SUB_RESOLVE: Final = "resolve"
 SUB_REOPEN: Final = "reopen"
 SUB_SNOOZE: Final = "snooze"
+SUB_HIDE: Final = "hide"
 SUB_QUEUE: Final = "queue"
 SUB_MINE: Final = "mine"
 SUB_FIND: Final = "find"
@@ -33,7 +34,7 @@ SUB_EXPORT: Final = "export"
 
 SUBCOMMANDS: Final = (
     SUB_HELP, SUB_REPLY, SUB_PRIVATE, SUB_NOTE, SUB_ASSIGN, SUB_UNASSIGN, SUB_RESOLVE, SUB_REOPEN,
-    SUB_SNOOZE, SUB_QUEUE, SUB_MINE, SUB_FIND, SUB_CUSTOMER, SUB_TEMPLATE, SUB_STATS, SUB_EXPORT,
+    SUB_SNOOZE, SUB_HIDE, SUB_QUEUE, SUB_MINE, SUB_FIND, SUB_CUSTOMER, SUB_TEMPLATE, SUB_STATS, SUB_EXPORT,
 )
 
 # --- conversation card: action_ids ---------------------------------------------------------------
@@ -43,11 +44,12 @@ ACTION_ASSIGN_ME: Final = "parley.card.assign_me"
 ACTION_RESOLVE: Final = "parley.card.resolve"
 ACTION_REOPEN: Final = "parley.card.reopen"
 ACTION_SNOOZE: Final = "parley.card.snooze"
+ACTION_HIDE: Final = "parley.card.hide"  # only where the network's rules can hide the case's comments
 ACTION_OPEN_ORIGINAL: Final = "parley.card.open_original"  # link button; Slack still sends an action
 ACTION_RETRY_SEND: Final = "parley.thread.retry_send"  # on a ❌ delivery receipt (issue 3)
 
 CARD_ACTIONS: Final = (
-    ACTION_REPLY, ACTION_TAKE_PRIVATE, ACTION_ASSIGN_ME, ACTION_RESOLVE, ACTION_REOPEN, ACTION_SNOOZE,
+    ACTION_REPLY, ACTION_TAKE_PRIVATE, ACTION_ASSIGN_ME, ACTION_RESOLVE, ACTION_REOPEN, ACTION_SNOOZE, ACTION_HIDE,
 )
 
 # --- conversation card: block_ids ----------------------------------------------------------------
@@ -64,6 +66,7 @@ BLOCK_CARD_SLA: Final = "parley.card.sla"  # SLA countdown (issue 4)
 BLOCK_CARD_REPLYING: Final = "parley.card.replying"  # "✍️ <@U> is replying"
 BLOCK_CARD_LAST_REPLY: Final = "parley.card.last_reply"
 BLOCK_CARD_PROFILE: Final = "parley.card.profile"  # the customer's earlier cases, tone, reach
+BLOCK_CARD_HIDDEN: Final = "parley.card.hidden"  # "🙈 Comment hidden on Instagram by …"
 BLOCK_CARD_WINDOW: Final = "parley.card.window"  # the network's reply window left (Rules.windows)
 BLOCK_CARD_NOTICE: Final = "parley.card.notice"  # what the network will not do for this kind (Rules.card_notice)
 BLOCK_RECEIPT: Final = "parley.thread.receipt"  # delivery receipt of a staff reply

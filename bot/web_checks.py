@@ -76,6 +76,8 @@ def _interaction_problem(data: dict[str, Any]) -> str | None:
     if actions is not None and not (isinstance(actions, list)
                                     and all(isinstance(action, dict) for action in actions)):
         return "actions is not a list of objects"
+    if data.get("type") == "block_actions" and not actions:  # Bolt reads actions[0] of every block action
+        return "a block action without actions"
     view = data.get("view")
     if view is not None and not isinstance(view, dict):
         return "view is not an object"

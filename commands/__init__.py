@@ -11,6 +11,7 @@ from commands import (
     failures,
     home,
     lookup,
+    moderation,
     notes,
     reply,
     reply_modal,
@@ -21,9 +22,10 @@ from commands import (
 
 # reply (+ reply_modal): /social reply|private, Reply · Take private · Retry, the modal;
 # case_state: assign … snooze, slash and buttons; notes: thread messages and /social note;
-# home: the App Home. Their /social subcommands register through @subcommand when imported.
+# moderation: Hide comment and /social hide; home: the App Home. Their /social subcommands register
+# through @subcommand when imported.
 REGISTRARS = [social.register, reply.register, reply_modal.register, case_state.register, notes.register,
-              home.register]
+              moderation.register, home.register]
 # Modules that only add `/social` subcommands (through @subcommand, when imported above).
 SUBCOMMAND_MODULES = (lookup, templates, stats)
 

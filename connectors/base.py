@@ -21,6 +21,7 @@ from connectors.contract import (
     Action,
     DirectMessage,
     Heard,
+    HideComment,
     OpSpec,
     Plan,
     PrivateReply,
@@ -33,7 +34,8 @@ from connectors.contract import (
 from connectors.usage import Usage
 
 __all__ = [
-    "Action", "Author", "Batch", "Connector", "DirectMessage", "Health", "Heard", "InboundMessage", "Kind",
+    "Action", "Author", "Batch", "Connector", "CredentialExpiry", "DirectMessage", "Health", "Heard", "HideComment",
+    "InboundMessage", "Kind",
     "MalformedDelivery",
     "OpSpec", "Plan", "Platform", "PrivateReply", "PublicReply", "Refusal", "ReplyRequest", "Rules", "SendError",
     "SendResult", "Unsupported", "Window",
@@ -126,6 +128,16 @@ class Health:
         self.last_error_at = now
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialExpiry:
+    """When a connector's credentials stop working (`at`, aware UTC; in the past: already expired), what
+    they are in words ("the Instagram token (INSTAGRAM_TOKEN)") and how a person renews them."""
+
+    at: datetime
+    what: str
+    renew: str
+
+
 class Connector(abc.ABC):
     """One network. Subclasses must implement every abstract member, checked at construction, and
     set `rules` (whose `platform` is the connector's id)."""
@@ -150,9 +162,10 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def send(self, action: Action) -> SendResult:
-        """Perform one outbound action as the brand. Raises SendError in plain words; raises
-        Unsupported for an action type the network has no call for (the Sender checks `rules.ops`
-        first, so this is a programming error, never a customer-facing one)."""
+        """Perform one outbound action as the brand (`HideComment`: the result's id is the comment's).
+        Raises SendError in plain words; raises Unsupported for an action type the network has no call
+        for (the Sender checks `rules.ops` and `rules.hide_kinds` first, so this is a programming
+        error, never a customer-facing one)."""
 
     @property
     def streams(self) -> tuple[str, ...]:
@@ -168,6 +181,11 @@ class Connector(abc.ABC):
         """The same spend as numbers, with the budget thresholds reached and what they stopped
         (connectors/usage.py), for the managers' warning, /metrics and `parley check`; None for a
         network that bills nothing."""
+        return None
+
+    def credential_expiry(self, now: datetime) -> CredentialExpiry | None:
+        """When the credentials Parley holds for this network expire, for the daily warning
+        (bot/schedule/expiry.py); None when they never do or the network cannot say. Never raises."""
         return None
 
     def fetch_name(self, author_id: str) -> str | None:

@@ -3,7 +3,8 @@
 A network's `Rules` are static facts Parley needs without talking to the network: how it is labelled
 on cards, which reply it allows per conversation kind, how long its reply windows stay open, how it
 counts length, what "take it private" means there, and which messages count as the brand's share
-of voice. Outbound is one typed call, `Connector.send(action)`, with one dataclass per action.
+of voice. Outbound is one typed call, `Connector.send(action)`, with one dataclass per action (a reply, or
+`HideComment`, the one moderation step).
 Nothing here imports a network's SDK; `connectors/<network>/rules.py` fill these in.
 """
 
@@ -46,7 +47,16 @@ class DirectMessage:
     human_agent_tag: bool = False
 
 
-Action = PublicReply | PrivateReply | DirectMessage
+@dataclass(frozen=True, slots=True)
+class HideComment:
+    """Hide a customer's comment on the brand's own post from everyone but its author and their friends
+    (a moderation step, not a reply: nothing is sent to the customer). Only for a conversation kind in
+    `Rules.hide_kinds`."""
+
+    target: str  # the comment's id
+
+
+Action = PublicReply | PrivateReply | DirectMessage | HideComment
 
 
 class Refusal(Exception):
@@ -144,6 +154,11 @@ class Rules:
     # conversation kind -> one line the card shows about what the network will not do there (X: no
     # public reply to a search hit on a self-serve plan), in the network's own words
     card_notices: Mapping[str, str] = field(default_factory=dict)
+    hide_kinds: tuple[str, ...] = ()  # conversation kinds whose customer messages `HideComment` can hide
+
+    def can_hide(self, kind: str) -> bool:
+        """Whether the card of a `kind` conversation offers "Hide comment"."""
+        return kind in self.hide_kinds
 
     def permalink(self, url: str | None) -> str | None:
         """`url` if it is an https link to one of the network's own hosts (`permalink_hosts`), else

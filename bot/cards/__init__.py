@@ -40,6 +40,7 @@ from bot.cards.mrkdwn import clip, escape, human_count, human_duration, safe_url
 from bot.cards.receipts import delivery_receipt
 from bot.cards.records import (
     ConversationRow,
+    Hidden,
     LastReply,
     PlatformHealthRow,
     ReportFigures,
@@ -58,6 +59,7 @@ __all__ = [
     "STATUS_EMOJI",
     "VIEW_BLOCKS_MAX",
     "ConversationRow",
+    "Hidden",
     "LastReply",
     "PlatformHealthRow",
     "ReportFigures",

@@ -23,6 +23,7 @@ from bot.cards.blocks import (
     user,
 )
 from bot.cards.blocks import utc as _utc
+from bot.cards.moderation import hidden_block, hide_button
 from bot.cards.mrkdwn import (
     clip,
     cut_mrkdwn,
@@ -36,7 +37,16 @@ from bot.cards.mrkdwn import (
     slack_len,
 )
 from bot.cards.profile import profile_line
-from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_link, platform_name, sla_text
+from bot.cards.records import (
+    KIND_LABEL,
+    Hidden,
+    LastReply,
+    SlaBadge,
+    platform_badge,
+    platform_link,
+    platform_name,
+    sla_text,
+)
 from bot.cards.window import window_label
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
 from bot.store.profile import CustomerProfile
@@ -113,7 +123,7 @@ def waiting_label(conversation: Conversation, opening: Message, now: datetime) -
     return f"waiting {human_duration((now - since).total_seconds())}"
 
 
-def _actions(conversation_id: int, status: str) -> dict:
+def _actions(conversation_id: int, status: str, can_hide: bool, site: str) -> dict:
     value = str(conversation_id)
     resolve = (
         button("Reopen", ids.ACTION_REOPEN, value)
@@ -141,6 +151,7 @@ def _actions(conversation_id: int, status: str) -> dict:
             button("Assign to me", ids.ACTION_ASSIGN_ME, value),
             resolve,
             snooze,
+            *([hide_button(value, site)] if can_hide else []),
         ],
     }
 
@@ -159,6 +170,8 @@ def conversation_card(
     last_reply: LastReply | None = None,
     profile: CustomerProfile | None = None,
     notice: str | None = None,
+    hidden: Hidden | None = None,
+    can_hide: bool = False,
 ) -> SlackMessage:
     """The parent message of a conversation's Slack thread, showing its current state.
 
@@ -166,7 +179,9 @@ def conversation_card(
     the latest status, assignee, waiting time, SLA countdown, who is replying and the last reply as
     of `now`. An overdue (breached or escalated) SLA turns the card's colour red. `profile` adds
     one line about the customer (bot/cards/profile.py); `notice` one line from the network's rules about
-    what it will not do for this case (`Rules.card_notice`), shown until the case is resolved.
+    what it will not do for this case (`Rules.card_notice`), shown until the case is resolved;
+    `hidden` the comments staff hid, and `can_hide` a "Hide comment" button while the network can
+    hide a comment still visible.
     """
     if conversation.id is None:
         raise ValueError("a card needs a stored conversation (its id goes into the buttons)")
@@ -176,12 +191,14 @@ def conversation_card(
     if profile is not None:
         blocks.append(context(ids.BLOCK_CARD_PROFILE, profile_line(profile)))
     blocks += _state_blocks(sla, replying_by, last_reply, now)
+    if hidden is not None:
+        blocks.append(hidden_block(hidden, site, now))
     window = window_label(conversation, now)
     if window:
         blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
     if notice and conversation.status != Status.RESOLVED:
         blocks.append(context(ids.BLOCK_CARD_NOTICE, escape(notice)))
-    blocks.append(_actions(conversation.id, conversation.status))
+    blocks.append(_actions(conversation.id, conversation.status, can_hide, site))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
     text = clip(head, 200) + clip(opening.text, _FALLBACK_QUOTE_MAX)

@@ -30,6 +30,17 @@ def receipt(*, agent_id: str, op: OpSpec | None, text: str, ok: bool, url: str |
     return f"{head} ❌ {escape(error or 'not sent')}"
 
 
+def hide_receipt(*, agent_id: str, site: str, hidden: int, error: str | None = None) -> str:
+    """The thread line after "Hide comment": `🙈 <@U1> hid the customer's comment on Instagram ✅` (only
+    its author and their friends still see it), or `❌ <the network's refusal>`."""
+    what = "comment" if hidden == 1 else f"{hidden} comments"
+    if error is None:
+        return (f"🙈 <@{agent_id}> hid the customer's {what} on {escape(site)} ✅ "
+                "— only its author (and their friends) still see it")
+    done = f"hid {what}, then " if hidden else ""
+    return f"🙈 <@{agent_id}> {done}could not hide a comment on {escape(site)} ❌ {escape(error)}"
+
+
 def delivery_receipt(
     *,
     agent_id: str,

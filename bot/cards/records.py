@@ -65,6 +65,15 @@ class LastReply:
 
 
 @dataclass(frozen=True)
+class Hidden:
+    """Customer comments of the case staff hid on the network: how many, the latest by whom and when."""
+
+    agent_id: str
+    at: datetime
+    count: int
+
+
+@dataclass(frozen=True)
 class ConversationRow:
     """One conversation in a list, reminder, report or App Home section."""
 

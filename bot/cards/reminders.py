@@ -118,3 +118,15 @@ def window_reminder(
         lambda n: f"⏳ {window} closes {when} for {n} unanswered conversations{tail}",
         rows, _utc(now),
     )
+
+
+def token_expiry(network: str, what: str, at: datetime, renew: str, now: datetime) -> SlackMessage:
+    """"🔑 Instagram: the Instagram token (…) expires in 3 days (Mon 7 Dec 09:00 UTC). Renew it: …" (or
+    "has expired"), for managers once a day (bot/schedule/expiry.py)."""
+    left = (_utc(at) - _utc(now)).total_seconds()
+    when = _utc(at).astimezone(UTC).strftime("%a %d %b %H:%M UTC")
+    state = f"expires in {human_duration(left)} ({when})" if left > 0 else f"has expired ({when})"
+    text = (f"🔑 *{escape(network)}*: {escape(what)} {escape(state)}. Parley stops hearing and answering "
+            f"{escape(network)} customers {'then' if left > 0 else 'until it is renewed'}.\n"
+            f"Renew it: {escape(renew)}, then restart Parley.")
+    return SlackMessage(text=cut_mrkdwn(text, FALLBACK_MAX), blocks=[section(ids.BLOCK_REMINDER_HEAD, text)])

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from bot import cards
 from bot.delivery import membership
+from bot.replies import moderation
 from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
 from bot.store.outbox import backoff
@@ -101,11 +102,13 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
             ).first()
         if opening is None:
             raise RenderError(f"conversation {conversation.id} has no messages")
+        hidden, can_hide = moderation.card_state(session, conversation)
         return cards.conversation_card(conversation, customer, opening, now=now, sla=sla_badge(conversation, now),
                                        replying_by=replying_now(conversation, now),
                                        last_reply=_last_reply(session, conversation),
                                        profile=customer_profile(session, customer, conversation),
-                                       notice=card_notice(conversation.platform, conversation.kind))
+                                       notice=card_notice(conversation.platform, conversation.kind),
+                                       hidden=hidden, can_hide=can_hide)
     if item.message_id is None:
         return cards.notice(item.text or "")
     message = session.get(Message, item.message_id)

@@ -23,7 +23,9 @@ from connectors.base import (
     Action,
     Batch,
     Connector,
+    CredentialExpiry,
     DirectMessage,
+    HideComment,
     InboundMessage,
     Kind,
     Platform,
@@ -34,7 +36,7 @@ from connectors.base import (
     Unsupported,
 )
 from connectors.checks import Check
-from connectors.facebook.doctor import check_facebook
+from connectors.facebook.doctor import NEW_TOKEN, check_facebook, token_expiry
 from connectors.facebook.graph import (
     RATE_LIMIT_CODES,
     TOKEN_ERROR,
@@ -81,6 +83,9 @@ class FacebookConnector(Connector):
 
     def doctor(self, now: datetime, *, subscribe: bool = False) -> list[Check]:
         return check_facebook(self.graph, self.page_id, now, webhooks=self.webhooks, subscribe=subscribe)
+
+    def credential_expiry(self, now: datetime) -> CredentialExpiry | None:
+        return token_expiry(self.graph, now, "the Facebook Page token (FACEBOOK_PAGE_TOKEN)", NEW_TOKEN)
 
     # --- polling ------------------------------------------------------------------------------
     def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
@@ -243,13 +248,18 @@ class FacebookConnector(Connector):
         return parse_delivery(payload, self.page_id)
 
     def send(self, action: Action) -> SendResult:
-        """A public comment reply, one private reply to a comment, or a Messenger message."""
+        """A public comment reply, one private reply to a comment, a Messenger message, or hiding a comment
+        (`POST /{comment-id}?is_hidden=true`: developers.facebook.com/docs/graph-api/changelog/version2.2)."""
         if isinstance(action, PublicReply):
             return self.reply_comment(action.target, action.text)
         if isinstance(action, PrivateReply):
             return self.private_reply(action.target, action.text)
         if isinstance(action, DirectMessage):
             return self.send_messenger(action.recipient, action.text, human_agent_tag=action.human_agent_tag)
+        if isinstance(action, HideComment):
+            path = f"{self.graph.version}/{action.target}"
+            self._send(lambda: self.graph.request(path, post_args={"is_hidden": "true"}))
+            return SendResult(external_id=action.target)
         raise Unsupported(self.platform, action)
 
     def reply_comment(self, comment_id: str, text: str) -> SendResult:

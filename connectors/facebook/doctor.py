@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from connectors.base import CredentialExpiry
 from connectors.checks import Check, fail, ok, warn
 from connectors.facebook.graph import GraphError, PageGraph
 
@@ -28,7 +29,7 @@ FEATURE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "webhooks (the Page subscription)": ("pages_manage_metadata",),
 }
 WEBHOOK_FIELDS = ("feed", "messages")  # what connectors/facebook/webhook.py understands
-_NEW_TOKEN = ("generate a non-expiring Page token (a long-lived user token's /me/accounts, or a system user's "
+NEW_TOKEN = ("generate a non-expiring Page token (a long-lived user token's /me/accounts, or a system user's "
               "token in Business Settings) and set FACEBOOK_PAGE_TOKEN")
 
 
@@ -51,10 +52,10 @@ def check_facebook(graph: PageGraph, page_id: str, now: datetime, *, webhooks: b
 
 def _token_refused(exc: GraphError) -> Check:
     if exc.code == 190 and exc.subcode == 463:
-        return fail(T, "facebook.token", "the Page token has expired", _NEW_TOKEN)
+        return fail(T, "facebook.token", "the Page token has expired", NEW_TOKEN)
     if exc.code == 190:
-        return fail(T, "facebook.token", f"the Page token is invalid ({exc.message})", _NEW_TOKEN)
-    return fail(T, "facebook.token", f"Graph refused the token check ({exc.code}: {exc.message})", _NEW_TOKEN)
+        return fail(T, "facebook.token", f"the Page token is invalid ({exc.message})", NEW_TOKEN)
+    return fail(T, "facebook.token", f"Graph refused the token check ({exc.code}: {exc.message})", NEW_TOKEN)
 
 
 def _permissions(granted: set[str]) -> list[Check]:
@@ -76,8 +77,8 @@ def _expiry(expires_at: int, now: datetime) -> Check:
         return ok(T, "facebook.expiry", "the Page token never expires")
     when = datetime.fromtimestamp(expires_at, UTC)
     if when - now < timedelta(days=7):
-        return fail(T, "facebook.expiry", f"the Page token expires {when:%Y-%m-%d %H:%M} UTC", _NEW_TOKEN)
-    return warn(T, "facebook.expiry", f"the Page token expires {when:%Y-%m-%d} UTC", _NEW_TOKEN)
+        return fail(T, "facebook.expiry", f"the Page token expires {when:%Y-%m-%d %H:%M} UTC", NEW_TOKEN)
+    return warn(T, "facebook.expiry", f"the Page token expires {when:%Y-%m-%d} UTC", NEW_TOKEN)
 
 
 def _subscription(graph: PageGraph, page_id: str, app_id: str, subscribe: bool) -> Check:
@@ -97,3 +98,18 @@ def _subscription(graph: PageGraph, page_id: str, app_id: str, subscribe: bool) 
                     "run `parley check --subscribe` (POST /{page-id}/subscribed_apps), and subscribe the app to "
                     "the Page object's feed and messages fields in the app dashboard (Webhooks)")
     return ok(T, "facebook.subscription", f"the Page sends {', '.join(WEBHOOK_FIELDS)} webhooks to the app")
+
+
+def token_expiry(graph: PageGraph, now: datetime, what: str, renew: str) -> CredentialExpiry | None:
+    """When the token expires, from `debug_token` (`expires_at`, 0 = never); an already expired token
+    (190/463) as expiring now. None for a token that never expires, or when Graph cannot say (a revoked
+    token or an outage: the 15-minute check reports those)."""
+    try:
+        info = graph.request(f"{graph.version}/debug_token", {"input_token": graph.access_token})["data"]
+    except GraphError as exc:
+        expired = exc.code == 190 and exc.subcode == 463
+        return CredentialExpiry(now, what, renew) if expired else None
+    except (requests.RequestException, KeyError, TypeError):
+        return None
+    at = int(info.get("expires_at") or 0)
+    return CredentialExpiry(datetime.fromtimestamp(at, UTC), what, renew) if at else None

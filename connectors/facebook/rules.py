@@ -113,4 +113,5 @@ RULES = Rules(
              "visitor_post": (PRIVATE_REPLY_7D,)},
     voice={PAGE_KEY: ("comment", "visitor_post")}, human_agent_after=MESSENGER_WINDOW,
     permalink_hosts=("facebook.com", "www.facebook.com", "m.facebook.com", "web.facebook.com"),
+    hide_kinds=("comment",),  # comments on the Page's posts (is_hidden); a visitor post is not a comment
 )

@@ -24,7 +24,9 @@ from connectors.base import (
     Action,
     Batch,
     Connector,
+    CredentialExpiry,
     DirectMessage,
+    HideComment,
     InboundMessage,
     PrivateReply,
     PublicReply,
@@ -32,8 +34,10 @@ from connectors.base import (
     SendResult,
     Unsupported,
 )
+from connectors.checks import Check
+from connectors.facebook.doctor import token_expiry
 from connectors.facebook.graph import RATE_LIMIT_CODES, GraphError, PageGraph, paced_until, usage_pause
-from connectors.instagram import records, streams, webhook
+from connectors.instagram import doctor, records, streams, webhook
 from connectors.instagram.errors import TOKEN_ERROR, send_error
 from connectors.instagram.rules import MENTION_TARGET, RULES
 
@@ -50,17 +54,26 @@ class InstagramConnector(Connector):
     def __init__(self, *, account_id: str, token: str, page_id: str = "me",
                  graph_url: str = "https://graph.facebook.com/", graph_version: str = "v25.0",
                  page_size: int = 50, lookback: timedelta = timedelta(days=7),
-                 backfill: timedelta = backfill.DEFAULT_BACKFILL) -> None:
+                 backfill: timedelta = backfill.DEFAULT_BACKFILL, webhooks: bool = False) -> None:
         super().__init__()
         # lookback: how old a media may be and still be watched for new comments (IG media has no
         # updated_time); backfill: how far back a stream with no cursor reads.
         self.account_id, self.page_id, self.page_size = account_id, page_id, page_size
-        self.lookback, self.backfill = lookback, backfill
+        self.lookback, self.backfill, self.webhooks = lookback, backfill, webhooks
         self.graph = PageGraph(token, graph_url, graph_version)
 
     @property
     def streams(self) -> tuple[str, ...]:
         return (streams.COMMENTS, streams.TAGS, streams.DIRECT)
+
+    def doctor(self, now: datetime, *, subscribe: bool = False) -> list[Check]:
+        """The token (valid, permissions, expiry), the account and, with webhooks, the Page subscription
+        (connectors/instagram/doctor.py)."""
+        return doctor.check_instagram(self.graph, self.account_id, now, page_id=self.page_id, webhooks=self.webhooks)
+
+    def credential_expiry(self, now: datetime) -> CredentialExpiry | None:
+        return token_expiry(self.graph, now, "the Instagram token (INSTAGRAM_TOKEN, else FACEBOOK_PAGE_TOKEN)",
+                            doctor.NEW_TOKEN)
 
     # --- polling ------------------------------------------------------------------------------
     def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
@@ -148,13 +161,16 @@ class InstagramConnector(Connector):
 
     # --- outbound -----------------------------------------------------------------------------
     def send(self, action: Action) -> SendResult:
-        """A public reply (comment or @mention), one private reply to a comment, or a DM."""
+        """A public reply (comment or @mention), one private reply to a comment, a DM, or hiding a comment."""
         if isinstance(action, PublicReply):
             return self._public(action.target, action.text)
         if isinstance(action, PrivateReply):
             return self._message({"comment_id": action.target}, action.text, human_agent_tag=False)
         if isinstance(action, DirectMessage):
             return self._message({"id": action.recipient}, action.text, human_agent_tag=action.human_agent_tag)
+        if isinstance(action, HideComment):
+            self.hide_comment(action.target)
+            return SendResult(action.target)
         raise Unsupported(self.platform, action)
 
     def _public(self, target: str, text: str) -> SendResult:
@@ -172,7 +188,9 @@ class InstagramConnector(Connector):
         return SendResult(self._send(lambda: self.graph.put_object(self.page_id, "messages", **args))["message_id"])
 
     def hide_comment(self, comment_id: str, hide: bool = True) -> None:
-        """Hide (or show again) a comment on the account's media; needs instagram_manage_comments."""
+        """Hide (or show again) a comment on the account's own media (`POST /{ig-comment-id}?hide=true`,
+        instagram_manage_comments: developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+        reference/ig-comment#updating); a comment elsewhere is refused by Graph."""
         path, hidden = f"{self.graph.version}/{comment_id}", "true" if hide else "false"
         self._send(lambda: self.graph.request(path, post_args={"hide": hidden}))
 

@@ -125,4 +125,5 @@ RULES = Rules(
     windows={"dm": (DM_24H, DM_7D), "comment": (PRIVATE_REPLY_7D,)},
     public_limit=COMMENT_LIMIT, length_rule="plain characters",
     voice={ACCOUNT_KEY: ("comment", "mention")}, human_agent_after=DM_WINDOW,
+    hide_kinds=("comment",),  # only comments on the account's own media; an @mention elsewhere is not ours
 )

@@ -101,7 +101,8 @@ class GraphEmulator(Emulator):
              (), ig_comments),
             ("POST", f"{V}/{ID}/mentions", self._ig_or(lambda req: ig_writes.mention_reply(req, self.clock())),
              (), ig_comments),
-            ("POST", f"{V}/{ID}", self._ig_or(ig_writes.hide), (), ig_comments),
+            ("POST", f"{V}/{ID}", self._ig_or(ig_writes.hide, self.feed.hide), ("pages_manage_engagement",),
+             ig_comments),
             ("GET", f"{V}/{ID}", self._object, (), ()),
         ):
             self.route(method, path, self._authed(handler, partial(self._refusal, needed, ig_needed)))

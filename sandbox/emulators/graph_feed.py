@@ -37,6 +37,7 @@ class Comment:
     author_id: str
     text: str
     created: datetime
+    hidden: bool = False
 
 
 class Feed:
@@ -48,6 +49,7 @@ class Feed:
         self.comments: dict[str, Comment] = {}
         self.comment_replies: list[dict[str, Any]] = []
         self.private_replies: list[dict[str, Any]] = []
+        self.hidden: list[str] = []  # comment ids hidden through the API, in order
 
     # --- seeding ------------------------------------------------------------------------------
     def add_post(self, text: str, by: Author, created: datetime, link: str | None = None) -> str:
@@ -145,6 +147,19 @@ class Feed:
         new_id = self.add_comment(comment_id, None, text, self.page.clock())
         self.comment_replies.append({"comment_id": comment_id, "text": text, "id": new_id})
         return {"id": new_id}
+
+    def hide(self, req: Request) -> Response | dict:
+        """POST /{comment-id}?is_hidden=true|false (graph-api/changelog/version2.2); the Page's own
+        comments cannot be hidden (`can_hide` is false on them)."""
+        comment, hidden = self.comments.get(req.params["id"]), req.args().get("is_hidden")
+        if comment is None or comment.author_id == self.page.id:
+            return wire.unsupported_post(req.params["id"])
+        if hidden not in ("true", "false"):
+            return wire.graph_error(100, "(#100) The parameter is_hidden is required", type_="GraphMethodException")
+        comment.hidden = hidden == "true"
+        if comment.hidden:
+            self.hidden.append(comment.id)
+        return {"success": True}
 
     def private_reply_to_post(self, post_id: str, text: str, now: datetime) -> Response | dict:
         """A Messenger send addressed to `{"post_id"}`: to a visitor post's author, once, within 7 days

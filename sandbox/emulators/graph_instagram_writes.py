@@ -51,6 +51,10 @@ class InstagramWrites:
         comment, hide = self.ig.comments.get(req.params["id"]), req.args().get("hide")
         if comment is None:
             return wire.missing(req.params["id"])
+        if not self.ig.media[comment.media_id].own:
+            # Only comments on the account's own media can be moderated (reference/ig-comment#updating):
+            # one on someone else's post that @mentions us is answered like any object we may not touch.
+            return wire.unsupported_post(comment.id)
         if hide not in ("true", "false"):
             return wire.graph_error(100, "(#100) The parameter hide is required")
         refused = self.ig.refused("instagram_manage_comments")

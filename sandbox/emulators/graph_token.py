@@ -79,7 +79,7 @@ class TokenEndpoints:
         return {"data": [{"permission": p, "status": "granted"} for p in sorted(self.token.scopes)]}
 
     def subscribed_apps(self, req: Request) -> Response | dict[str, Any]:
-        if req.params["id"] != self.page_id:
+        if req.params["id"] not in (self.page_id, "me"):  # "me" is the Page itself with a Page token
             return wire.missing(req.params["id"])
         refusal = self.missing("pages_manage_metadata", "pages_show_list")
         if refusal is not None:

@@ -54,6 +54,13 @@ def missing(object_id: str) -> Response:
                             "operation.", subcode=33, type_="GraphMethodException")
 
 
+def unsupported_post(object_id: str) -> Response:
+    """Graph's refusal of a POST to an object this token may not change (code 100, subcode 33)."""
+    return graph_error(100, f"Unsupported post request. Object with ID '{object_id}' does not exist, cannot "
+                            "be loaded due to missing permissions, or does not support this operation.",
+                       subcode=33, type_="GraphMethodException")
+
+
 def limit_error(code: int, page_id: str, subcode: int | None = None, regain_minutes: int | None = None) -> Response:
     """A rate-limit (4, 17, 32, 613) or token (190) error, with the usage headers Graph sends alongside:
     app usage for 4 and 17, business-use-case usage for the Page otherwise."""

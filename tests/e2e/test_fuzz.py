@@ -45,7 +45,7 @@ from tests.e2e.slack_requests import (  # noqa: F401  (serve is a fixture)
 pytestmark = pytest.mark.e2e
 
 BOSS = "U0BOSS"  # the one agent allowed to send (PARLEY_AGENTS); AGENT may read, note and assign only
-SENDING = {ids.SUB_REPLY, ids.SUB_PRIVATE}
+SENDING = {ids.SUB_REPLY, ids.SUB_PRIVATE, ids.SUB_HIDE}  # hide: a write to the network, though no text
 FUZZ = settings(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
@@ -209,7 +209,8 @@ def test_fuzzed_social_commands_are_answered_and_only_agents_replies_reach_a_pla
     # the DM notice that follows a take-private on X).
     sent = [w["text"] for w in (*stack.x.created_tweets, *stack.x.sent_dms, *stack.graph.comment_replies,
                                 *stack.graph.private_replies, *stack.graph.sent_messages)]
-    assert len(platform_writes(stack)) == len(sent)  # nothing written by any other route
+    hidden = [*stack.graph.feed.hidden, *stack.graph.instagram.hidden]  # `hide #N` by BOSS: no text to match
+    assert len(platform_writes(stack)) == len(sent) + len(hidden)  # nothing written by any other route
     for text in sent:
         assert "sent you a DM" in text or any((text.split() or [""])[-1] in s for s in sent_by_agent), text
 
@@ -239,6 +240,8 @@ FOUND = {
     "metadata_huge": view_submission(ids.CALLBACK_REPLY_MODAL, "x" * 50_000, "hello", AGENT),
     "view_a_list": {**view_submission(ids.CALLBACK_REPLY_MODAL, "{}", "", AGENT), "view": ["{", False]},
     "action_null": {**block_action(ids.ACTION_RESOLVE, "1", AGENT), "actions": [None]},
+    "actions_none": {**block_action(ids.ACTION_HIDE, "1", AGENT), "actions": None},
+    "actions_empty": {**block_action(ids.ACTION_HIDE, "1", AGENT), "actions": []},
 }
 
 

@@ -56,6 +56,14 @@ _BUTTON = {
         "value": {"type": "string", "minLength": 1, "maxLength": 2000},
         "url": {"type": "string", "maxLength": 3000},
         "style": {"enum": ["primary", "danger"]},
+        "confirm": {  # Block Kit's confirmation dialog object
+            "type": "object",
+            "required": ["title", "text", "confirm", "deny"],
+            "additionalProperties": False,
+            "properties": {"title": _text("plain_text", 100), "text": _text("plain_text", 300),
+                           "confirm": _text("plain_text", 30), "deny": _text("plain_text", 30),
+                           "style": {"enum": ["primary", "danger"]}},
+        },
     },
 }
 _OPTION = {

@@ -103,11 +103,21 @@ def test_a_page_token_without_pages_messaging(stack: EmulatorStack, check: Check
     assert "App Review → Advanced Access" in out
 
 
+def test_an_instagram_token_without_instagram_manage_comments(stack: EmulatorStack, check: Check) -> None:
+    stack.graph.token.scopes.discard("instagram_manage_comments")
+    code, out = check()
+    assert code == 1
+    assert ("✗ instagram: replying to and hiding comments: the token lacks instagram_manage_comments — add the "
+            "permission to the app") in out
+    assert "✓ instagram: the account @acme is reachable" in out and "✓ facebook: the Page token never expires" in out
+
+
 def test_an_expired_page_token(stack: EmulatorStack, check: Check) -> None:
     stack.graph.expire_token()
     code, out = check()
     assert code == 1
     assert "✗ facebook: the Page token has expired — generate a non-expiring Page token" in out
+    assert "✗ instagram: the Instagram token has expired (Graph code 190/463) — generate a new Page token" in out
 
 
 def test_an_unsubscribed_page_is_named_and_subscribe_fixes_it(stack: EmulatorStack, check: Check) -> None:

@@ -113,3 +113,22 @@ def test_a_token_without_the_permission_is_refused(emulator, graph) -> None:
     with pytest.raises(facebook.GraphAPIError):
         graph.get_connections(media, "comments")
     assert emulator.instagram.comment_replies == []
+
+
+def test_only_comments_on_the_accounts_own_media_can_be_hidden(emulator, graph) -> None:
+    """Graph refuses to moderate a comment on someone else's post (code 100, subcode 33), even one that
+    @mentions the account, and asks for `hide` itself."""
+    other = emulator.add_instagram_media("Hey @acme", by="sam.t")
+    theirs = emulator.add_instagram_comment(other, "troll", "@acme is a scam")
+    with pytest.raises(facebook.GraphAPIError) as refused:
+        graph.request(f"v21.0/{theirs}", post_args={"hide": "true"})
+    assert (error(refused)["code"], error(refused)["error_subcode"]) == (100, 33)
+    assert emulator.instagram.hidden == [] and not emulator.instagram.comments[theirs].hidden
+    ours = emulator.add_instagram_comment(emulator.add_instagram_media("Drop"), "troll", "spam")
+    with pytest.raises(facebook.GraphAPIError) as bare:
+        graph.request(f"v21.0/{ours}", post_args={"hidden": "true"})
+    assert error(bare)["code"] == 100
+    emulator.instagram.permissions.discard("instagram_manage_comments")
+    with pytest.raises(facebook.GraphAPIError) as unpermitted:
+        graph.request(f"v21.0/{ours}", post_args={"hide": "true"})
+    assert error(unpermitted)["code"] == 10 and emulator.instagram.hidden == []
