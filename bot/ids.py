@@ -65,6 +65,7 @@ BLOCK_CARD_REPLYING: Final = "parley.card.replying"  # "✍️ <@U> is replying"
 BLOCK_CARD_LAST_REPLY: Final = "parley.card.last_reply"
 BLOCK_CARD_PROFILE: Final = "parley.card.profile"  # the customer's earlier cases, tone, reach
 BLOCK_CARD_WINDOW: Final = "parley.card.window"  # the network's reply window left (Rules.windows)
+BLOCK_CARD_CSAT: Final = "parley.card.csat"  # the customer's satisfaction rating (CSAT)
 BLOCK_RECEIPT: Final = "parley.thread.receipt"  # delivery receipt of a staff reply
 BLOCK_RECEIPT_ACTIONS: Final = "parley.thread.receipt_actions"  # holds the Retry button
 

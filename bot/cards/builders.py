@@ -23,6 +23,7 @@ from bot.cards.blocks import (
     user,
 )
 from bot.cards.blocks import utc as _utc
+from bot.cards.csat import card_line as csat_line
 from bot.cards.mrkdwn import (
     clip,
     cut_mrkdwn,
@@ -177,6 +178,9 @@ def conversation_card(
     window = window_label(conversation, now)
     if window:
         blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
+    rated = csat_line(conversation)
+    if rated:
+        blocks.append(context(ids.BLOCK_CARD_CSAT, rated))
     blocks.append(_actions(conversation.id, conversation.status))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "

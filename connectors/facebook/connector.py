@@ -245,7 +245,8 @@ class FacebookConnector(Connector):
         if isinstance(action, PrivateReply):
             return self.private_reply(action.target, action.text)
         if isinstance(action, DirectMessage):
-            return self.send_messenger(action.recipient, action.text, human_agent_tag=action.human_agent_tag)
+            return self.send_messenger(action.recipient, action.text, human_agent_tag=action.human_agent_tag,
+                                       choices=action.choices)
         raise Unsupported(self.platform, action)
 
     def reply_comment(self, comment_id: str, text: str) -> SendResult:
@@ -262,10 +263,17 @@ class FacebookConnector(Connector):
             message=json.dumps({"text": text})))
         return SendResult(external_id=answer["message_id"])
 
-    def send_messenger(self, psid: str, text: str, *, human_agent_tag: bool = False) -> SendResult:
+    def send_messenger(self, psid: str, text: str, *, human_agent_tag: bool = False,
+                       choices: tuple[tuple[str, str], ...] = ()) -> SendResult:
         """A Messenger reply: within 24 hours of the customer's last message, or with the HUMAN_AGENT
-        tag within 7 days."""
-        args = {"recipient": json.dumps({"id": psid}), "message": json.dumps({"text": text})}
+        tag within 7 days. `choices` go as text quick replies (up to 13, each a title and a payload
+        that comes back in the webhook's `message.quick_reply.payload`;
+        https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies/)."""
+        message: dict[str, Any] = {"text": text}
+        if choices:
+            message["quick_replies"] = [{"content_type": "text", "title": title, "payload": payload}
+                                        for title, payload in choices]
+        args = {"recipient": json.dumps({"id": psid}), "message": json.dumps(message)}
         if human_agent_tag:
             args |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
         else:
