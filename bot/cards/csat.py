@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cards.mrkdwn import clip, escape
+from bot.cards.mrkdwn import clip
 from bot.store.models import Conversation
 
 
@@ -12,7 +12,7 @@ def stars(score: int) -> str:
 
 def rating_line(score: int, who: str, *, handle_prefix: str = "@") -> str:
     """"⭐ 4/5 from @ana": the thread line for a customer's answer (`who` is customer data: escaped)."""
-    name = escape(clip(who, 60)) if who else "the customer"
+    name = clip(who, 60) if who else "the customer"  # clip escapes
     return f"⭐ {score}/5 from {handle_prefix if who else ''}{name}"
 
 
