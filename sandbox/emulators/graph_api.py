@@ -252,7 +252,7 @@ class GraphEmulator(Emulator):
         if str(recipient.get("comment_id")) in self.instagram.comments:
             return self.instagram_writes.private_reply(str(recipient["comment_id"]), text, now)
         if str(recipient.get("id")) in self.instagram.threads:
-            return self.instagram_writes.direct(str(recipient["id"]), text, args, now)
+            return self.instagram_writes.direct(str(recipient["id"]), text, args, now, offered)
         if "comment_id" in recipient:
             return self.feed.private_reply(str(recipient["comment_id"]), text, now)
         if "post_id" in recipient:

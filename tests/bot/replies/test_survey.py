@@ -44,9 +44,11 @@ def test_never_outside_the_messaging_window() -> None:
     assert not late.ask and "window" in late.why
 
 
-def test_only_the_kinds_switched_on_and_networks_that_can_ask() -> None:
+def test_only_the_kinds_switched_on() -> None:
     assert not ask(enabled=frozenset()).ask
-    assert not ask(INSTAGRAM, "dm", enabled=frozenset({"instagram:dm"})).ask  # no survey op yet
+    assert ask(INSTAGRAM, "dm", enabled=frozenset({"instagram:dm"})).ask
+    assert not ask(INSTAGRAM, "dm", enabled=frozenset({"x:dm"})).ask  # "x:dm" is X's DMs only
+    assert not ask(INSTAGRAM, "dm", enabled=frozenset({"instagram:dm"}), wrote=NOW - timedelta(hours=25)).ask
 
 
 def test_parley_csat_names_kinds_or_platform_kinds() -> None:
