@@ -9,7 +9,7 @@ updated; the rating does not reopen the case. Anything else is an ordinary follo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -20,12 +20,18 @@ from bot.store.models import AuditEntry, Conversation, Customer, Direction, Mess
 from bot.triage import rating
 from connectors.base import InboundMessage
 
+SKEW = timedelta(seconds=30)
+
 
 def take_rating(session: Session, conversation: Conversation, customer: Customer, record: InboundMessage,
                 now: datetime) -> int | None:
     """Store `record` as the conversation's rating if it is one (see the module docstring); the score, or None."""
-    asked = conversation.csat_asked_at
-    if asked is None or conversation.csat_score is not None or record.created_at < asked:
+    if conversation.csat_asked_at is None or conversation.csat_score is not None:
+        return None
+    # Our clock set csat_asked_at, the network's clock the message's time: a quick "5" may carry a time
+    # a little before ours, so the question counts as asked SKEW earlier.
+    asked = conversation.csat_asked_at - SKEW
+    if record.created_at < asked:
         return None
     score = rating.from_payload(record.quick_reply)
     if score is None:

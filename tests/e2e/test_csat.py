@@ -77,7 +77,9 @@ def test_messenger_asks_once_with_quick_replies_and_the_tapped_answer_is_stored_
     assert (asked["psid"], asked["text"], asked["messaging_type"], asked["tag"]) == (psid, QUESTION, "RESPONSE", None)
     assert [(q["title"], q["payload"]) for q in asked["quick_replies"]] == list(CHOICES)
     run_until(parley, lambda: "Parley asked the customer for a rating" in thread_text(stack, conv))
-    assert state(parley, conv.ref).csat_asked_at is not None
+    asked_state = state(parley, conv.ref)
+    assert asked_state.csat_asked_at is not None
+    assert asked_state.first_response_at is None  # the question is no staff reply
 
     tapped = stack.graph.tap_quick_reply(psid, 3)  # "4 🙂", payload CSAT:4
     assert post_webhook(slack.base_url, tapped).status_code == 200
@@ -158,3 +160,21 @@ def _conversation_of(parley, external_id: str) -> Conversation | None:
         message = session.exec(select(Message).where(Message.external_id == external_id)).first()
         conversation = session.get(Conversation, message.conversation_id) if message else None
         return conversation if conversation is not None and conversation.slack_ts else None
+
+
+def test_a_case_reopened_before_its_question_went_out_is_not_asked(stack, serve):  # noqa: F811
+    slack = serve(**CSAT_ON)
+    parley = slack.parley
+    conv = mirror_messenger(stack, parley)
+    # Resolved and reopened in one transaction through the Sender (no command to send it after the
+    # commit): the question is queued, and then the case is open again when it comes to be sent.
+    with parley.store.transaction() as session:
+        conversation = session.get_one(Conversation, conv.ref)
+        assert parley.sender.resolve(session, conversation, actor="U0AGENT")
+        assert parley.sender.reopen(session, conversation, actor="U0AGENT")
+
+    parley.sender.deliver_pending()
+
+    [question] = surveys(parley)
+    assert question.delivery_status == "failed" and "reopened" in (question.delivery_error or "")
+    assert stack.graph.sent_messages == [] and state(parley, conv.ref).csat_asked_at is None
