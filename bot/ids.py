@@ -69,6 +69,7 @@ BLOCK_CARD_PROFILE: Final = "parley.card.profile"  # the customer's earlier case
 BLOCK_CARD_HIDDEN: Final = "parley.card.hidden"  # "🙈 Comment hidden on Instagram by …"
 BLOCK_CARD_WINDOW: Final = "parley.card.window"  # the network's reply window left (Rules.windows)
 BLOCK_CARD_NOTICE: Final = "parley.card.notice"  # what the network will not do for this kind (Rules.card_notice)
+BLOCK_CARD_CSAT: Final = "parley.card.csat"  # the customer's satisfaction rating (CSAT)
 BLOCK_RECEIPT: Final = "parley.thread.receipt"  # delivery receipt of a staff reply
 BLOCK_RECEIPT_ACTIONS: Final = "parley.thread.receipt_actions"  # holds the Retry button
 

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.config_file import ConfigError, parse_duration
 from bot.inbound.routing import CHANNEL_ID, RoutingConfig, load_routing_config
 from bot.replies.permissions import parse_agents
+from bot.replies.survey import parse_kinds as parse_csat_kinds
 from bot.sla.policy import SlaConfig, load_sla_config
 from bot.store.database import check_database_url
 from connectors.x.queries import parse_search_queries
@@ -105,6 +106,8 @@ class Settings(BaseSettings):
     parley_on_duty: str | None = None
     # The short public reply after an X DM ("take it private"); {first_name}, {handle}, {ref}.
     parley_nudge_template: str = "Hi {first_name}, we've sent you a DM 📩"
+    # Private conversation kinds asked "How did we do? 1-5" when resolved, e.g. "messenger,x:dm" (CSAT).
+    parley_csat: Annotated[frozenset[str], NoDecode, fv.BeforeValidator(parse_csat_kinds)] = frozenset()
     parley_sla_first_response: Annotated[timedelta | None, NoDecode] = None  # normal-priority target
     parley_reminder_interval: Annotated[timedelta, NoDecode] = timedelta(minutes=1)
     # How often a replica checks or tries to take scheduler leadership (PostgreSQL; bot/leader.py).

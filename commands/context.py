@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from bot.cards import escape
 from bot.replies.rules import Refused
-from bot.replies.sender import Mode, ReplyRefused
+from bot.replies.sender import SEND_AFTER_COMMIT, Mode, ReplyRefused
 from bot.runtime import Parley
 from bot.store.keys import row_id
 from bot.store.models import Conversation, Message
@@ -95,6 +95,8 @@ def change_case(parley: Parley, ref: int, change: Callable[[Session, Conversatio
             raise UserError(refused.message) from None
     if changed:
         parley.outbox.wake()  # the card update
+    for message_id in session.info.pop(SEND_AFTER_COMMIT, []):  # e.g. the CSAT question of a resolve
+        parley.send_soon(message_id)
     return changed
 
 

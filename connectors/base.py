@@ -90,6 +90,7 @@ class InboundMessage:
     query_names: tuple[str, ...] = ()  # X search queries that matched (share of voice)
     lang_hint: str | None = None  # the platform's own language guess, e.g. tweet `lang`
     in_reply_to: str | None = None  # external id of the message this one answers, if known
+    quick_reply: str | None = None  # the payload of the button the customer tapped (Messenger quick reply)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,9 @@ class DirectMessage:
     recipient: str  # the customer's id on the network
     text: str
     human_agent_tag: bool = False
+    # Answers offered as buttons, (title, payload) each, where the network has them (Messenger quick
+    # replies); a network without them sends the text alone, so the text must ask on its own.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,7 @@ class OpSpec:
     nudge: str | None = None
     is_nudge: bool = False
     public_fallback: bool = True  # False: a refused DM may not be offered as a public reply (X's reply gate)
+    survey: bool = False  # Parley's own satisfaction question (CSAT), not a staff reply
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,10 @@ class Rules:
 
     def windows_for(self, kind: str) -> tuple[Window, ...]:
         return self.windows.get(kind, ())
+
+    def survey_op(self) -> str | None:
+        """The op that sends the satisfaction question (an `OpSpec` with `survey`), if the network has one."""
+        return next((name for name, spec in self.ops.items() if spec.survey), None)
 
     def count_hint(self, text: str) -> str:
         """"123/280 characters (links count 23, …)", or "⚠️ 17 over the 280 limit …"."""

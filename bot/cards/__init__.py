@@ -24,6 +24,7 @@ from bot.cards.builders import (
     notice,
     waiting_label,
 )
+from bot.cards.csat import rating_line
 from bot.cards.home import home_view
 from bot.cards.lists import (
     conversation_list,
@@ -79,6 +80,7 @@ __all__ = [
     "human_duration",
     "modal_text",
     "notice",
+    "rating_line",
     "reply_modal",
     "replying_warning_text",
     "safe_url",

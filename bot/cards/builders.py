@@ -23,6 +23,7 @@ from bot.cards.blocks import (
     user,
 )
 from bot.cards.blocks import utc as _utc
+from bot.cards.csat import card_line as csat_line
 from bot.cards.moderation import hidden_block, hide_button
 from bot.cards.mrkdwn import (
     clip,
@@ -198,6 +199,9 @@ def conversation_card(
         blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
     if notice and conversation.status != Status.RESOLVED:
         blocks.append(context(ids.BLOCK_CARD_NOTICE, escape(notice)))
+    rated = csat_line(conversation)
+    if rated:
+        blocks.append(context(ids.BLOCK_CARD_CSAT, rated))
     blocks.append(_actions(conversation.id, conversation.status, can_hide, site))
     handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "

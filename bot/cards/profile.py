@@ -28,6 +28,10 @@ def profile_line(profile: CustomerProfile, *, on_card: bool = True) -> str:
         parts.append(f"also open: {shown}" + (f" +{more}" if more > 0 else ""))
     if profile.tone_trend:
         parts.append("tone " + "".join(_TONE_MARK.get(t, "❔") for t in profile.tone_trend))
+    if profile.csat_scores:
+        given = profile.csat_scores
+        many = f" ({len(given)} ratings)" if len(given) > 1 else ""
+        parts.append(f"rated us {sum(given) / len(given):.1f}/5{many}")
     if profile.followers is not None:
         parts.append(f"{human_count(profile.followers)} follower{'s' if profile.followers != 1 else ''}")
     return " · ".join(parts)

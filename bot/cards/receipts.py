@@ -18,6 +18,9 @@ def _excerpt(text: str, limit: int = 200) -> str:
 def receipt(*, agent_id: str, op: OpSpec | None, text: str, ok: bool, url: str | None = None,
             error: str | None = None) -> str:
     """The thread line after a send: `↪ <@U1> replied publicly: “…” ✅ <link>` or `❌ <error>`."""
+    if op is not None and op.survey:  # Parley's own satisfaction question (CSAT), nobody's reply
+        head = "📋 Parley asked the customer for a rating (1 to 5)"
+        return f"{head} ✅ sent" if ok else f"{head} ❌ {escape(error or 'not sent')}"
     if op is None:
         what = "tried to reply"
     elif op.is_nudge:

@@ -109,6 +109,7 @@ class ReportFigures:
     new_conversations: int
     resolved: int
     share_of_voice: dict[str, int] = field(default_factory=dict)
+    csat: tuple[int, float | None, float | None] = (0, None, None)  # answers, average 1-5, response rate %
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,16 @@ def figure_fields(f: ReportFigures) -> list[str]:
         f"median {duration(f.median_first_response_business)} · p90 {duration(f.p90_first_response_business)}",
         "*First response, calendar*\n"
         f"median {duration(f.median_first_response_calendar)} · p90 {duration(f.p90_first_response_calendar)}",
+        f"*Customer rating (CSAT)*\n{csat_text(f.csat)}",
     ]
+
+
+def csat_text(csat: tuple[int, float | None, float | None]) -> str:
+    """"⭐ 4.3/5 · 3 answers · 60% answered", or "—" when nobody rated us in the period."""
+    answers, average, rate = csat
+    if average is None:
+        return f"— · {pct(rate)} answered" if rate is not None else "—"
+    return f"⭐ {average:.1f}/5 · {answers} answer{'s' if answers != 1 else ''} · {pct(rate)} answered"
 
 
 def share_of_voice(voice: dict[str, int]) -> str:

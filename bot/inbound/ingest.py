@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.inbound import record_json, rows
+from bot.inbound import csat, record_json, rows
 from bot.inbound.routing import Router
 from bot.sla import waiting
 from bot.store import outbox, quarantine
@@ -167,10 +167,12 @@ class Ingestor:
             if conversation is None:
                 conversation = self._open_conversation(session, record, customer, triage, now)
                 result.new_conversations.append(ref_of(conversation))
+            # An answer to the satisfaction question is stored as a rating and does not reopen the case.
+            rated = None if is_new else csat.take_rating(session, conversation, customer, record, now)
             message = rows.add_message(session, conversation, record, triage, now)
             if is_new:
                 outbox.enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, message=message)
-            else:
+            elif rated is None:
                 card_changed = rows.apply_followup(session, conversation, record, triage, now, self.pause_meter)
                 outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation,
                                message=message)

@@ -21,7 +21,7 @@ def encode(record: InboundMessage) -> str:
                    "followers": author.followers, "verified": author.verified},
         "created_at": record.created_at.isoformat(), "url": record.url,
         "query_names": list(record.query_names), "lang_hint": record.lang_hint,
-        "in_reply_to": record.in_reply_to,
+        "in_reply_to": record.in_reply_to, "quick_reply": record.quick_reply,
     }, ensure_ascii=True)
 
 
@@ -33,4 +33,5 @@ def decode(payload: str) -> InboundMessage:
         thread_key=data["thread_key"], text=data["text"], author=Author(**data["author"]),
         created_at=datetime.fromisoformat(data["created_at"]), url=data["url"],
         query_names=tuple(data["query_names"]), lang_hint=data["lang_hint"], in_reply_to=data["in_reply_to"],
+        quick_reply=data.get("quick_reply"),
     )

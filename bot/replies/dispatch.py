@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.store.models import Message
+from bot.triage import rating
 from connectors.base import Action, DirectMessage, PrivateReply, PublicReply, Rules
 from connectors.registry import Registry, UnknownPlatform
 
@@ -29,8 +30,12 @@ def unsendable(registry: Registry, message: Message) -> str | None:
 def action_for(network: Rules, message: Message, recipient: str, customer_wrote_at: datetime,
                now: datetime) -> Action:
     """The typed action for a stored message, by its op's declared action type. A direct message's
-    human-agent tag is decided now, not when it was queued: time has passed since."""
-    kind, target, text = network.ops[message.kind].action, message.in_reply_to or "", message.text
+    human-agent tag is decided now, not when it was queued: time has passed since. The satisfaction
+    question (a survey op) carries the 1-5 scale as choices and is never tagged."""
+    spec = network.ops[message.kind]
+    kind, target, text = spec.action, message.in_reply_to or "", message.text
+    if spec.survey:  # Parley's own question: never tagged as a human agent's, with the scale as buttons
+        return DirectMessage(recipient, text, choices=rating.CHOICES)
     if kind is PublicReply:
         return PublicReply(target, text)
     if kind is PrivateReply:

@@ -29,7 +29,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.replies import dispatch, rules, settle
+from bot.replies import dispatch, rules, settle, survey
 from bot.replies.actions import ConversationActions
 from bot.replies.outcome import DeliveryOutcome, with_followup
 from bot.replies.permissions import AgentPolicy
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DeliveryOutcome", "Mode", "Refused", "ReplyRefused", "Sender"]
 
 MAX_KEY = 120  # external_id is "out:" + key, at most 128
+SEND_AFTER_COMMIT = "parley.send_after_commit"  # session.info: outbound message ids to send once committed
 _TERMINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
 
 
@@ -78,8 +79,10 @@ class Sender(ConversationActions):
         lease: timedelta = timedelta(minutes=5),
         on_committed: Callable[[], None] = lambda: None,
         pause_meter: waiting.PauseMeter = waiting.calendar_seconds,
+        csat_kinds: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(clock, pause_meter)
+        self.csat_kinds = csat_kinds  # conversation kinds asked for a rating when resolved (PARLEY_CSAT)
         self.store = store
         self.registry = registry
         self.policy = policy or AgentPolicy()
@@ -148,6 +151,16 @@ class Sender(ConversationActions):
         session.flush()
         return note
 
+    def resolve(self, session: Session, conversation: Conversation, *, actor: str) -> bool:
+        """Close the case and, where PARLEY_CSAT asks for it, queue the satisfaction question
+        (bot/replies/survey.py); its id is left in `session.info[SEND_AFTER_COMMIT]` to send once committed."""
+        if not super().resolve(session, conversation, actor=actor):
+            return False
+        question = survey.queue(session, self.registry, conversation, self.csat_kinds, self.clock())
+        if question is not None:
+            session.info.setdefault(SEND_AFTER_COMMIT, []).append(question.id)
+        return True
+
     # --- sending --------------------------------------------------------------------------------
     def deliver(self, message_id: int) -> DeliveryOutcome:
         """Send one outbound message at most once; see the module docstring. Safe to call repeatedly."""
@@ -163,7 +176,8 @@ class Sender(ConversationActions):
                     return DeliveryOutcome.of(message)  # another deliverer is on it
                 return self._settled_early(session, message, settle.give_up_unknown(session, self.registry,
                                                                                     message, now))
-            unsendable = dispatch.unsendable(self.registry, message)
+            unsendable = (dispatch.unsendable(self.registry, message)
+                          or survey.unsendable(session, self.registry, message, now))
             if unsendable is not None:  # refused before anything is marked in progress
                 return self._settled_early(session, message, settle.refuse(session, self.registry, message,
                                                                            unsendable, now))

@@ -66,7 +66,13 @@ def finish(session: Session, registry: Registry, message: Message, result: SendR
     """
     conversation = session.get_one(Conversation, message.conversation_id)
     network, fallback, detail = registry.rules(message.platform), None, ""
-    if isinstance(result, SendResult):
+    if isinstance(result, SendResult) and network.ops[message.kind].survey:
+        # The satisfaction question is no answer: the case's response times and state stay as they were.
+        message.delivery_status, message.external_id = DeliveryStatus.SENT, result.external_id
+        message.url, message.delivered_at, message.delivery_error = result.url, now, None
+        conversation.csat_asked_at = now
+        session.add(conversation)
+    elif isinstance(result, SendResult):
         message.delivery_status, message.external_id = DeliveryStatus.SENT, result.external_id
         message.url, message.delivered_at, message.delivery_error = result.url, now, None
         conversation.first_response_at = conversation.first_response_at or now

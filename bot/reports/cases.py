@@ -7,8 +7,9 @@ search queries that found them. Nothing here is platform-specific and nothing is
 
 A **staff reply** is an outbound message that reached the platform (delivery status "sent"), at the
 moment it was delivered (its creation time if no delivery time was stored), by the Slack user in
-`author_id`. The short public pointer sent beside an X DM (an op whose spec `is_nudge`) is part of that DM's answer,
-not a reply of its own. Internal notes are never replies.
+`author_id`. The short public pointer sent beside an X DM (an op whose spec `is_nudge`) is part of that DM's
+answer, not a reply of its own; Parley's satisfaction question (a `survey` op) is no reply at all. Internal
+notes are never replies.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class Voice:
 
 def _in_scope(start: datetime, end: datetime) -> ColumnElement[bool]:
     touched = or_(col(Conversation.resolved_at) >= start, col(Conversation.last_response_at) >= start,
-                  col(Conversation.last_customer_message_at) >= start, col(Conversation.first_seen_at) >= start)
+                  col(Conversation.last_customer_message_at) >= start, col(Conversation.first_seen_at) >= start,
+                  col(Conversation.csat_asked_at) >= start, col(Conversation.csat_at) >= start)
     return or_(col(Conversation.resolved_at).is_(None), and_(col(Conversation.first_seen_at) < end, touched))
 
 
@@ -104,7 +106,7 @@ def load_cases(session: Session, start: datetime, end: datetime, now: datetime) 
     for m in messages:
         if m.direction == Direction.INBOUND:
             inbound[m.conversation_id].append(m.created_at)
-        elif m.delivery_status == DeliveryStatus.SENT and not _is_nudge(m.kind):
+        elif m.delivery_status == DeliveryStatus.SENT and not _is_nudge(m.kind) and not _is_survey(m.kind):
             replies[m.conversation_id].append(Reply(m.delivered_at or m.created_at, m.author_id))
     snoozed: dict[int, list[datetime]] = defaultdict(list)
     ended: dict[int, list[datetime]] = defaultdict(list)
@@ -143,4 +145,12 @@ def _is_nudge(kind: str) -> bool:
     try:
         return shipped_op(kind).is_nudge
     except ValueError:  # not an op of a shipped network: an answer like any other
+        return False
+
+
+def _is_survey(kind: str) -> bool:
+    """Whether a stored outbound op is Parley's satisfaction question (CSAT): no staff reply."""
+    try:
+        return shipped_op(kind).survey
+    except ValueError:
         return False

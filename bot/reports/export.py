@@ -54,7 +54,7 @@ COLUMNS: tuple[tuple[str, type, str], ...] = (
     ("handling_calendar_s", int, "resolution time minus time snoozed, calendar seconds"),
     ("replies", int, "staff replies delivered"),
     ("customer_messages", int, "messages from the customer"),
-    ("csat", int, "satisfaction answer 1-5 (empty until CSAT is stored)"),
+    ("csat", int, "the customer's satisfaction answer 1-5 (empty when not asked or not answered)"),
 )
 NAMES = tuple(name for name, _, _ in COLUMNS)
 
@@ -86,7 +86,7 @@ def row(case: Case, service_level: ServiceLevel) -> dict[str, Cell]:
         "resolution_calendar_s": _seconds(solved.calendar if solved else None),
         "handling_business_s": _seconds(handled.business if handled else None),
         "handling_calendar_s": _seconds(handled.calendar if handled else None),
-        "replies": len(case.replies), "customer_messages": len(case.inbound), "csat": None,
+        "replies": len(case.replies), "customer_messages": len(case.inbound), "csat": case.conversation.csat_score,
     }
     return {name: None if value == "" else value for name, value in cells.items()}
 

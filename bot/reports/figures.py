@@ -28,6 +28,7 @@ A period is the half-open interval [start, end) of aware UTC instants. The figur
   for mentions, Facebook "Facebook Page" for comments and visitor posts on the Page), the inbound
   messages of those kinds created in the period. A mention that a search query also found counts in
   both. Sources with no message in the period are left out.
+- csat: (answers, average, response rate %) as `bot/reports/kpis.py` defines them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from bot.cards import ConversationRow, ReportFigures, clip, escape
+from bot.reports.satisfaction import load_csat
 from bot.reports.service_level import ServiceLevel
 from bot.sla import first_response_time
 from bot.sla.clock import FIRST_RESPONSE
@@ -220,4 +222,11 @@ def figures(session: Session, period: Period, service_level: ServiceLevel, now: 
         new_conversations=_count(session, *_in(Conversation.first_seen_at, period)),
         resolved=_count(session, *_in(Conversation.resolved_at, period)),
         share_of_voice=share_of_voice(session, period, voice_sources),
+        csat=_csat(session, period),
     )
+
+
+def _csat(session: Session, period: Period) -> tuple[int, float | None, float | None]:
+    """(answers, average, survey response rate %): the KPIs' own CSAT figures (bot/reports/satisfaction.py)."""
+    csat = load_csat(session, period.start, period.end)
+    return csat.answers, csat.average, csat.response_rate_pct

@@ -34,7 +34,8 @@ A staff reply is a delivered outbound message (bot/reports/cases.py).
 - share of voice: customer messages written in the period, per search query name (MessageMatch) and
   per platform; "@mentions" counts the public messages addressed to the brand on each platform
   (everything heard that is neither a search hit nor a private message).
-- CSAT: None until satisfaction answers are stored.
+- CSAT answers and average: the customers' ratings (1-5) given in the period, and their mean; CSAT
+  response rate %: of the satisfaction questions that reached a customer in the period, the share answered.
 
 Breakdowns compute the same KPIs on a subset of cases: by agent (the assignee, else the author of the
 first staff reply; "unassigned" otherwise), by platform, by Slack channel. Per replying agent (the
@@ -55,6 +56,7 @@ from sqlmodel import Session
 from bot.reports import timing
 from bot.reports.cases import Case, Voice, load_cases, load_voices
 from bot.reports.figures import Period, VoiceSources, nearest_rank
+from bot.reports.satisfaction import Csat, csat_of
 from bot.reports.service_level import ServiceLevel
 from bot.sla.clock import FIRST_RESPONSE
 from bot.store.models import Status
@@ -105,7 +107,7 @@ class Kpis:
     oldest_waiting_since: datetime | None
     reach: int
     tone_mix: dict[str, int]
-    csat: float | None = None  # satisfaction is not stored yet
+    csat: Csat = field(default_factory=Csat)
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ def kpis(cases: Sequence[Case], period: Period, sl: ServiceLevel, now: datetime)
         oldest_waiting_ref=(open_[0].ref or open_[0].id) if open_ else None,
         oldest_waiting_since=open_[0].waiting_since if open_ else None,
         reach=_reach(cases, period),
-        tone_mix=tone_mix(cases, period),
+        tone_mix=tone_mix(cases, period), csat=csat_of((c.conversation for c in cases), period.start, period.end),
     )
 
 

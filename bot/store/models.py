@@ -106,6 +106,11 @@ class Conversation(SQLModel, table=True):
     # "✍️ <agent> is replying": who opened the reply modal last, and when (a hint, not a lock).
     replying_by: str | None = Field(default=None, max_length=32)
     replying_at: datetime | None = ts_field()
+    # CSAT (bot/replies/survey.py): when the one satisfaction question reached the customer, and their
+    # 1-5 answer with when they gave it.
+    csat_asked_at: datetime | None = ts_field()
+    csat_score: int | None = None
+    csat_at: datetime | None = ts_field()
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 

@@ -31,6 +31,7 @@ class CustomerProfile:
     earlier_cases: int
     open_elsewhere: tuple[int, ...]
     tone_trend: tuple[str, ...]
+    csat_scores: tuple[int, ...] = ()  # the ratings this account gave (CSAT), oldest first
 
 
 def customer_profile(session: Session, customer: Customer, current: Conversation | None = None) -> CustomerProfile:
@@ -46,7 +47,10 @@ def customer_profile(session: Session, customer: Customer, current: Conversation
         select(Message.tone).join(Conversation, col(Conversation.id) == Message.conversation_id)
         .where(mine, Message.direction == Direction.INBOUND, col(Message.tone).is_not(None))
         .order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(TONE_TREND_MAX)).all()
+    scores = session.exec(select(Conversation.csat_score).where(mine, col(Conversation.csat_score).is_not(None))
+                          .order_by(col(Conversation.csat_at), col(Conversation.id))).all()
     return CustomerProfile(
+        csat_scores=tuple(s for s in scores if s is not None),
         platform=customer.platform, followers=customer.followers, cases=cases,
         earlier_cases=cases - (1 if skip != -1 else 0),
         open_elsewhere=tuple(ref if ref is not None else id_ or 0 for ref, id_ in others),

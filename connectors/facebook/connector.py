@@ -49,6 +49,7 @@ from connectors.facebook.graph import (
 )
 from connectors.facebook.records import ANONYMOUS, author_of, messenger_record, sender
 from connectors.facebook.rules import RULES
+from connectors.facebook.send_args import messenger_args
 from connectors.facebook.webhook import parse_delivery
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,8 @@ class FacebookConnector(Connector):
         if isinstance(action, PrivateReply):
             return self.private_reply(action.target, action.text)
         if isinstance(action, DirectMessage):
-            return self.send_messenger(action.recipient, action.text, human_agent_tag=action.human_agent_tag)
+            return self.send_messenger(action.recipient, action.text, human_agent_tag=action.human_agent_tag,
+                                       choices=action.choices)
         if isinstance(action, HideComment):
             path = f"{self.graph.version}/{action.target}"
             self._send(lambda: self.graph.request(path, post_args={"is_hidden": "true"}))
@@ -276,14 +278,13 @@ class FacebookConnector(Connector):
             message=json.dumps({"text": text})))
         return SendResult(external_id=answer["message_id"])
 
-    def send_messenger(self, psid: str, text: str, *, human_agent_tag: bool = False) -> SendResult:
+    def send_messenger(self, psid: str, text: str, *, human_agent_tag: bool = False,
+                       choices: tuple[tuple[str, str], ...] = ()) -> SendResult:
         """A Messenger reply: within 24 hours of the customer's last message, or with the HUMAN_AGENT
-        tag within 7 days."""
-        args = {"recipient": json.dumps({"id": psid}), "message": json.dumps({"text": text})}
-        if human_agent_tag:
-            args |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
-        else:
-            args["messaging_type"] = "RESPONSE"
+        tag within 7 days. `choices` go as text quick replies (up to 13, each a title and a payload
+        that comes back in the webhook's `message.quick_reply.payload`;
+        https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies/)."""
+        args = messenger_args(psid, text, human_agent_tag=human_agent_tag, choices=choices)
         answer = self._send(lambda: self.graph.put_object(self.page_id, "messages", **args))
         return SendResult(external_id=answer["message_id"])
 

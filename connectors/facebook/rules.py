@@ -33,6 +33,7 @@ MESSENGER_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 COMMENT, PRIVATE, MESSENGER = "fb_comment", "fb_private", "messenger"  # stored as the outbound message's kind
+SURVEY = "messenger_csat"  # Parley's satisfaction question, with quick replies (never HUMAN_AGENT-tagged)
 PAGE_KEY = "Facebook Page"  # share of voice: comments and visitor posts on the brand's Page
 
 MESSENGER_24H = Window("messenger_24h", "Messenger 24-hour window", MESSENGER_WINDOW, timedelta(hours=2),
@@ -106,6 +107,8 @@ RULES = Rules(
         PRIVATE: OpSpec(public=False, action=PrivateReply,
                         sending="your private reply (Messenger) to {who}'s Facebook comment"),
         MESSENGER: OpSpec(public=False, action=DirectMessage, sending="your Messenger reply to {who}"),
+        SURVEY: OpSpec(public=False, action=DirectMessage, sending="the satisfaction question to {who} in Messenger",
+                       survey=True),
     },
     private_mode="sends one private reply in Messenger about the customer's comment or post (within 7 days)",
     kind_names={"messenger": ("💬", "Messenger")}, private_kinds=("messenger",),

@@ -157,9 +157,11 @@ def _messaging_event(event: Mapping[str, Any], page_id: str) -> InboundMessage |
     psid = str(sender.get("id") or "")
     if message.get("is_echo") or not psid or psid == page_id or not message.get("mid"):
         return None
-    reply_to = message.get("reply_to")
+    reply_to, tapped = message.get("reply_to"), message.get("quick_reply")
+    payload = tapped.get("payload") if isinstance(tapped, dict) else None
     return InboundMessage(
         platform=Platform.FACEBOOK, kind=Kind.MESSENGER, external_id=str(message["mid"]), thread_key=psid,
         text=str(message.get("text") or "(attachment)"), author=Author(external_id=psid, handle="", name=""),
         created_at=created, in_reply_to=reply_to.get("mid") if isinstance(reply_to, dict) else None,
+        quick_reply=payload if isinstance(payload, str) else None,  # a tapped quick reply's payload
     )

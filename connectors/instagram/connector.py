@@ -167,7 +167,8 @@ class InstagramConnector(Connector):
         if isinstance(action, PrivateReply):
             return self._message({"comment_id": action.target}, action.text, human_agent_tag=False)
         if isinstance(action, DirectMessage):
-            return self._message({"id": action.recipient}, action.text, human_agent_tag=action.human_agent_tag)
+            return self._message({"id": action.recipient}, action.text, human_agent_tag=action.human_agent_tag,
+                                 choices=action.choices)
         if isinstance(action, HideComment):
             self.hide_comment(action.target)
             return SendResult(action.target)
@@ -181,8 +182,12 @@ class InstagramConnector(Connector):
         args = {"media_id": media_id, "message": text} | ({"comment_id": comment_id} if comment_id else {})
         return SendResult(self._send(lambda: self.graph.put_object(self.account_id, "mentions", **args))["id"])
 
-    def _message(self, recipient: dict[str, str], text: str, *, human_agent_tag: bool) -> SendResult:
-        args = {"recipient": json.dumps(recipient), "message": json.dumps({"text": text})}
+    def _message(self, recipient: dict[str, str], text: str, *, human_agent_tag: bool,
+                 choices: tuple[tuple[str, str], ...] = ()) -> SendResult:
+        message: dict[str, Any] = {"text": text}
+        if choices:  # quick replies, as on Messenger (Instagram's messaging docs, quick replies)
+            message["quick_replies"] = [{"content_type": "text", "title": t, "payload": p} for t, p in choices]
+        args = {"recipient": json.dumps(recipient), "message": json.dumps(message)}
         args |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if human_agent_tag \
             else {"messaging_type": "RESPONSE"}
         return SendResult(self._send(lambda: self.graph.put_object(self.page_id, "messages", **args))["message_id"])

@@ -42,6 +42,9 @@ HUMAN_AGENT_WINDOW = timedelta(days=7)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 # Stored as the outbound message's kind; distinct from Facebook's so `shipped_op` finds each once.
 REPLY, PRIVATE, DM = "ig_reply", "ig_private", "ig_dm"
+# Parley's satisfaction question in Instagram Direct, with quick replies (at most 13, titles cut after
+# 20 characters: https://developers.facebook.com/docs/messenger-platform/instagram/features/quick-replies/).
+SURVEY = "ig_dm_csat"
 MENTION_TARGET = "mention:"  # a PublicReply target "mention:{media_id}[:{comment_id}]"
 ACCOUNT_KEY = "Instagram account"  # share of voice: comments on the account's media and @mentions
 
@@ -119,6 +122,8 @@ RULES = Rules(
         PRIVATE: OpSpec(public=False, action=PrivateReply,
                         sending="your private reply (Instagram Direct) to {who}'s comment"),
         DM: OpSpec(public=False, action=DirectMessage, sending="your Instagram DM to {who}"),
+        SURVEY: OpSpec(public=False, action=DirectMessage, sending="the satisfaction question to {who} on Instagram",
+                       survey=True),
     },
     private_mode="sends one private reply in Instagram Direct about the customer's comment (within 7 days)",
     handle_prefix="@", private_kinds=("dm",),

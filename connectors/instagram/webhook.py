@@ -99,8 +99,10 @@ def _message(event: Mapping[str, Any], account_id: str) -> InboundMessage | None
     igsid = str(sender.get("id") or "")
     if message.get("is_echo") or not igsid or igsid == account_id or not message.get("mid"):
         return None
+    tapped = message.get("quick_reply")  # a tapped quick reply: `{payload}` beside the button's title as text
+    payload = tapped.get("payload") if isinstance(tapped, dict) else None
     return InboundMessage(
         platform=PLATFORM, kind=Kind.DM, external_id=str(message["mid"]), thread_key=igsid,
         text=str(message.get("text") or "(attachment)"), author=Author(external_id=igsid, handle="", name=""),
-        created_at=created,
+        created_at=created, quick_reply=payload if isinstance(payload, str) else None,
     )

@@ -37,6 +37,10 @@ DM_LIMIT = 10_000
 LENGTH_RULE = "links count 23, emoji and CJK 2"
 REPLY, DM, NUDGE = "x_reply", "x_dm", "x_nudge"  # stored as the outbound message's kind
 DM_ONLY = "x_dm_only"  # a DM answering a post X lets us not reply to: no public notice follows
+# Parley's satisfaction question in the DM. X API v2's DM create takes only `text` and one attachment
+# (https://docs.x.com/x-api/direct-messages/manage/api-reference/post-dm_conversations-with-participant_id-messages);
+# quick-reply options were a v1.1 `direct_messages/events/new` feature, so the customer answers 1-5 in text.
+SURVEY = "x_dm_csat"
 ADDRESSED = "mention"  # the kind of a post that mentions or quotes the brand (X allows a reply)
 INTENT_URL = "https://x.com/intent/post?in_reply_to={id}"  # reply by hand, as the brand, on x.com
 MENTIONS_KEY = "@mentions"  # search query names cannot contain "@", so this never collides
@@ -138,6 +142,8 @@ RULES = Rules(
         DM: OpSpec(public=False, action=DirectMessage, sending="your DM to {who} on X", nudge=NUDGE),
         NUDGE: OpSpec(public=True, action=PublicReply, sending="the public DM notice to {who} on X", is_nudge=True),
         DM_ONLY: OpSpec(public=False, action=DirectMessage, sending="your DM to {who} on X", public_fallback=False),
+        SURVEY: OpSpec(public=False, action=DirectMessage, sending="the satisfaction question to {who} on X",
+                       public_fallback=False, survey=True),
     },
     private_mode="sends an X DM, then a short public notice that a DM was sent",
     private_kinds=("dm",), handle_prefix="@", length=weighted_length, public_limit=LIMIT, length_rule=LENGTH_RULE,

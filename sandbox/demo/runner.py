@@ -81,7 +81,7 @@ class _Demo:
         env = self.stack.environment(database_url=f"sqlite:///{self.workdir / 'parley.db'}", channel="C0SUPPORT",
                                      port=self.port, config=config, search_queries=dict(self.dataset.search_queries))
         env |= {"PARLEY_POLL_INTERVAL": "1s", "PARLEY_SLACK_MIN_INTERVAL": "20ms", "X_DM_INTERVAL": "1s",
-                "X_DM_REQUESTS": "10000"}
+                "X_DM_REQUESTS": "10000", "PARLEY_CSAT": "messenger,dm"}  # the demo asks for ratings
         settings = load_settings(_env_file=None, **{k.lower(): v for k, v in env.items()})
         self.parley = self.build(settings)
         self.server = uvicorn.Server(uvicorn.Config(self.parley.http, host="127.0.0.1", port=self.port,

@@ -138,6 +138,15 @@ class GraphEmulator(Emulator):
             self.names[psid] = name
             return self.messenger.append(psid, psid, self.page_id, text, created_at or self.clock())
 
+    def tap_quick_reply(self, psid: str, index: int, *, at: datetime | None = None) -> dict[str, Any]:
+        """The customer `psid` taps the `index`th quick reply the Page offered last: their message is
+        the button's title (as polling reads it); returns the webhook body Graph POSTs for it."""
+        with self._lock:
+            now = at or self.clock()
+            event = self.messenger.tap(psid, index, now)
+        return {"object": "page", "entry": [{"id": self.page_id, "time": int(now.timestamp() * 1000),
+                                             "messaging": [event]}]}
+
     def add_page_message(self, psid: str, text: str, *, created_at: datetime | None = None) -> str:
         """A message the Page sent to a customer (PSID) outside Parley, e.g. from the Inbox app."""
         with self._lock:
@@ -245,13 +254,16 @@ class GraphEmulator(Emulator):
         text = message.get("text") if isinstance(message, dict) else None
         if not isinstance(recipient, dict) or not text:
             return wire.graph_error(100, "(#100) Param recipient and message[text] are required")
+        offered = wire.quick_replies(message)
+        if isinstance(offered, Response):
+            return offered
         now = self.clock()
         if str(recipient.get("comment_id")) in self.instagram.comments:
             return self.instagram_writes.private_reply(str(recipient["comment_id"]), text, now)
         if str(recipient.get("id")) in self.instagram.threads:
-            return self.instagram_writes.direct(str(recipient["id"]), text, args, now)
+            return self.instagram_writes.direct(str(recipient["id"]), text, args, now, offered)
         if "comment_id" in recipient:
             return self.feed.private_reply(str(recipient["comment_id"]), text, now)
         if "post_id" in recipient:
             return self.feed.private_reply_to_post(str(recipient["post_id"]), text, now)
-        return self.messenger.send(str(recipient.get("id", "")), text, args, now)
+        return self.messenger.send(str(recipient.get("id", "")), text, args, now, offered)

@@ -114,7 +114,8 @@ class InstagramWrites:
                                         "recipient_id": comment.from_id})
         return {"recipient_id": comment.from_id, "message_id": mid}
 
-    def direct(self, igsid: str, text: str, args: dict[str, Any], now: datetime) -> Response | dict:
+    def direct(self, igsid: str, text: str, args: dict[str, Any], now: datetime,
+               quick_replies: tuple[dict[str, Any], ...] = ()) -> Response | dict:
         thread = self.ig.threads[igsid]
         refused = self.ig.refused("instagram_manage_messages")
         if refused is not None:
@@ -132,6 +133,6 @@ class InstagramWrites:
         if last_in is None or now - last_in > window:
             return wire.graph_error(10, "(#10) This message is sent outside of allowed window.", subcode=2018278)
         mid = self.ig.add_dm(self.ig.users[igsid], text, now, from_account=True)
-        self.ig.sent_messages.append({"igsid": igsid, "text": text, "messaging_type": messaging_type, "tag": tag,
-                                      "message_id": mid})
+        sent = {"igsid": igsid, "text": text, "messaging_type": messaging_type, "tag": tag, "message_id": mid}
+        self.ig.sent_messages.append(sent | ({"quick_replies": list(quick_replies)} if quick_replies else {}))
         return {"recipient_id": igsid, "message_id": mid}

@@ -3,12 +3,18 @@
 A send must name its `messaging_type`: RESPONSE or UPDATE within 24 hours of the customer's last
 message, MESSAGE_TAG with HUMAN_AGENT within 7 days; any other tag or a later send is refused with
 Graph's error codes. Sending to a PSID with no conversation is `No matching user found`.
+
+Quick replies (`message.quick_replies`) are checked as Graph documents them: at most 13, a text one
+has a title of at most 20 characters and a payload of at most 1000
+(https://developers.facebook.com/docs/messenger-platform/reference/buttons/quick-replies). The
+buttons stay offered until the customer writes; `tap` is the customer tapping one: its title is
+posted as their message (what a polled conversation shows) and the webhook carries the payload.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +33,7 @@ class Message:
     to_id: str
     text: str
     created: datetime
+    quick_reply: str | None = None  # the payload of the tapped quick reply this message is
 
 
 @dataclass
@@ -34,6 +41,7 @@ class Conversation:
     id: str
     psid: str
     messages: list[Message]
+    offered: list[dict[str, Any]] = field(default_factory=list)  # quick replies shown until the customer writes
 
 
 class Messenger:
@@ -48,6 +56,8 @@ class Messenger:
         """Add a message to the PSID's conversation (created on first use), kept in time order."""
         conv = self.conversations.setdefault(psid, Conversation(f"t_{next(self.page.seq) + 10**15}", psid, []))
         message = Message("m_" + secrets.token_urlsafe(40), from_id, to_id, text, created)
+        if from_id == psid:
+            conv.offered = []  # a new message from the customer dismisses the buttons
         conv.messages.append(message)
         conv.messages.sort(key=lambda m: m.created)
         return message.id
@@ -93,7 +103,8 @@ class Messenger:
         return wire.page(req, [wire.select(self.message_json(m), fields) for m in reversed(conv.messages)],
                          self.page.base_url())
 
-    def send(self, psid: str, text: str, args: dict[str, Any], now: datetime) -> Response | dict:
+    def send(self, psid: str, text: str, args: dict[str, Any], now: datetime,
+             quick_replies: tuple[dict[str, Any], ...] = ()) -> Response | dict:
         """A Send API call to a PSID, inside the window its `messaging_type` (and tag) allows."""
         conv = self.conversations.get(psid)
         if conv is None:
@@ -112,6 +123,20 @@ class Messenger:
             return wire.graph_error(10, "(#10) This message is sent outside of allowed window.",
                                     subcode=2018278, status=400)
         mid = self.append(psid, self.page.id, psid, text, now)
-        self.sent_messages.append({"psid": psid, "text": text, "messaging_type": messaging_type, "tag": tag,
-                                   "message_id": mid})
+        conv.offered = list(quick_replies)
+        sent = {"psid": psid, "text": text, "messaging_type": messaging_type, "tag": tag, "message_id": mid}
+        self.sent_messages.append(sent | ({"quick_replies": list(quick_replies)} if quick_replies else {}))
         return {"recipient_id": psid, "message_id": mid}
+
+    def tap(self, psid: str, index: int, now: datetime) -> dict[str, Any]:
+        """The customer taps the `index`th quick reply offered: their message (the button's title) and
+        the `messaging` event Graph sends the webhook for it (`message.quick_reply.payload`)."""
+        conv = self.conversations[psid]
+        if not 0 <= index < len(conv.offered):
+            raise ValueError(f"PSID {psid} has no quick reply {index} on offer ({len(conv.offered)} offered)")
+        button = conv.offered[index]
+        mid = self.append(psid, psid, self.page.id, button["title"], now)
+        message = next(m for m in conv.messages if m.id == mid)
+        message.quick_reply, conv.offered = button.get("payload"), []
+        return {"sender": {"id": psid}, "recipient": {"id": self.page.id}, "timestamp": int(now.timestamp() * 1000),
+                "message": {"mid": mid, "text": button["title"], "quick_reply": {"payload": button.get("payload")}}}

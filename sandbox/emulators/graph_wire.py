@@ -152,3 +152,31 @@ def page(req: Request, items: list[dict[str, Any]], base_url: str, *, limit: int
             paging["next"] = f"{base_url}{req.path}?{urlencode(query)}"
         body["paging"] = paging
     return body
+
+
+QUICK_REPLIES_MAX, QUICK_TITLE_MAX, QUICK_PAYLOAD_MAX = 13, 20, 1000
+QUICK_TYPES = ("text", "user_phone_number", "user_email")
+
+
+def quick_replies(message: dict[str, Any]) -> tuple[dict[str, Any], ...] | Response:
+    """A Send API message's `quick_replies`, checked as Graph documents them (at most 13; a text one
+    needs a title of at most 20 characters and a payload of at most 1000), or Graph's refusal.
+    https://developers.facebook.com/docs/messenger-platform/reference/buttons/quick-replies"""
+    offered = message.get("quick_replies")
+    if offered is None:
+        return ()
+    if not isinstance(offered, list) or not offered or len(offered) > QUICK_REPLIES_MAX:
+        return graph_error(100, f"(#100) param message[quick_replies] must be an array of 1 to {QUICK_REPLIES_MAX}")
+    for button in offered:
+        kind = button.get("content_type") if isinstance(button, dict) else None
+        if kind not in QUICK_TYPES:
+            return graph_error(100, "(#100) param message[quick_replies][content_type] must be one of "
+                                    "{text, user_phone_number, user_email}")
+        if kind != "text":
+            continue
+        title, payload = button.get("title"), button.get("payload")
+        if not isinstance(title, str) or not title or len(title) > QUICK_TITLE_MAX:
+            return graph_error(100, f"(#100) param title must be a non-empty string of at most {QUICK_TITLE_MAX}")
+        if not isinstance(payload, str | int) or not str(payload) or len(str(payload)) > QUICK_PAYLOAD_MAX:
+            return graph_error(100, f"(#100) param payload is required, at most {QUICK_PAYLOAD_MAX} characters")
+    return tuple(offered)

@@ -45,6 +45,11 @@ class DmEndpoints:
     def send(self, request: Request) -> Response:
         participant_id = request.params["participant_id"]
         payload = request.json
+        # X API v2's DM create takes only `text` and `attachments` (no v1.1 quick_reply options):
+        # https://docs.x.com/x-api/direct-messages/manage/api-reference/post-dm_conversations-with-participant_id-messages
+        extra = sorted(set(payload) - {"text", "attachments"}) if isinstance(payload, dict) else []
+        if extra:
+            raise xo.InvalidRequest(extra[0], "", f"The `{extra[0]}` field is not allowed in a Direct Message")
         text = payload.get("text") if isinstance(payload, dict) else None
         if not isinstance(text, str) or not text:
             raise xo.InvalidRequest("text", str(text), "The `text` field is required when no attachment is sent")

@@ -24,3 +24,8 @@ def test_the_card_line_names_earlier_and_open_cases_tone_and_reach():
 
 def test_the_list_line_gives_totals():
     assert profile_line(profile(platform="facebook", cases=1, followers=1), on_card=False) == "1 case · 1 follower"
+
+
+def test_the_ratings_the_customer_gave_are_shown():
+    assert profile_line(profile(csat_scores=(5,))) == "🧾 first case on X · rated us 5.0/5"
+    assert profile_line(profile(csat_scores=(2, 5)), on_card=False) == "1 case · rated us 3.5/5 (2 ratings)"

@@ -10,6 +10,7 @@ import pytest
 from bot.reports.cases import load_cases, snoozed_intervals
 from bot.reports.figures import figures
 from bot.reports.kpis import UNASSIGNED, Influencer, Spread, report
+from bot.reports.satisfaction import Csat
 from connectors.facebook.rules import PAGE_KEY
 from connectors.x.rules import MENTIONS_KEY
 from tests.bot.reports.week import NOW, PERIOD, at, build, service_level
@@ -42,7 +43,7 @@ def test_counts_rates_and_now_figures(week):
     assert t.first_contact_resolution_pct == pytest.approx(100 * 2 / 3)  # B and C of A(2) B(1) C(1); G none
     assert t.reach == 1000 + 50 + 0 + 200  # replied in the period to A B C F (C's followers unknown)
     assert t.tone_mix == {"negative": 2, "neutral": 3, "positive": 1}  # A D / B E G / C
-    assert t.csat is None
+    assert t.csat == Csat()  # nobody was asked in this week
 
 
 def test_response_resolution_and_handling_times(week):

@@ -145,3 +145,10 @@ def test_a_comment_heard_by_webhook_and_by_polling_is_the_same_record() -> None:
         webhook, poll = heard[external_id], polled[external_id]
         assert (webhook.kind, webhook.thread_key, webhook.created_at, webhook.author.external_id) == (
             poll.kind, poll.thread_key, poll.created_at, poll.author.external_id)
+
+
+def test_a_tapped_quick_reply_carries_its_payload() -> None:
+    [tapped, typed] = parse_delivery(page_delivery(messaging=[
+        dm("m_1", text="4 🙂", quick_reply={"payload": "CSAT:4"}), dm("m_2", quick_reply="not an object")]), PAGE)
+    assert (tapped.text, tapped.quick_reply) == ("4 🙂", "CSAT:4")
+    assert typed.quick_reply is None

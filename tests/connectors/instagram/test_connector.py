@@ -135,3 +135,13 @@ def test_hiding_a_comment(graph) -> None:
     assert graph.instagram.hidden == [rude] and graph.instagram.comments[rude].hidden
     with pytest.raises(SendError, match="hidden"):
         connect(graph).send(PublicReply(rude, "no replies to hidden comments"))
+
+
+def test_a_dm_with_choices_goes_with_quick_replies(graph) -> None:
+    ig = connect(graph)
+    graph.add_instagram_dm("leo.p", "thanks, all sorted", created_at=NOW - timedelta(minutes=5))
+    igsid = graph.instagram.user("leo.p")
+    ig.send(DirectMessage(igsid, "How did we do?", choices=(("1 😞", "CSAT:1"), ("5 😍", "CSAT:5"))))
+    [sent] = graph.instagram.sent_messages
+    assert [(q["title"], q["payload"]) for q in sent["quick_replies"]] == [("1 😞", "CSAT:1"), ("5 😍", "CSAT:5")]
+    assert (sent["messaging_type"], sent["tag"]) == ("RESPONSE", None)

@@ -57,3 +57,10 @@ def test_a_malformed_delivery_is_refused() -> None:
         parse(delivery(changes={"field": "comments"}), ACCOUNT)
     with pytest.raises(MalformedDelivery, match="out of range"):
         parse({"object": "instagram", "entry": [{"id": ACCOUNT, "time": 1e300, "changes": [comment("c1")]}]}, ACCOUNT)
+
+
+def test_a_tapped_quick_reply_carries_its_payload() -> None:
+    event = {"sender": {"id": "612"}, "recipient": {"id": ACCOUNT}, "timestamp": 1_772_452_800_000,
+             "message": {"mid": "aWdf9", "text": "4 🙂", "quick_reply": {"payload": "CSAT:4"}}}
+    [record] = parse(delivery(messaging=[event]), ACCOUNT)
+    assert (record.text, record.quick_reply) == ("4 🙂", "CSAT:4")

@@ -223,3 +223,52 @@ def test_page_rate_limit_carries_the_usage_header(emulator) -> None:
 def test_sign_webhook_is_hmac_sha256_of_the_body() -> None:
     body = b'{"object":"page"}'
     assert sign_webhook(body, "s3cret") == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+
+
+def quick(title: str, payload: str = "P") -> dict:
+    return {"content_type": "text", "title": title, "payload": payload}
+
+
+@pytest.mark.parametrize(
+    ("buttons", "accepted"),
+    [
+        ([quick(str(n)) for n in range(13)], True),
+        ([quick(str(n)) for n in range(14)], False),  # at most 13
+        ([quick("x" * 20)], True),
+        ([quick("x" * 21)], False),  # titles of at most 20 characters
+        ([quick("ok", "p" * 1000)], True),
+        ([quick("ok", "p" * 1001)], False),  # payloads of at most 1000
+        ([{"content_type": "text", "payload": "P"}], False),  # a text quick reply needs its title
+        ([{"content_type": "button", "title": "ok", "payload": "P"}], False),
+    ],
+)
+def test_quick_replies_are_checked_as_graph_documents_them(emulator, graph, buttons: list, accepted: bool) -> None:
+    # https://developers.facebook.com/docs/messenger-platform/reference/buttons/quick-replies
+    emulator.add_messenger_message("2468", "Bo Chen", "Help", created_at=NOW - timedelta(minutes=5))
+    message = json.dumps({"text": "How did we do?", "quick_replies": buttons})
+    if accepted:
+        graph.put_object(PAGE, "messages", recipient=json.dumps({"id": "2468"}), message=message,
+                         messaging_type="RESPONSE")
+        assert emulator.sent_messages[0]["quick_replies"] == buttons
+        return
+    with pytest.raises(facebook.GraphAPIError) as excinfo:
+        graph.put_object(PAGE, "messages", recipient=json.dumps({"id": "2468"}), message=message,
+                         messaging_type="RESPONSE")
+    assert graph_error(excinfo)["code"] == 100 and emulator.sent_messages == []
+
+
+def test_a_tapped_quick_reply_is_the_customers_message_and_a_webhook_with_its_payload(emulator, graph) -> None:
+    emulator.add_messenger_message("2468", "Bo Chen", "Help", created_at=NOW - timedelta(minutes=5))
+    with pytest.raises(ValueError, match="no quick reply"):
+        emulator.tap_quick_reply("2468", 0)  # nothing offered yet
+    graph.put_object(PAGE, "messages", recipient=json.dumps({"id": "2468"}), messaging_type="RESPONSE",
+                     message=json.dumps({"text": "Rate us", "quick_replies": [quick("1 😞", "CSAT:1"),
+                                                                              quick("5 😍", "CSAT:5")]}))
+    body = emulator.tap_quick_reply("2468", 1)
+    [event] = body["entry"][0]["messaging"]
+    assert event["message"]["quick_reply"] == {"payload": "CSAT:5"} and event["message"]["text"] == "5 😍"
+    [conversation] = graph.get_connections(PAGE, "conversations", platform="messenger")["data"]
+    polled = graph.get_connections(conversation["id"], "messages", fields="id,message,from")["data"]
+    assert (polled[0]["id"], polled[0]["message"], polled[0]["from"]["id"]) == (event["message"]["mid"], "5 😍", "2468")
+    with pytest.raises(ValueError):
+        emulator.tap_quick_reply("2468", 1)  # the buttons are dismissed once tapped

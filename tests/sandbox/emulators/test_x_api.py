@@ -330,3 +330,13 @@ def test_ids_are_snowflakes_that_only_grow() -> None:
     assert (int(first) >> 22) + 1288834974657 == 1_700_000_000_000  # X's epoch, milliseconds
     assert int(first) < int(second) < int(backdated)
     assert emulator.tweets[backdated].created_at.year == 2020
+
+
+def test_a_dm_takes_only_text_and_attachments_as_x_api_v2_does(x: XEmulator, client: tweepy.Client) -> None:
+    # v1.1's quick_reply options are not part of v2's DM create body
+    # (https://docs.x.com/x-api/direct-messages/manage/api-reference/post-dm_conversations-with-participant_id-messages).
+    mia = x.add_user("mia", "Mia")
+    with pytest.raises(tweepy.BadRequest, match="quick_reply"):
+        client.request("POST", f"/2/dm_conversations/with/{mia}/messages",
+                       json={"text": "Rate us", "quick_reply": {"type": "options", "options": []}}, user_auth=True)
+    assert x.sent_dms == []
