@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode
 from bot.config_file import parse_duration
 from connectors.email.servers import parse_url
 
-POLL_BOUNDS = (timedelta(seconds=5), timedelta(days=1))
+POLL_BOUNDS = (timedelta(seconds=1), timedelta(days=1))
 
 
 class EmailSettings(BaseSettings):

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -166,13 +167,14 @@ class Dovecot:
         imap.login(USER, PASSWORD)
         return imap
 
-    def deliver(self, message: EmailMessage | bytes, folder: str = "INBOX") -> None:
-        """File a message into `folder` (created if missing) with IMAP APPEND."""
+    def deliver(self, message: EmailMessage | bytes, folder: str = "INBOX", received: datetime | None = None) -> None:
+        """File a message into `folder` (created if missing) with IMAP APPEND, received (its
+        INTERNALDATE) now or at `received`."""
         raw = message if isinstance(message, bytes) else message.as_bytes(policy=policy.SMTP)
         imap = self.client()
         try:
             imap.create(f'"{folder}"')  # NO when it exists: fine
-            typ, data = imap.append(f'"{folder}"', None, None, raw)
+            typ, data = imap.append(f'"{folder}"', None, received and imaplib.Time2Internaldate(received), raw)
             if typ != "OK":
                 raise RuntimeError(f"APPEND failed: {data!r}")
         finally:
