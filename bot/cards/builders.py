@@ -36,7 +36,16 @@ from bot.cards.mrkdwn import (
     slack_len,
 )
 from bot.cards.profile import profile_line
-from bot.cards.records import KIND_LABEL, LastReply, SlaBadge, platform_badge, platform_link, platform_name, sla_text
+from bot.cards.records import (
+    KIND_LABEL,
+    LastReply,
+    SlaBadge,
+    handle_label,
+    platform_badge,
+    platform_link,
+    platform_name,
+    sla_text,
+)
 from bot.cards.window import window_label
 from bot.store.models import Conversation, Customer, Message, Priority, Status, Tone
 from bot.store.profile import CustomerProfile
@@ -178,7 +187,9 @@ def conversation_card(
     if window:
         blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
     blocks.append(_actions(conversation.id, conversation.status))
-    handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
+    # The network's own prefix ("@" on X and Instagram, none for an e-mail address); the name where no handle.
+    handle = handle_label(conversation.platform, customer.handle) if customer.handle != customer.name \
+        else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
     text = clip(head, 200) + clip(opening.text, _FALLBACK_QUOTE_MAX)
     if sla is not None and sla.overdue:

@@ -224,3 +224,32 @@ class SmtpServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+class MailServers:
+    """Dovecot and aiosmtpd together (one throwaway CA), and the EMAIL_* environment for Parley."""
+
+    def __init__(self) -> None:
+        self.imap = Dovecot()
+        self.smtp: SmtpServer | None = None
+
+    @staticmethod
+    def available() -> bool:
+        """Whether Dovecot is installed (Debian: dovecot-imapd)."""
+        return Path(DOVECOT).exists()
+
+    def start(self) -> MailServers:
+        self.imap.start()
+        assert self.imap.certificates is not None
+        self.smtp = SmtpServer(self.imap.certificates).start()
+        return self
+
+    def stop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
+        self.imap.stop()
+
+    def environment(self) -> dict[str, str]:
+        assert self.smtp is not None and self.imap.certificates is not None
+        return {"EMAIL_IMAP_URL": self.imap.url, "EMAIL_SMTP_URL": self.smtp.url, "EMAIL_ADDRESS": USER,
+                "EMAIL_PASSWORD": PASSWORD, "EMAIL_CA_FILE": str(self.imap.certificates.ca_file)}
