@@ -25,6 +25,7 @@ from connectors.base import (
     Batch,
     Connector,
     DirectMessage,
+    InboundMessage,
     SendError,
     SendResult,
     Unsupported,
@@ -73,9 +74,12 @@ class EmailConnector(Connector):
             self._trouble(now, str(exc))
             return
         try:
+            def read(raw: bytes) -> InboundMessage | None:
+                return parse.inbound_or_unreadable(raw, self.address, now)
+
             for folder in self.folders:
                 yield from mailbox.read_folder(session, folder, cursors.get(mailbox.stream(folder)), now,
-                                               self.backfill, lambda raw: parse.inbound(raw, self.address, now))
+                                               self.backfill, read)
         except MailboxError as exc:
             self._trouble(now, str(exc))
             return

@@ -15,6 +15,7 @@ attachments are listed by name and size, not mirrored.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import UTC, datetime
 from email import policy
@@ -27,6 +28,8 @@ from bs4 import BeautifulSoup
 from connectors.base import Author, InboundMessage, Kind
 from connectors.email import ids
 from connectors.email.rules import PLATFORM
+
+log = logging.getLogger(__name__)
 
 AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 _ATTRIBUTION = re.compile(r"^(On .{0,300} wrote:|-----\s*Original Message\s*-----)\s*$", re.IGNORECASE)
@@ -97,6 +100,20 @@ def inbound(raw: bytes, own_address: str, now: datetime) -> InboundMessage | Non
         author=Author(external_id=ids.key(address, 64), handle=address, name=name or address),
         created_at=_date(message, now), in_reply_to=ids.key(parents[0]) if parents else None,
         lang_hint=(_header(message, "Content-Language").split(",")[0].strip() or None))
+
+
+def inbound_or_unreadable(raw: bytes, own_address: str, now: datetime) -> InboundMessage | None:
+    """`inbound`, and for bytes the parser cannot take, a case that says so rather than a folder
+    stuck on one message or a customer silently dropped."""
+    try:
+        return inbound(raw, own_address, now)
+    except Exception as exc:  # the stdlib parser on hostile input; the class only, never the text
+        log.warning("an e-mail could not be read (%s); stored as unreadable", type(exc).__name__)
+    digest = f"{hashlib.sha256(raw).hexdigest()[:40]}@unreadable"
+    return InboundMessage(
+        platform=PLATFORM, kind=Kind.DM, external_id=digest, thread_key=ids.key(digest, ids.MAX_THREAD_KEY),
+        text="(An e-mail Parley could not read: open it in the support mailbox.)",
+        author=Author(external_id="unreadable", handle="", name="unknown sender"), created_at=now)
 
 
 def body_text(message: EmailMessage) -> str:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors.email import ids, parse
 from sandbox.emulators.mail import USER
@@ -125,3 +127,27 @@ def test_reply_ids_are_stable_per_key_and_references_keep_root_and_latest() -> N
     assert ids.reply_id("k1", USER).endswith("@example.com")
     chain = ids.references([f"r{i}@x" for i in range(30)], "p@x")
     assert len(chain) == ids.MAX_REFERENCES and chain[0] == "r0@x" and chain[-1] == "p@x"
+
+
+HEADERS = st.sampled_from(["From", "Reply-To", "Subject", "Message-ID", "In-Reply-To", "References", "Date",
+                           "Content-Type", "Content-Transfer-Encoding", "Auto-Submitted", "Precedence"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(headers=st.lists(st.tuples(HEADERS, st.text(max_size=80)), max_size=8), body=st.binary(max_size=300))
+def test_no_e_mail_stops_a_folder(headers: list[tuple[str, str]], body: bytes) -> None:
+    raw = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("utf-8", "surrogateescape") + b"\r\n"
+    record = parse.inbound_or_unreadable(raw + body, USER, NOW)
+    if record is not None:
+        assert len(record.external_id) <= ids.MAX_EXTERNAL_ID and len(record.thread_key) <= ids.MAX_THREAD_KEY
+        assert len(record.author.external_id) <= 64 and record.created_at <= NOW
+
+
+def test_an_e_mail_the_parser_cannot_take_is_a_case_that_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(raw: bytes) -> None:
+        raise LookupError("unknown encoding: x-hostile")
+
+    monkeypatch.setattr(parse, "read", broken)
+    record = parse.inbound_or_unreadable(b"From: a@b.example\r\n\r\nhi", USER, NOW)
+    assert record is not None and record.external_id.endswith("@unreadable")
+    assert "could not read" in record.text and record.author.name == "unknown sender"
