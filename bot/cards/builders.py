@@ -40,7 +40,7 @@ from bot.cards.records import (
     KIND_LABEL,
     LastReply,
     SlaBadge,
-    handle_label,
+    handle_prefix,
     platform_badge,
     platform_link,
     platform_name,
@@ -83,7 +83,7 @@ def _author_line(customer: Customer) -> str:
     parts = [f"*{name}*"]
     # Facebook has no handles: the connector puts the name there, so showing it twice adds nothing.
     if customer.handle and customer.handle != customer.name:
-        parts.append(f"@{clip(customer.handle, _NAME_MAX)}")
+        parts.append(f"{handle_prefix(customer.platform)}{clip(customer.handle, _NAME_MAX)}")
     if customer.verified:
         parts.append(VERIFIED_MARK)
     line = " ".join(parts)
@@ -188,7 +188,7 @@ def conversation_card(
         blocks.append(context(ids.BLOCK_CARD_WINDOW, escape(window)))
     blocks.append(_actions(conversation.id, conversation.status))
     # The network's own prefix ("@" on X and Instagram, none for an e-mail address); the name where no handle.
-    handle = handle_label(conversation.platform, customer.handle) if customer.handle != customer.name \
+    handle = f"{handle_prefix(conversation.platform)}{customer.handle}" if customer.handle != customer.name \
         else customer.name
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
     text = clip(head, 200) + clip(opening.text, _FALLBACK_QUOTE_MAX)
@@ -264,7 +264,7 @@ def customer_followup(message: Message, customer: Customer) -> SlackMessage:
     """A later customer message in the conversation, posted as a reply in its Slack thread."""
     who = clip(customer.name or customer.handle or "unknown", _NAME_MAX)
     if customer.handle and customer.handle != customer.name:
-        who += f" (@{clip(customer.handle, _NAME_MAX)})"
+        who += f" ({handle_prefix(customer.platform)}{clip(customer.handle, _NAME_MAX)})"
     head = f"💬 *{who}*:"
     body, truncated = fit(message.text or "(no text)", plain, SECTION_TEXT_MAX - slack_len(head) - 1)
     blocks = [section(ids.BLOCK_FOLLOWUP, f"{head} {body}")]

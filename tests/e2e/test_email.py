@@ -66,7 +66,8 @@ def test_one_card_per_thread_no_case_for_machines_and_nothing_twice(stack, serve
     [case] = email_conversations(parley)
     assert (case.kind, case.thread_key) == ("dm", "m1@customer.example")
     [card] = cards(stack)
-    assert "E-mail" in json.dumps(card.blocks, ensure_ascii=False)
+    blocks = json.dumps(card.blocks, ensure_ascii=False)
+    assert "✉️ E-mail" in blocks and "*Ana Lima* ana@customer.example" in blocks  # an address takes no "@"
     thread = stack.slack.thread(CHANNEL, case.slack_ts)
     assert any("Any news?" in m.text for m in thread[1:])  # the follow-up, in the card's thread
 
