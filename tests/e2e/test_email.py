@@ -117,3 +117,9 @@ def test_reply_goes_once_over_smtp_threaded_with_a_receipt(stack, serve_email, d
     run_until(parley, lambda: len(email_messages(parley)) == 3 and undelivered(parley) == 0)
     assert len(email_conversations(parley)) == 1
     assert len(cards(stack)) == 1
+
+    assert slack.command("find order #1042").status_code == 200  # /social find and customer know e-mail too
+    assert slack.command("customer ana@customer.example").status_code == 200
+    found, customer = (json.dumps(r, ensure_ascii=False) for r in slack.responses(4)[2:])
+    assert "E-mail" in found and f"#{case.ref}" in found
+    assert f"#{case.ref}" in customer
