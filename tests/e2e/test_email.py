@@ -10,7 +10,10 @@ twice; `/social reply` sends one e-mail over SMTP with the threading headers and
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import pytest
 from sqlmodel import delete, select
@@ -18,20 +21,24 @@ from sqlmodel import delete, select
 from bot.store.models import Conversation, Cursor, DeliveryStatus, Direction, Message
 from sandbox.emulators.mail import PASSWORD, USER, Dovecot, SmtpServer
 from tests.connectors.email.mail_fixtures import dovecot, mail, smtp  # noqa: F401  (fixtures)
-from tests.e2e.conftest import CHANNEL, run_until, undelivered
+from tests.e2e.conftest import CHANNEL, run_until, stack_env, undelivered
 from tests.e2e.slack_requests import SlackSession, serve, wait_for  # noqa: F401  (serve is a fixture)
+from tests.e2e.test_process import _cards, _start, _wait
 
 pytestmark = pytest.mark.e2e
+
+
+def mailbox_env(dovecot: Dovecot, smtp: SmtpServer) -> dict[str, str]:  # noqa: F811
+    assert dovecot.certificates is not None
+    return {"EMAIL_IMAP_URL": dovecot.url, "EMAIL_SMTP_URL": smtp.url, "EMAIL_ADDRESS": USER,
+            "EMAIL_PASSWORD": PASSWORD, "EMAIL_CA_FILE": str(dovecot.certificates.ca_file),
+            "EMAIL_POLL_INTERVAL": "1s", "PARLEY_BACKFILL": "30d"}
 
 
 @pytest.fixture
 def serve_email(serve, dovecot: Dovecot, smtp: SmtpServer) -> Callable[[], SlackSession]:  # noqa: F811
     """`serve_email()`: a Parley served with the support mailbox on the real mail servers."""
-    assert dovecot.certificates is not None
-    env = {"EMAIL_IMAP_URL": dovecot.url, "EMAIL_SMTP_URL": smtp.url, "EMAIL_ADDRESS": USER,
-           "EMAIL_PASSWORD": PASSWORD, "EMAIL_CA_FILE": str(dovecot.certificates.ca_file),
-           "EMAIL_POLL_INTERVAL": "1s", "PARLEY_BACKFILL": "30d"}
-    return lambda: serve(**env)
+    return lambda: serve(**mailbox_env(dovecot, smtp))
 
 
 def email_conversations(parley) -> list[Conversation]:
@@ -123,3 +130,31 @@ def test_reply_goes_once_over_smtp_threaded_with_a_receipt(stack, serve_email, d
     found, customer = (json.dumps(r, ensure_ascii=False) for r in slack.responses(4)[2:])
     assert "E-mail" in found and f"#{case.ref}" in found
     assert f"#{case.ref}" in customer
+
+
+@pytest.mark.slow
+def test_kill_9_mid_delivery_then_restart_mirrors_each_e_mail_exactly_once(stack, database_url, dovecot,  # noqa: F811
+                                                                            smtp):  # noqa: F811
+    total = 30
+    for i in range(total):
+        dovecot.deliver(mail(f"crash{i}@customer.example", f"Order {i} never arrived",
+                             sender=f"Customer {i} <c{i}@customer.example>", date=format_datetime(datetime.now(UTC))))
+    env = stack_env(stack, database_url, PARLEY_POLL_INTERVAL="1s", PARLEY_SLACK_MIN_INTERVAL="150ms",
+                    **mailbox_env(dovecot, smtp))
+    first = _start(env)
+    try:
+        _wait(lambda: len(_cards(stack)) >= 5, "the first cards", first)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    assert len(_cards(stack)) < total, "the kill must land mid-delivery for this test to mean anything"
+
+    second = _start(env)
+    try:
+        _wait(lambda: len(_cards(stack)) >= total, "all cards after restart", second)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=15)
+    keys = [c.metadata["event_payload"]["key"] for c in _cards(stack)]
+    cards = [k for k in keys if k.startswith("post_card:")]  # not an SLA notice a slow run may add
+    assert len(cards) == total == len(set(cards))
