@@ -17,6 +17,7 @@ import ssl
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from connectors import backfill, checks
@@ -108,7 +109,8 @@ class EmailConnector(Connector):
         if "@" not in to:
             raise SendError("The customer's e-mail address is not known (their message is no longer in the "
                             "mailbox). Nothing was sent.", code="no-address")
-        message_id = ids.reply_id(action.key or ids.key(action.text), self.address)
+        # The stored reply's key always comes with it; without one, a fresh id (no idempotency to keep).
+        message_id = ids.reply_id(action.key, self.address) if action.key else make_msgid().strip("<>")
         reply = outgoing.compose(sender=self.address, sender_name=self.sender_name, to=to, text=action.text,
                                  message_id=message_id, parent=parent, parent_id=parent_id, now=self.clock())
         outgoing.submit(self.smtp, self.username, self.password, self.context, reply)

@@ -30,7 +30,8 @@ def compose(*, sender: str, sender_name: str, to: str, text: str, message_id: st
     reply = EmailMessage()
     reply["From"] = formataddr((sender_name, sender)) if sender_name else sender
     reply["To"] = to
-    subject = str(parent.get("Subject") or "").strip() if parent is not None else ""
+    # One line: an encoded-word may decode to a line break, which must not start a header of its own.
+    subject = " ".join(str(parent.get("Subject") or "").split()) if parent is not None else ""
     reply["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject or 'your message'}"
     reply["Date"] = format_datetime(now.astimezone(UTC))
     reply["Message-ID"] = f"<{message_id}>"

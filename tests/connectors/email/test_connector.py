@@ -151,3 +151,13 @@ def test_doctor_logs_in_to_both_servers(connector: Make) -> None:
     failing = connector(password="wrong", folders=("INBOX",)).doctor(NOW)
     assert [c.status for c in failing] == [Status.FAIL, Status.FAIL]
     assert all(c.fix for c in failing)
+
+
+def test_a_subject_that_decodes_to_a_line_break_cannot_add_a_header(connector: Make, dovecot: Dovecot,
+                                                                    smtp: SmtpServer) -> None:
+    dovecot.deliver(b"From: Ana <ana@customer.example>\r\nTo: support@example.com\r\nMessage-ID: <inj@c.example>\r\n"
+                    b"Subject: =?utf-8?q?Hello=0D=0ABcc:_evil@attacker.example?=\r\n\r\nHi\r\n")
+    connector().send(DirectMessage("ana@customer.example", "Hi", in_reply_to="inj@c.example", key="k"))
+    [sent] = smtp.messages
+    assert sent["Subject"] == "Re: Hello Bcc: evil@attacker.example" and sent["Bcc"] is None
+    assert smtp.recorder.envelopes == [(USER, ["ana@customer.example"])]
