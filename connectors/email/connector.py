@@ -111,8 +111,12 @@ class EmailConnector(Connector):
                             "mailbox). Nothing was sent.", code="no-address")
         # The stored reply's key always comes with it; without one, a fresh id (no idempotency to keep).
         message_id = ids.reply_id(action.key, self.address) if action.key else make_msgid().strip("<>")
-        reply = outgoing.compose(sender=self.address, sender_name=self.sender_name, to=to, text=action.text,
-                                 message_id=message_id, parent=parent, parent_id=parent_id, now=self.clock())
+        try:
+            reply = outgoing.compose(sender=self.address, sender_name=self.sender_name, to=to, text=action.text,
+                                     message_id=message_id, parent=parent, parent_id=parent_id, now=self.clock())
+        except (ValueError, TypeError) as exc:  # a header the customer's mail made unwritable
+            raise SendError(f"The reply could not be written as an e-mail ({exc}). Nothing was sent.",
+                            code="compose") from None
         outgoing.submit(self.smtp, self.username, self.password, self.context, reply)
         return SendResult(message_id)
 
