@@ -1,8 +1,9 @@
 """A support mailbox: IMAP to hear (`mailbox.py`), SMTP to answer (`outgoing.py`).
 
 Ears: every folder of `folders` is polled with its own UIDVALIDITY:UID cursor, at most once per
-`interval`; each message becomes one customer message threaded by Message-ID / In-Reply-To /
-References (`parse.py`), machine-sent mail is dropped. Mouth: a `DirectMessage` answering the
+`interval` unless IMAP IDLE on the first folder reports new mail (`watch`, `idle.py`); each message
+becomes one customer message threaded by Message-ID / In-Reply-To / References (`parse.py`),
+machine-sent mail is dropped. Mouth: a `DirectMessage` answering the
 customer's message `in_reply_to` is an e-mail from `address`, its subject, threading headers and
 quoted text taken from that message as the mailbox holds it (looked up by Message-ID), its
 Message-ID made from the stored reply's `key`.
@@ -14,11 +15,14 @@ import contextlib
 import imaplib
 import logging
 import ssl
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+
+from imapclient import IMAPClient
 
 from connectors import backfill, checks
 from connectors.base import (
@@ -32,7 +36,7 @@ from connectors.base import (
     Unsupported,
 )
 from connectors.checks import Check
-from connectors.email import ids, mailbox, outgoing, parse
+from connectors.email import idle, ids, mailbox, outgoing, parse
 from connectors.email.mailbox import MailboxError
 from connectors.email.rules import RULES
 from connectors.email.servers import parse_url, tls_context
@@ -57,6 +61,7 @@ class EmailConnector(Connector):
         self.context: ssl.SSLContext = tls_context(ca_file)
         self.clock = clock  # the reply's Date header
         self._last_poll: datetime | None = None
+        self._woken = threading.Event()  # IDLE saw new mail: the next poll skips the interval
 
     @property
     def streams(self) -> tuple[str, ...]:
@@ -66,8 +71,9 @@ class EmailConnector(Connector):
     def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
         """Each folder's new mail, in UID order. IMAP trouble ends the poll and is kept in `health`;
         what was stored before it stays stored with its cursor."""
-        if self._last_poll is not None and now - self._last_poll < self.interval:
+        if self._last_poll is not None and now - self._last_poll < self.interval and not self._woken.is_set():
             return
+        self._woken.clear()
         self._last_poll = now
         try:
             session = self._login()
@@ -90,6 +96,17 @@ class EmailConnector(Connector):
         finally:
             _logout(session)
         self.health.succeeded(now)
+
+    def watch(self, wake: Callable[[], None], stop: threading.Event) -> None:
+        """IMAP IDLE on the first folder (`idle.py`): new mail there makes the next poll run at once."""
+        def woken() -> None:
+            self._woken.set()
+            wake()
+
+        def open_client() -> IMAPClient:
+            return idle.connect(self.imap, self.username, self.password, self.context)
+
+        idle.watch(open_client, self.folders[0], woken, stop)
 
     def _trouble(self, now: datetime, message: str) -> None:
         log.warning("e-mail: %s", message)

@@ -158,3 +158,14 @@ def test_kill_9_mid_delivery_then_restart_mirrors_each_e_mail_exactly_once(stack
     keys = [c.metadata["event_payload"]["key"] for c in _cards(stack)]
     cards = [k for k in keys if k.startswith("post_card:")]  # not an SLA notice a slow run may add
     assert len(cards) == total == len(set(cards))
+
+
+def test_idle_brings_new_mail_to_slack_long_before_the_next_poll(stack, serve, dovecot, smtp):  # noqa: F811
+    slack = serve(**(mailbox_env(dovecot, smtp) | {"EMAIL_POLL_INTERVAL": "1h", "PARLEY_POLL_INTERVAL": "1h"}))
+    parley = slack.parley
+    parley.start_background()  # the schedule's first poll, then IDLE on INBOX
+    wait_for(lambda: parley.store.cursors().get("email:INBOX") is not None, what="the first poll")
+    dovecot.deliver(mail("pushed@customer.example", "Hello? Anyone there?", date=format_datetime(datetime.now(UTC))))
+    wait_for(lambda: len(cards(stack)) == 1, timeout=20, what="the card, woken by IDLE")
+    [case] = email_conversations(parley)
+    assert case.thread_key == "pushed@customer.example"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from connectors.checks import Status
 from connectors.email import ids
 from connectors.email.connector import EmailConnector
 from connectors.email.servers import parse_url
+from connectors.testing import FakeConnector, mastodon_rules
 from sandbox.emulators.mail import USER, Dovecot, SmtpServer
 from tests.connectors.email.mail_fixtures import NOW, mail
 
@@ -161,3 +163,27 @@ def test_a_subject_that_decodes_to_a_line_break_cannot_add_a_header(connector: M
     [sent] = smtp.messages
     assert sent["Subject"] == "Re: Hello Bcc: evil@attacker.example" and sent["Bcc"] is None
     assert smtp.recorder.envelopes == [(USER, ["ana@customer.example"])]
+
+
+def test_idle_wakes_the_poll_at_once_when_mail_arrives(connector: Make, dovecot: Dovecot) -> None:
+    email, woken, stop = connector(interval=timedelta(hours=1)), threading.Event(), threading.Event()
+    cursors: dict[str, str | None] = {}
+    poll(email, cursors)  # the first poll; the next is an hour away
+    watcher = threading.Thread(target=email.watch, args=(woken.set, stop))
+    watcher.start()
+    try:
+        assert woken.wait(10), "no wake once IDLE was open"  # mail may have come while it was not
+        woken.clear()
+        assert heard(poll(email, cursors)) == []
+        dovecot.deliver(mail("pushed@c.example"))
+        assert woken.wait(10), "IDLE did not report the new message"
+        assert heard(poll(email, cursors)) == ["pushed@c.example"]  # the interval is skipped once
+        assert heard(poll(email, cursors)) == []
+    finally:
+        stop.set()
+        watcher.join(10)
+    assert not watcher.is_alive()
+
+
+def test_a_network_without_push_watches_nothing() -> None:
+    FakeConnector(mastodon_rules()).watch(lambda: None, threading.Event())  # returns at once
