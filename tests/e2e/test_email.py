@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -169,3 +169,23 @@ def test_idle_brings_new_mail_to_slack_long_before_the_next_poll(stack, serve, d
     wait_for(lambda: len(cards(stack)) == 1, timeout=20, what="the card, woken by IDLE")
     [case] = email_conversations(parley)
     assert case.thread_key == "pushed@customer.example"
+
+
+def test_an_sla_override_for_email_applies_and_the_breach_is_noticed_once(stack, serve, dovecot, smtp,  # noqa: F811
+                                                                          tmp_path):
+    config = tmp_path / "parley.yaml"
+    config.write_text("sla:\n  overrides:\n    - {platform: email, first_response: {urgent: 2m, high: 2m, "
+                      "normal: 2m, low: 2m}}\n")
+    now = datetime.now(UTC)
+    dovecot.deliver(mail("late@customer.example", "Still waiting for my refund.", date=format_datetime(now)))
+    slack = serve(**(mailbox_env(dovecot, smtp) | {"PARLEY_CONFIG": str(config)}))
+    parley = slack.parley
+    run_until(parley, lambda: len(email_conversations(parley)) == 1 and undelivered(parley) == 0)
+    [case] = email_conversations(parley)
+
+    _, job = parley.jobs["reminders"]
+    job.run(now + timedelta(minutes=3))  # past the e-mail target of 2 minutes, long before the default
+    job.run(now + timedelta(minutes=3, seconds=5))  # claimed once: no second notice
+    run_until(parley, lambda: undelivered(parley) == 0)
+    thread = [m.text for m in stack.slack.thread(CHANNEL, case.slack_ts)[1:]]
+    assert sum("is overdue" in t for t in thread) == 1
