@@ -10,6 +10,7 @@ aiosmtpd with AUTH (required, only after STARTTLS) and records every message it 
 from __future__ import annotations
 
 import imaplib
+import logging
 import os
 import pwd
 import shutil
@@ -204,6 +205,9 @@ class SmtpServer:
     """aiosmtpd on 127.0.0.1: STARTTLS, then AUTH PLAIN/LOGIN required; `messages` holds what it took."""
 
     def __init__(self, certificates: Certificates) -> None:
+        # aiosmtpd logs every connection at INFO from its own thread, and a deprecation of its own at
+        # WARNING on every AUTH: noise in test and demo output, nothing Parley did.
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
         self.recorder = _Recorder()
         self.port = _free_port()
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
