@@ -111,6 +111,7 @@ def _email(settings: Settings) -> EmailConnector:
         password=secret(settings.email_password), folders=settings.email_folders,
         interval=settings.email_poll_interval, backfill=settings.parley_backfill,
         sender_name=settings.email_sender_name, ca_file=settings.email_ca_file,
+        sent_folder=settings.email_sent_folder or None,
     )
 
 

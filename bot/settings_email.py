@@ -26,6 +26,7 @@ class EmailSettings(BaseSettings):
     email_username: str | None = None  # the login for both servers; EMAIL_ADDRESS when unset
     email_password: SecretStr | None = None
     email_folders: Annotated[tuple[str, ...], NoDecode] = ("INBOX",)  # comma-separated
+    email_sent_folder: str | None = None  # a copy of each reply is filed here (e.g. "Sent"); unset: none
     email_poll_interval: Annotated[timedelta, NoDecode] = Field(default=timedelta(seconds=60))
     email_sender_name: str = ""  # the From name on replies, e.g. "Acme Support"
     email_ca_file: Path | None = None  # a private CA's certificates (PEM), instead of the system's

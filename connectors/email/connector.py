@@ -52,7 +52,8 @@ class EmailConnector(Connector):
     def __init__(self, *, imap_url: str, smtp_url: str, address: str, username: str, password: str,
                  folders: tuple[str, ...] = ("INBOX",), interval: timedelta = timedelta(seconds=60),
                  backfill: timedelta = backfill.DEFAULT_BACKFILL, sender_name: str = "",
-                 ca_file: Path | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 ca_file: Path | None = None, sent_folder: str | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         super().__init__()
         self.imap, self.smtp = parse_url(imap_url, "imap"), parse_url(smtp_url, "smtp")
         self.address, self.sender_name = address, sender_name
@@ -60,6 +61,7 @@ class EmailConnector(Connector):
         self.folders, self.interval, self.backfill = folders, interval, backfill
         self.context: ssl.SSLContext = tls_context(ca_file)
         self.clock = clock  # the reply's Date header
+        self.sent_folder = sent_folder  # where a copy of each reply is filed, as mail clients do
         self._last_poll: datetime | None = None
         self._woken = threading.Event()  # IDLE saw new mail: the next poll skips the interval
 
@@ -135,7 +137,21 @@ class EmailConnector(Connector):
             raise SendError(f"The reply could not be written as an e-mail ({exc}). Nothing was sent.",
                             code="compose") from None
         outgoing.submit(self.smtp, self.username, self.password, self.context, reply)
+        if self.sent_folder:
+            self._file_copy(reply)
         return SendResult(message_id)
+
+    def _file_copy(self, reply: EmailMessage) -> None:
+        """File the sent reply in `sent_folder` (read). The reply is out already: trouble here is
+        logged, never a failed send."""
+        try:
+            session = self._login()
+            try:
+                mailbox.file_copy(session, self.sent_folder or "", reply.as_bytes(), self.clock())
+            finally:
+                _logout(session)
+        except (MailboxError, imaplib.IMAP4.error, OSError) as exc:
+            log.warning("e-mail: the reply was sent but not filed in %r (%s)", self.sent_folder, exc)
 
     def _parent(self, parent_id: str | None) -> EmailMessage | None:
         """The customer's message being answered, from the mailbox; None if it is gone."""

@@ -132,6 +132,17 @@ def find(imap: imaplib.IMAP4, folders: tuple[str, ...], message_id: str) -> byte
     return None
 
 
+def file_copy(imap: imaplib.IMAP4, folder: str, raw: bytes, when: datetime) -> None:
+    """APPEND `raw` to `folder` as read (the team's copy of a reply), creating the folder when the
+    server asks to (TRYCREATE, RFC 9051 §6.3.12); MailboxError if refused."""
+    typ, data = imap.append(quote(folder), "(\\Seen)", imaplib.Time2Internaldate(when), raw)
+    if typ != "OK" and "TRYCREATE" in _words(data):
+        imap.create(quote(folder))
+        typ, data = imap.append(quote(folder), "(\\Seen)", imaplib.Time2Internaldate(when), raw)
+    if typ != "OK":
+        raise MailboxError(f"the IMAP folder {folder!r} refused the copy ({_words(data)})")
+
+
 def _number(data: list[bytes | None] | list[bytes] | None) -> int | None:
     value = (data or [None])[0]
     return int(value) if value is not None else None

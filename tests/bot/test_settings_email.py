@@ -26,11 +26,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_email_is_off_by_default_and_on_with_the_whole_set() -> None:
     assert not load_settings(_env_file=None).email_enabled
     settings = load_settings(_env_file=None, **MAILBOX, email_folders="INBOX, Support Queue",
-                             email_poll_interval="2m")
+                             email_poll_interval="2m", email_sent_folder="Sent")
     assert settings.email_enabled and settings.email_login == "support@example.com"
     assert settings.email_folders == ("INBOX", "Support Queue")
     assert settings.email_poll_interval == timedelta(minutes=2)
-    assert "email" in app.build_registry(settings)
+    connector = app.build_registry(settings).connector("email")
+    assert connector.sent_folder == "Sent" and connector.folders == ("INBOX", "Support Queue")  # type: ignore[attr-defined]
 
 
 def test_a_half_configured_mailbox_names_what_is_missing() -> None:

@@ -187,3 +187,23 @@ def test_idle_wakes_the_poll_at_once_when_mail_arrives(connector: Make, dovecot:
 
 def test_a_network_without_push_watches_nothing() -> None:
     FakeConnector(mastodon_rules()).watch(lambda: None, threading.Event())  # returns at once
+
+
+def test_a_copy_of_each_reply_is_filed_read_in_the_sent_folder(connector: Make, dovecot: Dovecot,
+                                                              smtp: SmtpServer) -> None:
+    dovecot.deliver(mail("m1@c.example"))
+    email = connector(sent_folder="Sent", folders=("INBOX", "Sent"))
+    sent = email.send(DirectMessage("ana@customer.example", "On its way.", in_reply_to="m1@c.example", key="k1"))
+    imap = dovecot.client()
+    imap.select('"Sent"', readonly=True)
+    _, data = imap.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    imap.logout()
+    assert b"\\Seen" in data[0][0] and f"<{sent.external_id}>".encode() in data[0][1]
+    assert heard(poll(email, {})) == ["m1@c.example"]  # our own reply, read back, is no case
+
+
+def test_a_sent_folder_that_refuses_the_copy_does_not_fail_the_send(connector: Make, smtp: SmtpServer,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    connector(sent_folder="No\\Such/../Folder\x7f").send(DirectMessage("ana@customer.example", "Hi", key="k"))
+    assert len(smtp.messages) == 1
+    assert "the reply was sent but not filed" in caplog.text
