@@ -18,6 +18,8 @@ import ssl
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
+from imapclient import imap_utf7
+
 from connectors import backfill
 from connectors.base import Batch, InboundMessage
 from connectors.email.servers import Endpoint
@@ -58,8 +60,13 @@ def connect(endpoint: Endpoint, username: str, password: str, context: ssl.SSLCo
 
 
 def quote(folder: str) -> str:
-    """An IMAP quoted string (folder names may hold spaces)."""
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A folder name as IMAP takes it: modified UTF-7 ("Soporte técnico" -> "Soporte t&AOk-cnico",
+    RFC 3501 §5.1.3, https://www.rfc-editor.org/rfc/rfc3501#section-5.1.3) in a quoted string."""
+    return _quoted(imap_utf7.encode(folder).decode("ascii"))
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def examine(imap: imaplib.IMAP4, folder: str) -> tuple[int, int]:
@@ -126,7 +133,7 @@ def find(imap: imaplib.IMAP4, folders: tuple[str, ...], message_id: str) -> byte
     """The raw message whose Message-ID is `message_id`, from the first folder holding it."""
     for folder in folders:
         examine(imap, folder)
-        uids = search(imap, f"HEADER Message-ID {quote('<' + message_id + '>')}")
+        uids = search(imap, f"HEADER Message-ID {_quoted('<' + message_id + '>')}")
         if uids:
             return fetch(imap, uids[-1:])[0]
     return None

@@ -29,6 +29,7 @@ from typing import Any
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from imapclient import imap_utf7
 
 USER, PASSWORD = "support@example.com", "sandbox-mail-password"
 DOVECOT = "/usr/sbin/dovecot"
@@ -174,8 +175,9 @@ class Dovecot:
         raw = message if isinstance(message, bytes) else message.as_bytes(policy=policy.SMTP)
         imap = self.client()
         try:
-            imap.create(f'"{folder}"')  # NO when it exists: fine
-            typ, data = imap.append(f'"{folder}"', None, received and imaplib.Time2Internaldate(received), raw)
+            name = '"' + imap_utf7.encode(folder).decode("ascii") + '"'  # IMAP's modified UTF-7
+            imap.create(name)  # NO when it exists: fine
+            typ, data = imap.append(name, None, received and imaplib.Time2Internaldate(received), raw)
             if typ != "OK":
                 raise RuntimeError(f"APPEND failed: {data!r}")
         finally:

@@ -49,11 +49,11 @@ def test_poll_reads_each_message_once_with_a_uidvalidity_uid_cursor(connector: M
 
 def test_every_folder_is_its_own_stream(connector: Make, dovecot: Dovecot) -> None:
     dovecot.deliver(mail("a@c.example"))
-    dovecot.deliver(mail("b@c.example"), folder="Support Queue")
+    dovecot.deliver(mail("b@c.example"), folder="Soporte técnico")  # a space and a non-ASCII letter
     cursors: dict[str, str | None] = {}
-    batches = poll(connector(folders=("INBOX", "Support Queue")), cursors)
+    batches = poll(connector(folders=("INBOX", "Soporte técnico")), cursors)
     assert heard(batches) == ["a@c.example", "b@c.example"]
-    assert set(cursors) == {"email:INBOX", "email:Support Queue"}
+    assert set(cursors) == {"email:INBOX", "email:Soporte técnico"}
 
 
 def test_a_renumbered_folder_is_read_again_and_the_store_dedupes_it(connector: Make, dovecot: Dovecot) -> None:
