@@ -41,6 +41,7 @@ from bot.store.spend import StoreLedger
 from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
 from commands.home import republish_homes
+from connectors.email.connector import EmailConnector
 from connectors.facebook.connector import FacebookConnector
 from connectors.instagram.connector import InstagramConnector
 from connectors.registry import SHIPPED, Registry, UnknownPlatform
@@ -61,6 +62,8 @@ def build_registry(settings: Settings) -> Registry:
         registry.register(_facebook(settings))
     if settings.instagram_enabled:
         registry.register(_instagram(settings))
+    if settings.email_enabled:
+        registry.register(_email(settings))
     return registry
 
 
@@ -111,6 +114,17 @@ def keep_spend(registry: Registry, store: Store) -> Registry:
         if isinstance(connector, XConnector):
             connector.spend.ledger = StoreLedger(store)
     return registry
+
+
+def _email(settings: Settings) -> EmailConnector:
+    return EmailConnector(
+        imap_url=settings.email_imap_url or "", smtp_url=settings.email_smtp_url or "",
+        address=settings.email_address or "", username=settings.email_login,
+        password=secret(settings.email_password), folders=settings.email_folders,
+        interval=settings.email_poll_interval, backfill=settings.parley_backfill,
+        sender_name=settings.email_sender_name, ca_file=settings.email_ca_file,
+        sent_folder=settings.email_sent_folder or None,
+    )
 
 
 def check_platforms(settings: Settings, registry: Registry) -> None:

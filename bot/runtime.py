@@ -30,7 +30,7 @@ from bot.metrics import Metrics
 from bot.replies.sender import Sender
 from bot.reports.service_level import ServiceLevel
 from bot.schedule.leader import Leadership
-from bot.schedule.scheduler import build_scheduler
+from bot.schedule.scheduler import build_scheduler, poll_soon
 from bot.settings import Settings, secret
 from bot.store.database import Store
 from bot.store.models import utcnow
@@ -162,6 +162,14 @@ class Parley:
                        # every replica answers /readyz for itself
                        "slack_link": (SLACK_PROBE_SECONDS, lambda: self.slack_link.probe(self.bolt.client))})
         self.scheduler.start()
+        for connector in self.connectors:  # networks that push (IMAP IDLE) make their poll run at once
+            watcher = threading.Thread(target=connector.watch, args=(self._poll_soon(connector.platform), self._stop),
+                                       name=f"watch:{connector.platform}", daemon=True)
+            watcher.start()
+            self._threads.append(watcher)
+
+    def _poll_soon(self, platform: str) -> Callable[[], None]:
+        return lambda: poll_soon(self.scheduler, platform) if self.scheduler is not None else None
 
     def stop(self) -> None:
         self._stop.set()

@@ -19,6 +19,7 @@ from bot.config_file import ConfigError, parse_duration
 from bot.inbound.routing import CHANNEL_ID, RoutingConfig, load_routing_config
 from bot.replies.permissions import parse_agents
 from bot.replies.survey import parse_kinds as parse_csat_kinds
+from bot.settings_email import EmailSettings
 from bot.sla.policy import SlaConfig, load_sla_config
 from bot.store.database import check_database_url
 from connectors.x.queries import parse_search_queries
@@ -46,7 +47,7 @@ _TOKEN_KINDS = {
 }
 
 
-class Settings(BaseSettings):
+class Settings(EmailSettings, BaseSettings):  # EMAIL_*: bot/settings_email.py
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       case_sensitive=False)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -209,6 +210,12 @@ class Connector(abc.ABC):
         """A link that opens a private conversation with the brand, offered when a private send is
         refused with `rules.dm_fallback_code`; None where the network has none."""
         return None
+
+    def watch(self, wake: Callable[[], None], stop: threading.Event) -> None:
+        """Block until `stop` is set, calling `wake` whenever the network pushes word of something
+        new (IMAP IDLE), so the next poll runs at once. Runs on its own thread; never raises. A
+        network without push keeps this default, which returns at once."""
+        return
 
     def doctor(self, now: datetime, *, subscribe: bool = False) -> list[Check]:
         """`parley check` for this network: what works and, for what does not, the fix in plain

@@ -40,7 +40,9 @@ class PrivateReply:
 class DirectMessage:
     """A message in the customer's private conversation with the brand (X DM, Messenger).
 
-    `human_agent_tag`: sent outside the network's standard window as a human agent (Messenger)."""
+    `human_agent_tag`: sent outside the network's standard window as a human agent (Messenger).
+    `in_reply_to`: the customer message it answers (e-mail threads on it); `key`: the stored reply's
+    idempotency key, the same on every attempt (e-mail makes the reply's Message-ID from it)."""
 
     recipient: str  # the customer's id on the network
     text: str
@@ -48,6 +50,8 @@ class DirectMessage:
     # Answers offered as buttons, (title, payload) each, where the network has them (Messenger quick
     # replies); a network without them sends the text alone, so the text must ask on its own.
     choices: tuple[tuple[str, str], ...] = ()
+    in_reply_to: str | None = None
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,12 @@ from typing import Any
 
 from connectors.base import Connector, InboundMessage
 from connectors.contract import OpSpec, Rules
+from connectors.email.rules import RULES as EMAIL
 from connectors.facebook.rules import RULES as FACEBOOK
 from connectors.instagram.rules import RULES as INSTAGRAM
 from connectors.x.rules import RULES as X
 
-SHIPPED: Mapping[str, Rules] = {r.platform: r for r in (X, FACEBOOK, INSTAGRAM)}
+SHIPPED: Mapping[str, Rules] = {r.platform: r for r in (X, FACEBOOK, INSTAGRAM, EMAIL)}
 
 
 class UnknownPlatform(LookupError):

@@ -39,6 +39,20 @@ if [ -z "${PARLEY_TEST_POSTGRES_URL:-}" ]; then
   export PARLEY_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 fi
 
+# The e-mail tests run a real IMAP server: Dovecot, started by each test with a throwaway config
+# (sandbox/emulators/mail.py); the SMTP server is aiosmtpd, a test dependency.
+if [ ! -x /usr/sbin/dovecot ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Dovecot is not installed and this is not root: install the 'dovecot-imapd' package." >&2
+    exit 1
+  fi
+  echo "== installing Dovecot (IMAP server for the e-mail tests) from Debian packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # The package may start a system Dovecot on port 143; the tests start their own on free ports.
+  apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
+fi
+
 echo "== ruff"
 "$PYTHON" -m ruff check .
 

@@ -17,14 +17,14 @@ from bot.cards.blocks import (
     RED,
     SECTION_TEXT_MAX,
     SlackMessage,
-    button,
     context,
     section,
     user,
 )
 from bot.cards.blocks import utc as _utc
+from bot.cards.card_buttons import card_buttons
 from bot.cards.csat import card_line as csat_line
-from bot.cards.moderation import hidden_block, hide_button
+from bot.cards.moderation import hidden_block
 from bot.cards.mrkdwn import (
     clip,
     cut_mrkdwn,
@@ -43,6 +43,7 @@ from bot.cards.records import (
     Hidden,
     LastReply,
     SlaBadge,
+    handle_prefix,
     platform_badge,
     platform_link,
     platform_name,
@@ -85,7 +86,7 @@ def _author_line(customer: Customer) -> str:
     parts = [f"*{name}*"]
     # Facebook has no handles: the connector puts the name there, so showing it twice adds nothing.
     if customer.handle and customer.handle != customer.name:
-        parts.append(f"@{clip(customer.handle, _NAME_MAX)}")
+        parts.append(f"{handle_prefix(customer.platform)}{clip(customer.handle, _NAME_MAX)}")
     if customer.verified:
         parts.append(VERIFIED_MARK)
     line = " ".join(parts)
@@ -122,39 +123,6 @@ def waiting_label(conversation: Conversation, opening: Message, now: datetime) -
     else:
         return f"answered {human_duration((now - last_reply).total_seconds())} ago"
     return f"waiting {human_duration((now - since).total_seconds())}"
-
-
-def _actions(conversation_id: int, status: str, can_hide: bool, site: str) -> dict:
-    value = str(conversation_id)
-    resolve = (
-        button("Reopen", ids.ACTION_REOPEN, value)
-        if status == Status.RESOLVED
-        else button("Resolve", ids.ACTION_RESOLVE, value, "primary")
-    )
-    snooze = {
-        "type": "static_select",
-        "action_id": ids.ACTION_SNOOZE,
-        "placeholder": {"type": "plain_text", "text": "Snooze…", "emoji": True},
-        "options": [
-            {
-                "text": {"type": "plain_text", "text": label, "emoji": True},
-                "value": ids.snooze_option_value(conversation_id, choice),
-            }
-            for choice, label in ids.SNOOZE_CHOICES
-        ],
-    }
-    return {
-        "type": "actions",
-        "block_id": ids.BLOCK_CARD_ACTIONS,
-        "elements": [
-            button("Reply", ids.ACTION_REPLY, value),
-            button("Take private", ids.ACTION_TAKE_PRIVATE, value),
-            button("Assign to me", ids.ACTION_ASSIGN_ME, value),
-            resolve,
-            snooze,
-            *([hide_button(value, site)] if can_hide else []),
-        ],
-    }
 
 
 # --- public builders -----------------------------------------------------------------------------
@@ -202,8 +170,10 @@ def conversation_card(
     rated = csat_line(conversation)
     if rated:
         blocks.append(context(ids.BLOCK_CARD_CSAT, rated))
-    blocks.append(_actions(conversation.id, conversation.status, can_hide, site))
-    handle = f"@{customer.handle}" if customer.handle and customer.handle != customer.name else customer.name
+    blocks.append(card_buttons(conversation.id, conversation.status, can_hide, site))
+    # The network's own prefix ("@" on X and Instagram, none for an e-mail address); the name where no handle.
+    handle = (f"{handle_prefix(conversation.platform)}{customer.handle}"
+              if customer.handle and customer.handle != customer.name else customer.name)
     head = f"{ref} {site} {KIND_LABEL.get(conversation.kind, conversation.kind)} from {handle}: "
     text = clip(head, 200) + clip(opening.text, _FALLBACK_QUOTE_MAX)
     if sla is not None and sla.overdue:
@@ -278,7 +248,7 @@ def customer_followup(message: Message, customer: Customer) -> SlackMessage:
     """A later customer message in the conversation, posted as a reply in its Slack thread."""
     who = clip(customer.name or customer.handle or "unknown", _NAME_MAX)
     if customer.handle and customer.handle != customer.name:
-        who += f" (@{clip(customer.handle, _NAME_MAX)})"
+        who += f" ({handle_prefix(customer.platform)}{clip(customer.handle, _NAME_MAX)})"
     head = f"💬 *{who}*:"
     body, truncated = fit(message.text or "(no text)", plain, SECTION_TEXT_MAX - slack_len(head) - 1)
     blocks = [section(ids.BLOCK_FOLLOWUP, f"{head} {body}")]

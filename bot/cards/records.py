@@ -169,6 +169,13 @@ def platform_badge(platform: str, kind: str | None = None) -> str:
     return rules.label(kind) if rules is not None else clip(platform, 20)
 
 
+def handle_prefix(platform: str) -> str:
+    """What goes before a customer's handle on cards: the network's own prefix ("@" on X and
+    Instagram, none for an e-mail address); "@" for a network Parley does not ship."""
+    rules = shipped_rules(platform)
+    return rules.handle_prefix if rules is not None else "@"
+
+
 def handle_label(platform: str, handle: str) -> str:
     """"@dana" on X, the stored name on Facebook, "unknown" without one: mrkdwn, already escaped."""
     if not handle:

@@ -40,7 +40,8 @@ def action_for(network: Rules, message: Message, recipient: str, customer_wrote_
         return PublicReply(target, text)
     if kind is PrivateReply:
         return PrivateReply(target, text)
-    return DirectMessage(recipient, text, human_agent_tag=network.human_agent_tag(customer_wrote_at, now))
+    return DirectMessage(recipient, text, human_agent_tag=network.human_agent_tag(customer_wrote_at, now),
+                         in_reply_to=message.in_reply_to, key=message.send_key or "")
 
 
 def private_reply_ops(registry: Registry, platform: str) -> list[str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.store.models import utcnow
@@ -34,3 +37,10 @@ def build_scheduler(poll_jobs: Mapping[str, Callable[[], object]], poll_interval
     for name, (seconds, job) in (unguarded or {}).items():
         scheduler.add_job(job, "interval", seconds=seconds, id=name, name=name, next_run_time=utcnow())
     return scheduler
+
+
+def poll_soon(scheduler: BackgroundScheduler, name: str) -> None:
+    """Run connector `name`'s poll job now (its network pushed word of something new); the job's
+    guard and its no-overlap rule still hold. A scheduler shutting down is left alone."""
+    with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+        scheduler.modify_job(f"poll:{name}", next_run_time=utcnow())

@@ -133,6 +133,8 @@ def _customer(value: object, keys: set[str]) -> DemoCustomer:
     username = data.get("username")
     if platform in ("x", "instagram") and not (isinstance(username, str) and username):
         raise ValueError(f"{where}: {'X' if platform == 'x' else 'Instagram'} customers need a username")
+    if platform == "email" and not (isinstance(username, str) and "@" in username):
+        raise ValueError(f"{where}: e-mail customers need their address as username")
     followers = data.get("followers")
     if followers is not None and (isinstance(followers, bool) or not isinstance(followers, int) or followers < 0):
         raise ValueError(f"{where}: followers must be a count or null, got {followers!r}")

@@ -17,6 +17,7 @@ KINDS_BY_PLATFORM = {
     "x": ("mention", "search_hit", "dm"),
     "facebook": ("comment", "visitor_post", "messenger"),
     "instagram": ("comment", "mention", "dm"),
+    "email": ("dm",),  # an author's e-mails are one thread (each follow-up answers their first)
 }
 TWEET_KINDS = ("mention", "search_hit")
 LABELS = ("complaint", "question", "praise", "spam", "info")
@@ -38,7 +39,7 @@ class DemoCustomer:
     key: str
     platform: str
     name: str
-    username: str | None = None  # X screen name / Instagram username without '@'; None on Facebook
+    username: str | None = None  # X screen name / Instagram username without '@' / e-mail address; None on Facebook
     followers: int | None = None
     verified: bool = False
 
@@ -93,6 +94,11 @@ class Dataset:
         self._by_key.update({c.key: c for c in self.customers})
         self._by_key.update({p.key: p for p in self.page_posts})
         self._by_key.update({i.key: i for i in self.items})
+
+    def without(self, platform: str) -> Dataset:
+        """The dataset minus one platform's customers and items (the demo without a mail server)."""
+        return Dataset(self.brand, self.search_queries, tuple(c for c in self.customers if c.platform != platform),
+                       self.page_posts, tuple(i for i in self.items if i.platform != platform))
 
     def get(self, key: str) -> DemoCustomer | PagePost | Item | None:
         """Whatever has this key (customer, page post or item), or None."""

@@ -35,6 +35,7 @@ from sandbox.demo.seed import (
     seed_wave,
     signed,
 )
+from sandbox.emulators.mail import Dovecot, MailServers
 from sandbox.emulators.slack_api import SlackEmulator
 from sandbox.emulators.stack import FACEBOOK_APP_SECRET, EmulatorStack, free_port
 from sandbox.emulators.x_api import XEmulator
@@ -67,21 +68,28 @@ class _Demo:
         self.server: uvicorn.Server | None = None
         self.world = SeededWorld()
         self.webhook_deliveries = 0
+        # A real IMAP server (Dovecot) and SMTP server for the e-mail cases, where Dovecot is installed.
+        self.mail = MailServers() if MailServers.available() else None
+        if self.mail is None:
+            self.dataset = dataset.without("email")
 
     # --- steps ----------------------------------------------------------------------------
     def start(self) -> None:
         self.stack.start()
         for channel_id, name in CHANNELS.items():
             self.stack.slack.add_channel(name, id=channel_id)
+        if self.mail is not None:
+            self.mail.start()
         now = datetime.now(UTC)
         self.world = seed_accounts(self.dataset, self.stack, now)
-        seed_wave(self.dataset, self.stack, self.world, 1, now)
+        seed_wave(self.dataset, self.stack, self.world, 1, now, self.mailbox)
         config = self.workdir / "parley.yaml"
         config.write_text(yaml.safe_dump(ROUTING))
         env = self.stack.environment(database_url=f"sqlite:///{self.workdir / 'parley.db'}", channel="C0SUPPORT",
                                      port=self.port, config=config, search_queries=dict(self.dataset.search_queries))
         env |= {"PARLEY_POLL_INTERVAL": "1s", "PARLEY_SLACK_MIN_INTERVAL": "20ms", "X_DM_INTERVAL": "1s",
                 "X_DM_REQUESTS": "10000", "PARLEY_CSAT": "messenger,dm"}  # the demo asks for ratings
+        env |= self.mail.environment() | {"EMAIL_POLL_INTERVAL": "1s"} if self.mail is not None else {}
         settings = load_settings(_env_file=None, **{k.lower(): v for k, v in env.items()})
         self.parley = self.build(settings)
         self.server = uvicorn.Server(uvicorn.Config(self.parley.http, host="127.0.0.1", port=self.port,
@@ -100,7 +108,7 @@ class _Demo:
 
     def second_wave(self) -> None:
         already, already_ig = len(self.world.messenger), len(self.world.instagram_dms)
-        seed_wave(self.dataset, self.stack, self.world, 2, datetime.now(UTC))
+        seed_wave(self.dataset, self.stack, self.world, 2, datetime.now(UTC), self.mailbox)
         # The new Messenger and Instagram messages also come in through the signed webhook, as Meta sends them.
         deliveries = [messenger_webhook(self.stack.graph.page_id, self.world.facebook_users[item.author], mid,
                                         item.text, datetime.now(UTC)) for item, mid in self.world.messenger[already:]]
@@ -112,6 +120,10 @@ class _Demo:
                                      headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
             response.raise_for_status()
             self.webhook_deliveries += 1
+
+    @property
+    def mailbox(self) -> Dovecot | None:
+        return self.mail.imap if self.mail is not None else None
 
     def repoll_from_scratch(self) -> tuple[int, int]:
         """Forget every cursor and poll again: everything is re-read, nothing is stored twice."""
@@ -132,6 +144,8 @@ class _Demo:
         if self.parley is not None:
             self.parley.stop()
         self.stack.stop()
+        if self.mail is not None:
+            self.mail.stop()
 
     # --- reading the result -----------------------------------------------------------------
     def count(self, model: type) -> int:
@@ -193,7 +207,10 @@ def run_demo(build: Callable[[Settings], Parley], out: TextIO, *, verbose: bool 
     with tempfile.TemporaryDirectory(prefix="parley-demo-") as tmp:
         demo = _Demo(dataset, Path(tmp), build)
         try:
-            print("Parley demo: Slack, X and Facebook emulators on 127.0.0.1; SQLite in a temp folder.", file=out)
+            mail = ("a real Dovecot and SMTP server" if demo.mail is not None
+                    else "no e-mail (install dovecot-imapd for its cases)")
+            print(f"Parley demo: Slack, X and Facebook emulators and {mail} on 127.0.0.1; SQLite in a temp folder.",
+                  file=out)
             demo.start()
             demo.settle(1)
             print(f"wave 1: {demo.count(Message)} messages mirrored; posting wave 2…", file=out)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
 
 from sandbox.demo.dataset import Dataset, Item
 from sandbox.emulators.graph_instagram import dm_event, webhook
+from sandbox.emulators.mail import USER, Dovecot
 from sandbox.emulators.stack import EmulatorStack
 
 
@@ -23,6 +27,7 @@ class SeededWorld:
     messenger: list[tuple[Item, str]] = field(default_factory=list)  # (item, mid) seeded so far
     instagram_media: dict[str, str] = field(default_factory=dict)  # page post key -> Instagram media id
     instagram_dms: list[tuple[Item, str]] = field(default_factory=list)  # (item, mid) seeded so far
+    email_threads: dict[str, tuple[str, str]] = field(default_factory=dict)  # author -> (first Message-ID, subject)
 
 
 def seed_accounts(dataset: Dataset, stack: EmulatorStack, now: datetime) -> SeededWorld:
@@ -43,12 +48,17 @@ def seed_accounts(dataset: Dataset, stack: EmulatorStack, now: datetime) -> Seed
     return world
 
 
-def seed_wave(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, wave: int, now: datetime) -> list[Item]:
-    """Post every item of `wave` (oldest first, so platform ids grow with time). Returns the items."""
+def seed_wave(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, wave: int, now: datetime,
+              mailbox: Dovecot | None = None) -> list[Item]:
+    """Post every item of `wave` (oldest first, so platform ids grow with time); e-mails are filed
+    into `mailbox`. Returns the items."""
     items = list(dataset.wave(wave))
     for item in items:
         created = item.created_at(now)
-        if item.platform == "instagram":
+        if item.platform == "email":
+            assert mailbox is not None, "a dataset with e-mail needs a mailbox"
+            _seed_email(dataset, mailbox, world, item, created)
+        elif item.platform == "instagram":
             _seed_instagram(dataset, stack, world, item, created)
         elif item.platform == "x":
             author = stack.x.brand_id if item.from_brand else world.x_users[item.author]
@@ -91,6 +101,26 @@ def _seed_instagram(dataset: Dataset, stack: EmulatorStack, world: SeededWorld, 
     else:
         world.ids[item.key] = mid = stack.graph.add_instagram_dm(username or "", item.text, created_at=created)
         world.instagram_dms.append((item, mid))
+
+
+def _seed_email(dataset: Dataset, mailbox: Dovecot, world: SeededWorld, item: Item, created: datetime) -> None:
+    """The customer's e-mail to the support address; their later ones answer their first."""
+    customer = dataset.customer(item.author)
+    own = f"{item.key}@mail.demo.example"
+    message = EmailMessage()
+    message["From"], message["To"] = formataddr((customer.name, customer.username or "")), USER
+    first = world.email_threads.get(item.author)
+    if first is None:
+        subject = re.split(r"(?<=[.!?¿¡])\s", item.text)[0][:70]
+        world.email_threads[item.author] = (own, subject)
+        message["Subject"] = subject
+    else:
+        message["Subject"] = f"Re: {first[1]}"
+        message["In-Reply-To"] = message["References"] = f"<{first[0]}>"
+    message["Message-ID"], message["Date"] = f"<{own}>", format_datetime(created)
+    message.set_content(item.text)
+    mailbox.deliver(message)
+    world.ids[item.key] = own
 
 
 def instagram_dm_webhook(stack: EmulatorStack, item_mid: tuple[Item, str], username: str, sent: datetime) -> dict:

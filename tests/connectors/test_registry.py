@@ -11,6 +11,7 @@ import pytest
 import app
 from bot.settings import ConfigError, load_settings
 from connectors.base import Author, Batch, Connector, InboundMessage, Kind, PublicReply
+from connectors.email.rules import RULES as EMAIL
 from connectors.facebook.rules import RULES as FACEBOOK
 from connectors.instagram.rules import RULES as INSTAGRAM
 from connectors.registry import SHIPPED, Registry, UnknownPlatform, shipped_card_notice
@@ -52,7 +53,8 @@ def test_a_registered_connector_is_found_with_its_rules_and_an_unknown_one_is_na
 
 def test_shipped_rules_answer_for_a_network_switched_off_but_its_connector_does_not() -> None:
     registry = Registry()
-    assert registry.rules("facebook") is FACEBOOK and SHIPPED == {"x": X, "facebook": FACEBOOK, "instagram": INSTAGRAM}
+    assert registry.rules("facebook") is FACEBOOK and SHIPPED == {"x": X, "facebook": FACEBOOK, "instagram": INSTAGRAM,
+                                                                "email": EMAIL}
     with pytest.raises(UnknownPlatform):
         registry.connector("facebook")
 

@@ -62,7 +62,9 @@ def test_a_reply_on_a_third_network_goes_through_its_connector_with_a_typed_acti
     conv = seed(store, "mastodon", "mention")
     public = sender.deliver(queue(store, sender, conv, "Sorry about that!"))
     private = sender.deliver(queue(store, sender, conv, "Your order number?", mode="private"))
-    assert fake.sent == [PublicReply("toot-9", "Sorry about that!"), DirectMessage("cust1", "Your order number?")]
+    # A direct message names the message it answers and its stored key (e-mail threads and dedupes on them).
+    assert fake.sent == [PublicReply("toot-9", "Sorry about that!"),
+                         DirectMessage("cust1", "Your order number?", in_reply_to="toot-9", key="V-private")]
     assert public.status == DeliveryStatus.SENT and public.external_id == "mastodon-1"
     assert private.status == DeliveryStatus.SENT and private.followup is None  # Mastodon declares no notice
     with store.transaction() as s:

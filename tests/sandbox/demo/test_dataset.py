@@ -21,7 +21,7 @@ def demo() -> Dataset:
 def test_bundled_dataset_is_big_and_varied(demo: Dataset):
     items = demo.customer_items
     assert len(items) >= 70
-    assert {i.platform for i in items} == {"x", "facebook", "instagram"}
+    assert {i.platform for i in items} == {"x", "facebook", "instagram", "email"}
     kinds = Counter(i.kind for i in items)
     assert set(kinds) == {k for ks in KINDS_BY_PLATFORM.values() for k in ks}
     langs = Counter(i.lang for i in items)
@@ -203,3 +203,11 @@ def test_declared_queries_agree_with_the_x_emulator_matcher(demo: Dataset):
                            is_reply=item.reply_to is not None)
         found = {name for name, matches in matchers.items() if matches(tweet)}
         assert found == set(item.queries), item.key
+
+
+def test_without_a_mail_server_the_demo_leaves_the_email_cases_out() -> None:
+    demo = load_dataset()
+    rest = demo.without("email")
+    assert {i.platform for i in rest.items} == {"x", "facebook", "instagram"}
+    assert all(c.platform != "email" for c in rest.customers)
+    assert len(rest.items) == len(demo.items) - sum(i.platform == "email" for i in demo.items)
