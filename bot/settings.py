@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.config_file import ConfigError, parse_duration
 from bot.inbound.routing import CHANNEL_ID, RoutingConfig, load_routing_config
 from bot.replies.permissions import parse_agents
+from bot.settings_storm import StormSettings
 from bot.sla.policy import SlaConfig, load_sla_config
 from bot.store.database import check_database_url
 from connectors.x.queries import parse_search_queries
@@ -45,7 +46,7 @@ _TOKEN_KINDS = {
 }
 
 
-class Settings(BaseSettings):
+class Settings(StormSettings, BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       case_sensitive=False)
 

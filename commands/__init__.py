@@ -14,6 +14,7 @@ from commands import (
     notes,
     reply,
     reply_modal,
+    rollup,
     social,
     stats,
     templates,
@@ -23,7 +24,7 @@ from commands import (
 # case_state: assign … snooze, slash and buttons; notes: thread messages and /social note;
 # home: the App Home. Their /social subcommands register through @subcommand when imported.
 REGISTRARS = [social.register, reply.register, reply_modal.register, case_state.register, notes.register,
-              home.register]
+              home.register, rollup.register]  # rollup: storm mode's "Open as card" (issue 11)
 # Modules that only add `/social` subcommands (through @subcommand, when imported above).
 SUBCOMMAND_MODULES = (lookup, templates, stats)
 
