@@ -19,6 +19,7 @@ follow-up to one of them is either waited for or skipped, never missed.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,7 +58,9 @@ def roll_up(session: Session, channel: str, now: datetime, *, lease: timedelta, 
     members = [item for item, *_ in rows]
     payload = {"text": content.text, "blocks": content.blocks, "colour": None, "members": [row_id(m) for m in members]}
     first = members[0]
-    item = OutboxItem(key=f"rollup:{first.key}"[:128], kind=OutboxKind.ROLLUP, conversation_id=first.conversation_id,
+    # A fresh key per roll-up: a case given back by a roll-up that died may be rolled up again.
+    item = OutboxItem(key=f"rollup:{first.conversation_id}:{uuid.uuid4().hex}", kind=OutboxKind.ROLLUP,
+                      conversation_id=first.conversation_id,
                       payload=json.dumps(payload), channel=channel, rank=ROUTINE, status=OutboxStatus.SENDING,
                       attempts=1, next_attempt_at=now + lease)
     session.add(item)

@@ -114,7 +114,7 @@ class StormMonitor:
         storm = self._storms.get(channel)
         if storm is None:
             return None
-        if not storm.alerts or storm.alerted_at is None or now - storm.alerted_at >= self.policy.update_every:
+        if storm.alerted_at is None or now - storm.alerted_at >= self.policy.update_every:
             return "update"
         return None
 
