@@ -8,6 +8,7 @@ queues nothing more (bot.store.outbox.open_card is keyed once per case) and says
 from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
+from sqlalchemy.exc import IntegrityError
 
 from bot import ids
 from bot.runtime import Parley
@@ -17,9 +18,12 @@ from commands.context import UserError, button_ref, conversation_or_error, ephem
 
 def open_as_card(parley: Parley, conversation_id: int) -> None:
     """Queue the case's own card (as urgent: a person is waiting for it) and wake the outbox."""
-    with parley.store.transaction() as session:
-        conversation = conversation_or_error(session, conversation_id)
-        queued = outbox.open_card(session, conversation, rank=outbox.URGENT)
+    try:
+        with parley.store.transaction() as session:
+            conversation = conversation_or_error(session, conversation_id)
+            queued = outbox.open_card(session, conversation, rank=outbox.URGENT)
+    except IntegrityError:  # a second click at the same moment queued it first (the key is unique)
+        queued = None
     if queued is None:
         raise UserError(f"#{conversation_id} already has its own card (or one is on its way).")
     parley.outbox.wake()

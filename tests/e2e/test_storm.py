@@ -119,6 +119,7 @@ def test_a_storm_cards_complaints_rolls_up_the_rest_alerts_once_and_ends(stack, 
     # "Open as card" on a roll-up entry posts that case's own card, once however often it is clicked.
     for _ in range(2):
         assert session.click(ids.ACTION_OPEN_AS_CARD, str(rolled[0])).status_code == 200
+    drain_until(parley, lambda: _own_cards(stack, rolled[0]) > 0)  # the click's work runs after the ack
     drain_until(parley, lambda: _settled(parley))
     assert _own_cards(stack, rolled[0]) == 1
 
