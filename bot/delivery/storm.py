@@ -17,6 +17,7 @@ shared queue, so they agree closely; each posts its own alert.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,6 +76,7 @@ class StormMonitor:
         self._storms: dict[str, ChannelStorm] = {}
         self._checked: dict[str, datetime] = {}
         self._marks: deque[tuple[datetime, int]] = deque()  # (time, highest outbox id then), oldest first
+        self._marks_lock = threading.Lock()  # lanes check different channels at once; the marks are shared
 
     def storming(self, channel: str) -> bool:
         return channel in self._storms
@@ -121,11 +123,13 @@ class StormMonitor:
     def _mark(self, session: Session, now: datetime) -> int:
         """The highest outbox id one window ago (ids only grow; the oldest mark kept, until a full
         window has passed), recording the current one."""
-        if not self._marks or self._marks[-1][0] < now:
-            self._marks.append((now, session.exec(select(func.max(OutboxItem.id))).one() or 0))
-        while len(self._marks) > 1 and self._marks[1][0] <= now - self.policy.window:
-            self._marks.popleft()
-        return self._marks[0][1]
+        top = session.exec(select(func.max(OutboxItem.id))).one() or 0
+        with self._marks_lock:
+            if not self._marks or self._marks[-1][0] < now:
+                self._marks.append((now, top))
+            while len(self._marks) > 1 and self._marks[1][0] <= now - self.policy.window:
+                self._marks.popleft()
+            return self._marks[0][1]
 
 
 def _backlog(session: Session, channel: str) -> int:
