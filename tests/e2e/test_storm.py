@@ -17,12 +17,13 @@ from sqlmodel import col, select
 
 from bot import ids
 from bot.runtime import Parley
-from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
+from bot.store.models import Conversation, Customer, OutboxItem, OutboxKind, OutboxStatus
 from sandbox.emulators.slack_api import SlackEmulator
 from sandbox.emulators.slack_workspace import Post
 from sandbox.emulators.stack import EmulatorStack
 from tests.e2e.conftest import CHANNEL
 from tests.e2e.slack_requests import serve  # noqa: F401
+from tests.e2e.test_social_lookup import Asker, listed
 
 pytestmark = pytest.mark.e2e
 MANAGERS = "C0MANAGERS"
@@ -116,6 +117,9 @@ def test_a_storm_cards_complaints_rolls_up_the_rest_alerts_once_and_ends(stack, 
     assert set(statuses) == {OutboxStatus.SENT, OutboxStatus.ROLLED_UP}
 
     rolled = sorted(set(seen) - carded)
+    with parley.store.transaction() as s:  # a case shown only in a roll-up is found like any other
+        handle = s.get_one(Customer, s.get_one(Conversation, rolled[2]).customer_id).handle
+    assert listed(Asker(session)(f"find @{handle}")) == [rolled[2]]
     # "Open as card" on a roll-up entry posts that case's own card, once however often it is clicked.
     for _ in range(2):
         assert session.click(ids.ACTION_OPEN_AS_CARD, str(rolled[0])).status_code == 200
