@@ -62,7 +62,8 @@ class ChannelStorm:
 
     started_at: datetime
     since_id: int  # outbox ids above this were queued during the storm (or just before it)
-    alerts: dict[str, str] = field(default_factory=dict)  # alert channel -> ts of its message
+    # alert channel as configured -> (the channel ID Slack answered with, ts): chat.update needs the ID
+    alerts: dict[str, tuple[str, str]] = field(default_factory=dict)
     alerted_at: datetime | None = None
 
 

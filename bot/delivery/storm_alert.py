@@ -86,10 +86,10 @@ class SpikeAlerts:
         with self._store.transaction() as session:
             message = spike_alert(figures(session, channel, storm, now, over=change == "end"))
         for target in (channel, *self._alert_channels):
-            ts = storm.alerts.get(target)
+            posted = storm.alerts.get(target)
             try:
-                if ts is not None:
-                    self._client.chat_update(channel=target, ts=ts, **message.update_payload())
+                if posted is not None:
+                    self._client.chat_update(channel=posted[0], ts=posted[1], **message.update_payload())
                 elif change != "end":
                     self._post(channel, target, storm, message.payload())
             except (SlackApiError, *slack.TRANSPORT_ERRORS) as exc:
@@ -106,4 +106,4 @@ class SpikeAlerts:
         finally:
             if paced:
                 self._posted(channel)
-        storm.alerts[target] = resp["ts"]
+        storm.alerts[target] = (resp["channel"], resp["ts"])
