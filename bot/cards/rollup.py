@@ -93,15 +93,16 @@ class SpikeFigures:
 def spike_alert(figures: SpikeFigures) -> SlackMessage:
     """The storm's alert: volume against the usual rate, tone mix, top terms and top authors by reach."""
     f = figures
-    minutes = max((f.now - f.started_at).total_seconds() / 60, 1 / 60)
-    rate = f.volume / minutes * 60
-    usual = f"{f.usual_per_hour:.1f}/h" if f.usual_per_hour else "none in the week before"
-    state = (f"✅ *Storm over* in <#{f.channel}> — lasted {human_duration((f.now - f.started_at).total_seconds())}"
+    elapsed = (f.now - f.started_at).total_seconds()
+    rate = f.volume / max(elapsed / 3600, 1 / 60)  # per hour, over at least a minute
+    usual = (f"{rate / f.usual_per_hour:,.0f} times the usual {f.usual_per_hour:.1f}/h" if f.usual_per_hour
+             else "usually none in a week")
+    state = (f"✅ *Storm over* in <#{f.channel}> — lasted {human_duration(elapsed)}"
              if f.over else f"🌊 *Storm mode on* in <#{f.channel}> since {f.started_at:%H:%M} UTC")
     lines = [
         state,
-        f"*Volume:* {human_count(f.volume)} mentions in {human_duration(minutes * 60)} "
-        f"(≈{rate:.0f}/h; usual {usual})",
+        f"*Volume:* {human_count(f.volume)} mentions in {human_duration(elapsed)} (≈{human_count(int(rate))}/h, "
+        f"{usual})",
         "*Tone:* " + (" · ".join(f"{_TONE_EMOJI.get(t, '')} {t} {n}" for t, n in sorted(f.tones.items()))
                       or "—") + f" · complaints {f.complaints}",
         "*Top terms:* " + (", ".join(f"{clip(term, 30)} ({n})" for term, n in f.terms) or "—"),

@@ -101,11 +101,14 @@ class StormMonitor:
         with self._store.transaction() as session:
             since = self._mark(session, now)
             backlog, inflow = _backlog(session, channel), _inflow(session, channel, since)
-        was = self._storms.get(channel)
-        now_on = decide(was is not None, backlog=backlog, inflow=inflow, capacity=self._capacity)
-        if now_on and was is None:
-            self._storms[channel] = ChannelStorm(started_at=now, since_id=since)
-            return "start"
+            was = self._storms.get(channel)
+            now_on = decide(was is not None, backlog=backlog, inflow=inflow, capacity=self._capacity)
+            if now_on and was is None:
+                # The storm counts from its window's start or its oldest queued card, whichever is older.
+                oldest = session.exec(select(func.min(OutboxItem.id)).where(
+                    col(OutboxItem.channel) == channel, _QUEUED, col(OutboxItem.kind) == OutboxKind.POST_CARD)).one()
+                self._storms[channel] = ChannelStorm(started_at=now, since_id=min(since, (oldest or since + 1) - 1))
+                return "start"
         if was is not None and not now_on:
             return "end"  # the caller calls `ended` once the final alert went out
         return self._update_due(channel, now)

@@ -111,7 +111,9 @@ def test_a_storm_cards_complaints_rolls_up_the_rest_alerts_once_and_ends(stack, 
     for channel in (CHANNEL, MANAGERS):  # the alert: posted once, edited in place, closed at the end
         [alert] = [m for m in stack.slack.workspace.messages[channel]
                    if any(b.get("block_id") == ids.BLOCK_SPIKE_ALERT for b in m.blocks)]
-        assert alert.versions and "Storm over" in alert.blocks[0]["text"]["text"]
+        final = alert.blocks[0]["text"]["text"]
+        assert alert.versions and "Storm over" in final and "*Volume:* 300 mentions" in final
+        assert "complaints 30" in final and "dashboard (270)" in final and "@fan299" in final  # the most followed
     with parley.store.transaction() as s:
         statuses = Counter(s.exec(select(OutboxItem.status).where(OutboxItem.kind == OutboxKind.POST_CARD)).all())
     assert set(statuses) == {OutboxStatus.SENT, OutboxStatus.ROLLED_UP}

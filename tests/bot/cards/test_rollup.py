@@ -93,7 +93,7 @@ def test_the_spike_alert_gives_volume_against_usual_tone_terms_and_reach() -> No
     msg = spike_alert(figures())
     text = msg.blocks[0]["text"]["text"]
     assert msg.blocks[0]["block_id"] == ids.BLOCK_SPIKE_ALERT and "Storm mode on" in text
-    assert "2.4k mentions in 4m" in text and "usual 3.5/h" in text
+    assert "2.4k mentions in 4m (≈36k/h, 10,286 times the usual 3.5/h)" in text
     assert "negative 300" in text and "complaints 120" in text
     assert "dashboard (2100)" in text and "@bigfan (120k)" in text
     assert "<!here>" not in text  # a handle can never ping
@@ -103,4 +103,4 @@ def test_the_spike_alert_gives_volume_against_usual_tone_terms_and_reach() -> No
 def test_the_final_alert_says_the_storm_is_over() -> None:
     msg = spike_alert(figures(over=True, usual_per_hour=0.0))
     assert "Storm over" in msg.text and "Storm over" in msg.blocks[0]["text"]["text"]
-    assert "none in the week before" in msg.blocks[0]["text"]["text"]
+    assert "usually none in a week" in msg.blocks[0]["text"]["text"]
