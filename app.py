@@ -19,6 +19,7 @@ from bot.cli import main as cli_main
 from bot.delivery.directory import SlackDirectory
 from bot.delivery.metered import MeteredWebClient
 from bot.delivery.queue_metrics import QueueCollector
+from bot.delivery.storm import StormPolicy
 from bot.delivery.worker import OutboxWorker
 from bot.doctor.run import run_checks
 from bot.doctor.watch import WATCH_INTERVAL, CheckWatch
@@ -155,6 +156,13 @@ def build_slack_client(settings: Settings, *, for_outbox: bool = False, metrics:
                      retry_handlers=handlers)
 
 
+def storm_policy(settings: Settings) -> StormPolicy:
+    """Storm mode (issue 11); its alert also goes where managers read the digest."""
+    return StormPolicy(enabled=settings.parley_storm_mode, window=settings.parley_storm_window,
+                       update_every=settings.parley_storm_alert_every,
+                       alert_channels=tuple(filter(None, [settings.parley_digest_channel])))
+
+
 def build_sender(settings: Settings, store: Store, registry: Registry, client: WebClient, *,
                  on_committed: Callable[[], None], service_level: ServiceLevel) -> Sender:
     """Replies go out through the registry's connectors; who may send is PARLEY_AGENTS (groups asked
@@ -210,7 +218,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     client = build_slack_client(settings, metrics=metrics)
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),
-                          sla_badge=service_level.badge, card_notice=registry.card_notice, parallel=OUTBOX_LANES)
+                          sla_badge=service_level.badge, card_notice=registry.card_notice, parallel=OUTBOX_LANES,
+                          storm=storm_policy(settings))
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
                         pause_meter=service_level.pause_meter)
     bolt = App(

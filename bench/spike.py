@@ -5,14 +5,17 @@ channel, answering 429 beyond it, as Slack does) and Parley pacing as in product
 mentions (a share of them complaints), polls once (everything is already there), runs the outbox
 worker, and prints:
 - time until every complaint has its own card;
-- time until every mention is visible in Slack (its card), or how many were by `--budget` seconds
-  and the projection at the measured rate;
-- top-level messages posted, 429s answered, peak RSS of this process (which also hosts the emulators);
+- time until every mention is visible in Slack (its own card, or an entry of a storm-mode roll-up),
+  or how many were by `--budget` seconds and the projection at the measured rate;
+- top-level messages posted (cards, roll-ups, the spike alert), 429s answered, peak RSS of this
+  process (which also hosts the emulators);
 and beside them the floor, measured in the same run: a bare loop of tweepy (reading the mentions) +
 one chat.postMessage per mention, against an unlimited Slack emulator, and what Slack's 1 msg/s
 per channel allows any client at best.
 
-    python bench/spike.py [--n 3000] [--complaints 0.05] [--budget 120] [--database-url …]
+The outbox worker runs from before the poll, as in production (woken as each batch commits).
+
+    python -m bench.spike [--n 3000] [--complaints 0.05] [--budget 400] [--database-url …]
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from pathlib import Path
 
 import tweepy
 from slack_sdk import WebClient
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app import build
+from bot import ids
 from bot.settings import load_settings
-from bot.store.models import Conversation, OutboxItem, OutboxKind
+from bot.store.models import Conversation
 from connectors.x.transport import mount_base_url
 from sandbox.emulators.slack_api import SlackEmulator
 from sandbox.emulators.stack import EmulatorStack, free_port
@@ -88,11 +92,23 @@ def floor(n: int) -> float:
                 return posted / (time.perf_counter() - started)
 
 
+def visible_in(posts: list) -> tuple[set[int], set[int]]:
+    """(cases with their own card, cases shown in a roll-up) among these posts."""
+    carded, rolled = set(), set()
+    for post in posts:
+        key = (post.metadata or {}).get("event_payload", {}).get("key", "")
+        if key.startswith("post_card:"):
+            carded.add(int(key.split(":")[1]))
+        rolled.update(int(b["accessory"]["value"]) for b in post.blocks
+                      if b.get("accessory", {}).get("action_id") == ids.ACTION_OPEN_AS_CARD)
+    return carded, rolled
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--complaints", type=float, default=0.05, help="share of the mentions that are complaints")
-    parser.add_argument("--budget", type=float, default=120.0, help="seconds to watch Slack before projecting")
+    parser.add_argument("--budget", type=float, default=400.0, help="seconds to watch Slack before projecting")
     parser.add_argument("--database-url")
     args = parser.parse_args()
     bare = floor(min(args.n, 1000))
@@ -101,29 +117,26 @@ def main() -> None:
         stack.slack.add_channel("support", id=CHANNEL)
         url = args.database_url or f"sqlite:///{Path(tmp) / 'spike.db'}"
         env = stack.environment(database_url=url, channel=CHANNEL, port=free_port())
-        env |= {"FACEBOOK_PAGE_ID": "", "FACEBOOK_PAGE_TOKEN": ""}
+        env |= {"FACEBOOK_PAGE_ID": "", "FACEBOOK_PAGE_TOKEN": "", "INSTAGRAM_ACCOUNT_ID": ""}  # X only
         parley = build(load_settings(_env_file=None, **{k.lower(): v for k, v in env.items() if v}))
         parley.poll_all()  # a quiet new install: the stream's starting point
         complaints = seed(stack.x, args.n, args.complaints)
 
+        stop = threading.Event()
+        worker = threading.Thread(target=parley.outbox.run, args=(stop,), daemon=True)
+        worker.start()
         started = time.perf_counter()
         parley.poll_all()
         ingested = time.perf_counter() - started
         with parley.store.transaction() as session:
-            card_keys = dict(session.exec(
-                select(OutboxItem.key, Conversation.complaint).join(
-                    Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
-                .where(OutboxItem.kind == OutboxKind.POST_CARD)).all())
-        wanted = {k for k, complaint in card_keys.items() if complaint}
-        stop = threading.Event()
-        worker = threading.Thread(target=parley.outbox.run, args=(stop,), daemon=True)
-        worker.start()
+            cases = dict(session.exec(select(Conversation.id, Conversation.complaint)).all())
+        wanted = {c for c, complaint in cases.items() if complaint}
         complaints_at = None
         while time.perf_counter() - started < args.budget:
-            posted = {p.metadata["event_payload"]["key"] for p in stack.slack.posts(CHANNEL) if p.metadata}
-            if complaints_at is None and wanted <= posted:
+            carded, rolled = visible_in(stack.slack.posts(CHANNEL))
+            if complaints_at is None and wanted <= carded:
                 complaints_at = time.perf_counter() - started
-            if set(card_keys) <= posted:
+            if set(cases) <= carded | rolled:
                 break
             time.sleep(0.25)
         elapsed = time.perf_counter() - started
@@ -131,22 +144,24 @@ def main() -> None:
         parley.outbox.wake()
         worker.join(timeout=30)
         posts = stack.slack.posts(CHANNEL)
-        shown = {p.metadata["event_payload"]["key"] for p in posts if p.metadata}
-        visible, complaints_shown = len(shown & set(card_keys)), len(shown & wanted)
+        carded, rolled = visible_in(posts)
+        visible, complaints_shown = len((carded | rolled) & set(cases)), len(carded & wanted)
         top_level = sum(1 for p in posts if not p.thread_ts)
+        rollups = sum(1 for p in posts if any(b.get("block_id") == ids.BLOCK_ROLLUP_TITLE for b in p.blocks))
         parley.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = visible / elapsed if elapsed else 0.0
-    print(f"database: {url.split(':')[0]}; {args.n} mentions, {complaints} complaints ({len(card_keys)} cards queued)")
+    print(f"database: {url.split(':')[0]}; {args.n} mentions, {complaints} complaints ({len(cases)} cases stored)")
     print(f"ingest (one poll): {ingested:.1f}s = {args.n / ingested:.0f} mentions/s")
     print("every complaint has its own card after: "
           + (f"{complaints_at:.1f}s" if complaints_at is not None else f"not within {args.budget:.0f}s")
           + f"   (floor at Slack's 1 msg/s per channel: {complaints}s); {complaints_shown} of {complaints} by then")
-    if visible == len(card_keys):
-        print(f"every mention visible in Slack after: {elapsed:.1f}s   (floor: {len(card_keys)}s)")
+    if visible == len(cases):
+        print(f"every mention visible in Slack after: {elapsed:.1f}s   ({len(carded)} own cards, {len(rolled)} in "
+              f"{rollups} roll-ups)")
     else:
-        print(f"visible in Slack after {elapsed:.0f}s: {visible} of {len(card_keys)}; at {rate:.2f}/s all would take "
-              f"{len(card_keys) / rate if rate else float('inf'):.0f}s   (floor: {len(card_keys)}s)")
+        print(f"visible in Slack after {elapsed:.0f}s: {visible} of {len(cases)}; at {rate:.2f}/s all would take "
+              f"{len(cases) / rate if rate else float('inf'):.0f}s")
     print(f"top-level messages posted: {top_level}; HTTP 429s: {stack.slack.rate_limited}; "
           f"peak RSS {peak_mb:.0f} MB (this process, emulators included)")
     print(f"bare tweepy + chat.postMessage loop, no pacing: {bare:.0f} posts/s")

@@ -47,6 +47,7 @@ ACTION_SNOOZE: Final = "parley.card.snooze"
 ACTION_HIDE: Final = "parley.card.hide"  # only where the network's rules can hide the case's comments
 ACTION_OPEN_ORIGINAL: Final = "parley.card.open_original"  # link button; Slack still sends an action
 ACTION_RETRY_SEND: Final = "parley.thread.retry_send"  # on a ❌ delivery receipt (issue 3)
+ACTION_OPEN_AS_CARD: Final = "parley.rollup.open_as_card"  # on a storm roll-up entry (issue 11)
 
 CARD_ACTIONS: Final = (
     ACTION_REPLY, ACTION_TAKE_PRIVATE, ACTION_ASSIGN_ME, ACTION_RESOLVE, ACTION_REOPEN, ACTION_SNOOZE, ACTION_HIDE,
@@ -72,6 +73,12 @@ BLOCK_CARD_NOTICE: Final = "parley.card.notice"  # what the network will not do 
 BLOCK_CARD_CSAT: Final = "parley.card.csat"  # the customer's satisfaction rating (CSAT)
 BLOCK_RECEIPT: Final = "parley.thread.receipt"  # delivery receipt of a staff reply
 BLOCK_RECEIPT_ACTIONS: Final = "parley.thread.receipt_actions"  # holds the Retry button
+# --- storm mode: roll-ups and the spike alert (issue 11) -----------------------------------------
+BLOCK_ROLLUP_TITLE: Final = "parley.rollup.title"
+BLOCK_ROLLUP_ENTRY: Final = "parley.rollup.entry"  # one per case: "parley.rollup.entry.<n>"
+BLOCK_ROLLUP_FOOTER: Final = "parley.rollup.footer"
+BLOCK_SPIKE_ALERT: Final = "parley.spike.alert"
+BLOCK_SPIKE_HOW: Final = "parley.spike.how"
 
 # --- modals: callback_ids and their inputs (issue 3) ---------------------------------------------
 CALLBACK_REPLY_MODAL: Final = "parley.modal.reply"

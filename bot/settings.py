@@ -20,6 +20,7 @@ from bot.inbound.routing import CHANNEL_ID, RoutingConfig, load_routing_config
 from bot.replies.permissions import parse_agents
 from bot.replies.survey import parse_kinds as parse_csat_kinds
 from bot.settings_email import EmailSettings
+from bot.settings_storm import StormSettings
 from bot.sla.policy import SlaConfig, load_sla_config
 from bot.store.database import check_database_url
 from connectors.x.queries import parse_search_queries
@@ -47,7 +48,7 @@ _TOKEN_KINDS = {
 }
 
 
-class Settings(EmailSettings, BaseSettings):  # EMAIL_*: bot/settings_email.py
+class Settings(EmailSettings, StormSettings, BaseSettings):  # EMAIL_*, PARLEY_STORM_*: settings_email/_storm.py
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       case_sensitive=False)
 

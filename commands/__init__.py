@@ -15,6 +15,7 @@ from commands import (
     notes,
     reply,
     reply_modal,
+    rollup,
     social,
     stats,
     templates,
@@ -25,7 +26,7 @@ from commands import (
 # moderation: Hide comment and /social hide; home: the App Home. Their /social subcommands register
 # through @subcommand when imported.
 REGISTRARS = [social.register, reply.register, reply_modal.register, case_state.register, notes.register,
-              moderation.register, home.register]
+              moderation.register, home.register, rollup.register]  # rollup: storm mode's "Open as card"
 # Modules that only add `/social` subcommands (through @subcommand, when imported above).
 SUBCOMMAND_MODULES = (lookup, templates, stats)
 

@@ -25,11 +25,11 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.cards import SlackMessage
-from bot.delivery import queue, slack
+from bot.delivery import queue, rollup, slack
 from bot.store.database import Store
 from bot.store.keys import row_id
 from bot.store.models import OutboxItem, OutboxKind, OutboxStatus
-from bot.store.outbox import ACTIVE
+from bot.store.outbox import ACTIVE, ROUTINE
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +48,26 @@ class Claim:
 
 def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recovering: bool,
           skip: Collection[int], sla_badge: slack.BadgeFor,
-          card_notice: slack.NoticeFor = slack.shipped_card_notice) -> Claim | None:
+          card_notice: slack.NoticeFor = slack.shipped_card_notice,
+          storm_since: datetime | None = None) -> Claim | None:
     """Lock the channel's next due item, mark it SENDING (+1 attempt) and commit; render its content
     meanwhile. None when the channel has no due item (or another worker holds every one).
 
-    `skip` leaves out items already tried in this drain.
+    `skip` leaves out items already tried in this drain. `storm_since` (the channel is in storm mode
+    since then): when the next item is a routine card, the channel's routine cards are claimed as
+    one roll-up instead (bot/delivery/rollup.py).
     """
     with store.transaction() as session:
         found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres)
         if found is None:
             return None
         item, conversation = found
+        if storm_since is not None and item.kind == OutboxKind.POST_CARD and item.rank == ROUTINE \
+                and item.status == OutboxStatus.PENDING:
+            rolled = rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres,
+                                    storm_started=storm_since)
+            if rolled is not None:
+                return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
         items = [item]
         if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
             items += _locked(store, session, select(OutboxItem).where(
@@ -78,7 +87,8 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
             row.next_attempt_at = now + lease
             session.add(row)
         session.flush()
-        target = item.channel if item.kind == OutboxKind.CHANNEL_MESSAGE and item.channel else conversation.channel
+        own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
+        target = item.channel if own_channel and item.channel else conversation.channel
         return Claim(item.model_copy(), tuple(row_id(r) for r in items), target,
                      conversation.slack_ts, was_sending, content)
 

@@ -65,7 +65,7 @@ def move_thread(session: Session, *, conversation_id: int, channel: str) -> None
     the card went to a channel named another way), so one Slack channel is one lane, paced once."""
     session.exec(sa.update(OutboxItem).where(
         col(OutboxItem.conversation_id) == conversation_id, _QUEUED,
-        col(OutboxItem.kind) != OutboxKind.CHANNEL_MESSAGE,
+        col(OutboxItem.kind).not_in((OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)),
     ).values(channel=channel))
 
 
@@ -107,7 +107,8 @@ def _next_statement(recovering: bool, lock: bool, skipping: bool) -> Select[Outb
     due = sa.or_(col(OutboxItem.next_attempt_at).is_(None), col(OutboxItem.next_attempt_at) <= sa.bindparam("now"))
     if recovering:
         due = sa.or_(due, col(OutboxItem.status) == OutboxStatus.SENDING)
-    has_card_or_needs_none = sa.or_(col(OutboxItem.kind).in_((_CARD, OutboxKind.CHANNEL_MESSAGE)),
+    needs_none = (_CARD, OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
+    has_card_or_needs_none = sa.or_(col(OutboxItem.kind).in_(needs_none),
                                     col(Conversation.slack_ts).is_not(None))
     stmt = (
         select(OutboxItem, Conversation)

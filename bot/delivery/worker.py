@@ -36,14 +36,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
-from bot.delivery import claiming, membership, queue, slack
+from bot.delivery import claiming, membership, queue, rollup, slack
 from bot.delivery.claiming import Claim
 from bot.delivery.lanes import Lanes
+from bot.delivery.storm import Change, StormMonitor, StormPolicy
+from bot.delivery.storm_alert import SpikeAlerts
 from bot.store.database import Store
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
 from bot.store.outbox import ACTIVE
 
 log = logging.getLogger(__name__)
+DEFAULT_STORM = StormPolicy()
 
 
 class OutboxWorker:
@@ -68,6 +71,7 @@ class OutboxWorker:
         sla_badge: slack.BadgeFor = slack.no_badge,
         card_notice: slack.NoticeFor = slack.shipped_card_notice,
         parallel: int = 1,
+        storm: StormPolicy = DEFAULT_STORM,
     ) -> None:
         self._store = store
         self._sla_badge = sla_badge
@@ -84,6 +88,9 @@ class OutboxWorker:
         self.missing_invites = membership.MissingInvites()  # for App Home and `parley check` to show
         self._wake = threading.Event()
         self._lanes = Lanes(parallel=parallel, clock=clock)  # channels sent to at once
+        self.storms = StormMonitor(store, storm, min_interval=self._min_interval)  # issue 11's storm mode
+        self._alerts = SpikeAlerts(store, client, alert_channels=storm.alert_channels,
+                                   wait_for_pace=self._wait_for_pace, posted=self._paced)
 
     # --- loop ------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -110,6 +117,7 @@ class OutboxWorker:
         """
         with self._store.transaction() as session:
             channels = queue.queued_channels(session)
+        channels += [c for c in self.storms.channels() if c not in channels]  # so a quiet storm can end
         failed: set[int] = set()  # each item gets at most one attempt per drain
         delivered = self._lanes.run(channels, lambda channel: self._deliver_next(channel, failed),
                                     self._ready_at, max_items, stop)
@@ -125,15 +133,31 @@ class OutboxWorker:
     # --- one delivery -------------------------------------------------------------------------
     def _deliver_next(self, channel: str, failed: set[int]) -> int | None:
         """Claim and send the channel's next item: how many items it delivered, None if none was due."""
+        change = self.storms.check(channel, self._clock())
+        if change is not None:
+            self._announce(channel, change)
+        storm = self.storms.storm(channel)
         claim = claiming.claim(self._store, channel, self._clock(), lease=self._lease, recovering=self._recovering,
                                skip=set(failed), sla_badge=self._sla_badge,
-                               card_notice=self._card_notice)
+                               card_notice=self._card_notice,
+                               storm_since=storm.started_at if storm is not None else None)
         if claim is None:
             return None
         delivered = self._deliver(claim)
         if not delivered:
             failed.update(claim.ids)
         return delivered
+
+    def _announce(self, channel: str, change: Change) -> None:
+        """Post, refresh or close the channel's spike alert (bot/delivery/storm_alert.py)."""
+        storm = self.storms.storm(channel)
+        if storm is not None:
+            self._alerts.publish(channel, storm, change, self._clock())
+        if change == "end":
+            log.info("storm mode ends in %s", channel)
+            self.storms.ended(channel)
+        elif change == "start":
+            log.warning("storm mode in %s: routine mentions go out in roll-ups", channel)
 
     def _deliver(self, claim: Claim) -> int:
         item = claim.item
@@ -163,11 +187,14 @@ class OutboxWorker:
             self._failed(claim, slack.classify(exc), during_lookup=False)
             return 0
         finally:
-            # Counted from the answer, not the request: Slack counts arrivals, and the next request
-            # must not arrive sooner than `min_interval` after this one, however long it travelled.
-            self._paced_until[claim.channel] = self._clock() + self._min_interval
+            self._paced(claim.channel)
         self._mark_sent(claim, channel, ts)
         return len(claim.ids)
+
+    def _paced(self, channel: str) -> None:
+        # Counted from the answer, not the request: Slack counts arrivals, and the next request
+        # must not arrive sooner than `min_interval` after this one, however long it travelled.
+        self._paced_until[channel] = self._clock() + self._min_interval
 
     def _wait_for_pace(self, channel: str) -> None:
         now, ready = self._clock(), self._paced_until.get(channel)
@@ -189,6 +216,8 @@ class OutboxWorker:
                 session.add(conversation)
                 if channel != claim.channel:  # Slack named the channel by its ID: queue the thread there
                     queue.move_thread(session, conversation_id=claim.item.conversation_id, channel=channel)
+            elif claim.item.kind == OutboxKind.ROLLUP:
+                rollup.settle_sent(session, claim.item, ts, now)
 
     def _failed(self, claim: Claim, failure: slack.Failure, *, during_lookup: bool) -> None:
         item, now = claim.item, self._clock()
@@ -238,4 +267,6 @@ class OutboxWorker:
                 for row in rest:
                     row.status, row.last_error = OutboxStatus.DEAD, f"card not posted: {error}"[:512]
                     session.add(row)
+            elif claim.item.kind == OutboxKind.ROLLUP:
+                rollup.release(session, claim.item)  # its cases go back to the queue as cards
         log.error("outbox %s (%s) is dead: %s", claim.item.key, claim.item.kind, error)

@@ -170,6 +170,7 @@ class OutboxKind(enum.StrEnum):
     UPDATE_CARD = "update_card"  # chat.update of the parent with the current state
     THREAD_MESSAGE = "thread_message"  # a message (customer follow-up, receipt...) in the thread
     CHANNEL_MESSAGE = "channel_message"  # a stored message to `channel` (a channel or a DM), not threaded
+    ROLLUP = "rollup"  # storm mode: many routine cases in one message; members listed in `payload`
 
 
 class OutboxStatus(enum.StrEnum):
@@ -177,6 +178,7 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"  # attempted; on restart, look it up in Slack before sending again
     SENT = "sent"
     DEAD = "dead"  # gave up (e.g. channel_not_found); kept for inspection
+    ROLLED_UP = "rolled_up"  # a POST_CARD shown in a ROLLUP instead (slack_ts: the roll-up's, once sent)
 
 
 # Written out literally (not bound parameters) so that SQLite's and PostgreSQL's planners can prove a

@@ -68,6 +68,9 @@ def enqueue(
     existing = session.exec(select(OutboxItem).where(OutboxItem.key == key)).first()
     if existing is not None:
         return existing
+    if kind in (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) and conversation.slack_ts is None:
+        # A case shown only in a storm roll-up has no thread to add to: it gets its own card first.
+        open_card(session, conversation)
     stored = None
     if payload is not None:
         stored = json.dumps({"text": payload.text, "blocks": payload.blocks, "colour": payload.colour,
@@ -84,6 +87,22 @@ def enqueue(
             col(OutboxItem.conversation_id) == item.conversation_id, col(OutboxItem.status).in_(ACTIVE),
             col(OutboxItem.rank) > item.rank,
         ).values(rank=item.rank))
+    return item
+
+
+def open_card(session: Session, conversation: Conversation, *, rank: int | None = None) -> OutboxItem | None:
+    """Queue its own card for a case that was shown only in a storm roll-up (its card rolled up, none
+    posted or queued since); None for any other case. Keyed once per case, so a second click or a
+    second follow-up queues nothing more. `rank` overrides the class (URGENT: a person asked for it)."""
+    cards = session.exec(select(OutboxItem.status).where(
+        OutboxItem.conversation_id == conversation.id, OutboxItem.kind == OutboxKind.POST_CARD)).all()
+    if conversation.slack_ts is not None or OutboxStatus.ROLLED_UP not in cards or any(s in ACTIVE for s in cards):
+        return None
+    own = f"post_card:{conversation.id}:own"
+    item = enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, key=own)
+    if rank is not None and item.rank > rank:
+        item.rank = rank
+        session.add(item)
     return item
 
 
