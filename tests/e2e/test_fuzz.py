@@ -201,7 +201,7 @@ def test_fuzzed_social_commands_are_answered_and_only_agents_replies_reach_a_pla
         if user == BOSS and words and words[0].lower() in SENDING:
             sent_by_agent.append(text)
 
-    run_fuzz(st.tuples(st.sampled_from([AGENT, AGENT, BOSS]), command_text), 500, check)
+    run_fuzz(st.tuples(st.sampled_from([AGENT, AGENT, BOSS]), command_text), 1000, check)
     still_works(session)
     if not sent_by_agent:
         assert platform_writes(stack) == []
@@ -227,7 +227,7 @@ def test_fuzzed_interactive_payloads_are_answered_and_send_nothing(stack, serve)
         status = session.interaction(payload).status_code
         assert status in (200, 400, 404), (json.dumps(payload)[:300], status)
 
-    run_fuzz(interaction, 300, check)
+    run_fuzz(interaction, 500, check)
     still_works(session)
     assert platform_writes(stack) == []
 
@@ -275,7 +275,7 @@ def test_fuzzed_facebook_webhooks_get_200_or_400_and_send_nothing(stack, serve):
                   st.one_of(_visible, _hostile)),
         st.builds(lambda text: _feed_comment(page, text), st.one_of(_visible, _hostile)),
     )
-    run_fuzz(st.one_of(base.flatmap(mutated), json_value), 500, check)
+    run_fuzz(st.one_of(base.flatmap(mutated), json_value), 1000, check)
 
     # Still working: a real delivery is stored.
     before = count(session.parley, Message)
