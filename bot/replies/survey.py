@@ -53,7 +53,8 @@ def parse_kinds(value: object) -> frozenset[str]:
     ("x:dm"), as the set of "platform:kind" asked; empty or "off" asks nobody. ConfigError otherwise."""
     if isinstance(value, frozenset | set):
         return frozenset(str(v) for v in value)
-    known = {f"{r.platform}:{k}": k for r in SHIPPED.values() for k in r.private_kinds}
+    # Only networks that can ask (a survey op): e-mail's `dm` is no CSAT kind.
+    known = {f"{r.platform}:{k}": k for r in SHIPPED.values() if r.survey_op() for k in r.private_kinds}
     chosen: set[str] = set()
     for word in (w.strip().lower() for w in str(value or "").split(",")):
         if word in ("", "off", "none"):
