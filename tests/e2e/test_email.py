@@ -10,7 +10,6 @@ twice; `/social reply` sends one e-mail over SMTP with the threading headers and
 from __future__ import annotations
 
 import json
-import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -23,7 +22,7 @@ from sandbox.emulators.mail import PASSWORD, USER, Dovecot, SmtpServer
 from tests.connectors.email.mail_fixtures import dovecot, mail, smtp  # noqa: F401  (fixtures)
 from tests.e2e.conftest import CHANNEL, run_until, stack_env, undelivered
 from tests.e2e.slack_requests import SlackSession, serve, wait_for  # noqa: F401  (serve is a fixture)
-from tests.e2e.test_process import _cards, _start, _wait
+from tests.e2e.test_process import card_keys, kill_9_then_restart
 
 pytestmark = pytest.mark.e2e
 
@@ -141,22 +140,7 @@ def test_kill_9_mid_delivery_then_restart_mirrors_each_e_mail_exactly_once(stack
                              sender=f"Customer {i} <c{i}@customer.example>", date=format_datetime(datetime.now(UTC))))
     env = stack_env(stack, database_url, PARLEY_POLL_INTERVAL="1s", PARLEY_SLACK_MIN_INTERVAL="150ms",
                     **mailbox_env(dovecot, smtp))
-    first = _start(env)
-    try:
-        _wait(lambda: len(_cards(stack)) >= 5, "the first cards", first)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-    assert len(_cards(stack)) < total, "the kill must land mid-delivery for this test to mean anything"
-
-    second = _start(env)
-    try:
-        _wait(lambda: len(_cards(stack)) >= total, "all cards after restart", second)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=15)
-    keys = [c.metadata["event_payload"]["key"] for c in _cards(stack)]
-    cards = [k for k in keys if k.startswith("post_card:")]  # not an SLA notice a slow run may add
+    cards = card_keys(kill_9_then_restart(stack, env, total))
     assert len(cards) == total == len(set(cards))
 
 

@@ -8,7 +8,6 @@ reminders; `/social find` and `/social customer` across networks.
 from __future__ import annotations
 
 import json
-import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from sandbox.emulators.graph_instagram import comment_change, dm_event, mention_
 from sandbox.emulators.stack import FACEBOOK_APP_SECRET
 from tests.e2e.conftest import CHANNEL, count, run_until, stack_env, undelivered
 from tests.e2e.slack_requests import mirror_x_mention, serve, wait_for  # noqa: F401  (serve is a fixture)
-from tests.e2e.test_process import _cards, _start, _wait
+from tests.e2e.test_process import card_keys, kill_9_then_restart
 
 pytestmark = pytest.mark.e2e
 
@@ -147,20 +146,5 @@ def test_kill_9_mid_delivery_then_restart_mirrors_each_instagram_comment_once(st
         stack.graph.add_instagram_comment(media, f"fan{i}", f"Where is order {i}?",
                                           created_at=now - timedelta(minutes=30) + timedelta(seconds=i))
     env = stack_env(stack, database_url, PARLEY_POLL_INTERVAL="1s", PARLEY_SLACK_MIN_INTERVAL="150ms")
-    first = _start(env)
-    try:
-        _wait(lambda: len(_cards(stack)) >= 5, "the first cards", first)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-    assert len(_cards(stack)) < total, "the kill must land mid-delivery for this test to mean anything"
-
-    second = _start(env)
-    try:
-        _wait(lambda: len(_cards(stack)) >= total, "all cards after restart", second)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=15)
-    keys = [c.metadata["event_payload"]["key"] for c in _cards(stack)]
-    cards = [k for k in keys if k.startswith("post_card:")]
+    cards = card_keys(kill_9_then_restart(stack, env, total))
     assert len(cards) == total == len(set(cards))
