@@ -35,11 +35,31 @@ from connectors.contract import (
 from connectors.usage import Usage
 
 __all__ = [
-    "Action", "Author", "Batch", "Connector", "CredentialExpiry", "DirectMessage", "Health", "Heard", "HideComment",
-    "InboundMessage", "Kind",
+    "Action",
+    "Author",
+    "Batch",
+    "Connector",
+    "CredentialExpiry",
+    "DirectMessage",
+    "Health",
+    "Heard",
+    "HideComment",
+    "InboundMessage",
+    "Kind",
     "MalformedDelivery",
-    "OpSpec", "Plan", "Platform", "PrivateReply", "PublicReply", "Refusal", "ReplyRequest", "Rules", "SendError",
-    "SendResult", "Unsupported", "Window",
+    "OpSpec",
+    "Plan",
+    "Platform",
+    "PrivateReply",
+    "PublicReply",
+    "Refusal",
+    "ReplyRequest",
+    "Rules",
+    "SendError",
+    "SendResult",
+    "Unsupported",
+    "Window",
+    "delivery_list",
 ]
 
 
@@ -240,6 +260,17 @@ class SendError(Exception):
 
 class MalformedDelivery(ValueError):
     """A signed webhook delivery not shaped as its network documents it: answered 400, not stored."""
+
+
+def delivery_list(parent: Mapping[str, Any], key: str) -> list[Any]:
+    """A webhook delivery's list field (`entry`, `changes`, `messaging`): [] when absent,
+    MalformedDelivery when it is something else."""
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedDelivery(f"{key} is not a list")
+    return value
 
 
 class Unsupported(TypeError):

@@ -38,15 +38,13 @@ from connectors.base import (
 from connectors.checks import Check
 from connectors.facebook.doctor import NEW_TOKEN, check_facebook, token_expiry
 from connectors.facebook.graph import (
-    RATE_LIMIT_CODES,
     TOKEN_ERROR,
     GraphError,
     PageGraph,
-    paced_until,
     parse_time,
     send_error,
-    usage_pause,
 )
+from connectors.facebook.polling import edge_pages, guarded_poll
 from connectors.facebook.records import ANONYMOUS, author_of, messenger_record, sender
 from connectors.facebook.rules import RULES
 from connectors.facebook.send_args import messenger_args
@@ -56,7 +54,6 @@ log = logging.getLogger(__name__)
 
 FEED, MESSENGER = "facebook:feed", "facebook:messenger"
 OVERLAP = timedelta(minutes=5)  # re-read a little: Graph's lists are not instantly consistent
-DEFAULT_PAUSE = timedelta(minutes=5)
 POST_FIELDS = "id,message,from,created_time,updated_time,permalink_url"
 COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url"
 MESSAGE_FIELDS = "id,message,from,created_time"
@@ -93,37 +90,10 @@ class FacebookConnector(Connector):
         """Feed, then Messenger. Platform trouble ends the poll quietly and is recorded in `health`:
         a rate limit pauses the connector (until the usage headers' estimate, else 5 minutes); an
         invalid token says so in plain words. The cursor of a stream is only in its last batch."""
-        if self.health.paused_until is not None:
-            if now < self.health.paused_until:
-                return
-            self.health.paused_until = None
-        try:
+        def read() -> Iterator[Batch]:
             yield from self._poll_feed(cursors.get(FEED), now)
             yield from self._poll_messenger(cursors.get(MESSENGER), now)
-        except GraphError as exc:
-            self._record_trouble(exc, now)
-            self.health.rate_usage = self.graph.usage
-            return
-        except requests.RequestException as exc:
-            # Exception texts quote URLs and hosts; the type is enough and can never carry a secret.
-            log.warning("Facebook Graph API unreachable (%s)", type(exc).__name__)
-            self.health.failed(now, f"Facebook Graph API unreachable ({type(exc).__name__})")
-            return
-        self.health.succeeded(now)
-        # Graph's usage headers: above 80% of a rate limit, poll less often until usage drops.
-        self.health.rate_usage, self.health.paused_until = self.graph.usage, paced_until(self.graph.usage, now)
-
-    def _record_trouble(self, exc: GraphError, now: datetime) -> None:
-        if exc.code in RATE_LIMIT_CODES:
-            until = now + (usage_pause(exc.headers) or DEFAULT_PAUSE)
-            self.health.paused_until = until
-            message = f"Facebook rate limit reached (code {exc.code}); paused until {until:%H:%M} UTC"
-        elif exc.code == 190:
-            message = TOKEN_ERROR
-        else:
-            message = f"Facebook Graph error (code {exc.code}): {exc.message}"
-        log.warning("%s", message)
-        self.health.failed(now, message)
+        yield from guarded_poll("Facebook", self.graph, self.health, now, read, token_error=TOKEN_ERROR)
 
     def _starting_point(self, now: datetime) -> str:
         """Where a stream with no cursor starts; persisted (its own batch) before anything is read."""
@@ -134,15 +104,7 @@ class FacebookConnector(Connector):
         return Batch(stream, [], cursor=min(newest, now).isoformat())
 
     def _pages(self, object_id: str, edge: str, **args: Any) -> Iterator[list[dict[str, Any]]]:
-        """Each page of an edge, following Graph's `after` cursors until there is no `next`."""
-        args["limit"] = self.page_size
-        while True:
-            page = self.graph.get_connections(object_id, edge, **args)
-            yield page.get("data", [])
-            paging = page.get("paging", {})
-            if not paging.get("next"):
-                return
-            args["after"] = paging["cursors"]["after"]
+        return edge_pages(self.graph, self.page_size, object_id, edge, **args)
 
     def _poll_feed(self, cursor: str | None, now: datetime) -> Iterator[Batch]:
         first = cursor is None

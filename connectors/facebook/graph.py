@@ -132,12 +132,20 @@ SEND_ERRORS: dict[int, str] = {
 
 def send_error(exc: GraphError) -> SendError:
     """Graph's refusal in plain words for staff, with its code and whether retrying can help."""
+    return refusal_in_words(exc, "Facebook", SEND_ERRORS, TOKEN_ERROR,
+                            "Outside Messenger's reply window: 24 hours after the customer's last message, "
+                            "or 7 days with the human-agent tag.")
+
+
+def refusal_in_words(exc: GraphError, network: str, known: Mapping[int, str], token_error: str,
+                     window_closed: str) -> SendError:
+    """A Graph send refusal for a Meta network (Facebook, Instagram): retryable when Graph is busy
+    or rate-limiting, else the network's own words for the codes it knows."""
     code = f"{exc.code}/{exc.subcode}" if exc.subcode else str(exc.code)
     if exc.code in RATE_LIMIT_CODES or exc.code in (1, 2) or exc.status >= 500:
-        return SendError("Facebook is busy or rate-limiting us; will try again.", code=code, retryable=True)
+        return SendError(f"{network} is busy or rate-limiting us; will try again.", code=code, retryable=True)
     if exc.code == 190:
-        return SendError(TOKEN_ERROR, code=code)
+        return SendError(token_error, code=code)
     if exc.code == 10 and exc.subcode == 2018278:
-        return SendError("Outside Messenger's reply window: 24 hours after the customer's last message, "
-                         "or 7 days with the human-agent tag.", code=code)
-    return SendError(SEND_ERRORS.get(exc.code or 0, f"Facebook refused the message: {exc.message}"), code=code)
+        return SendError(window_closed, code=code)
+    return SendError(known.get(exc.code or 0, f"{network} refused the message: {exc.message}"), code=code)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Author, InboundMessage, Kind, MalformedDelivery, Platform
+from connectors.base import Author, InboundMessage, Kind, MalformedDelivery, Platform, delivery_list
 
 __all__ = ["MalformedDelivery", "challenge_response", "parse_delivery", "signature_valid"]
 
@@ -56,10 +56,10 @@ def parse_delivery(payload: Mapping[str, Any], page_id: str, *,
     if payload.get("object") != "page":
         return []
     records: list[InboundMessage] = []
-    for entry in _list(payload, "entry"):
+    for entry in delivery_list(payload, "entry"):
         if not isinstance(entry, dict):
             continue
-        for change in _list(entry, "changes"):
+        for change in delivery_list(entry, "changes"):
             if not isinstance(change, dict):
                 continue
             value = change.get("value")
@@ -67,20 +67,11 @@ def parse_delivery(payload: Mapping[str, Any], page_id: str, *,
                 record = _feed_change(value, page_id, post_authors or {})
                 if record is not None:
                     records.append(record)
-        for event in _list(entry, "messaging"):
+        for event in delivery_list(entry, "messaging"):
             record = _messaging_event(event, page_id) if isinstance(event, dict) else None
             if record is not None:
                 records.append(record)
     return records
-
-
-def _list(parent: Mapping[str, Any], key: str) -> list[Any]:
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MalformedDelivery(f"{key} is not a list")
-    return value
 
 
 def _when(value: Any, *, millis: bool = False) -> datetime | None:

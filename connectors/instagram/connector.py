@@ -36,14 +36,14 @@ from connectors.base import (
 )
 from connectors.checks import Check
 from connectors.facebook.doctor import token_expiry
-from connectors.facebook.graph import RATE_LIMIT_CODES, GraphError, PageGraph, paced_until, usage_pause
+from connectors.facebook.graph import GraphError, PageGraph
+from connectors.facebook.polling import edge_pages, guarded_poll
 from connectors.instagram import doctor, records, streams, webhook
 from connectors.instagram.errors import TOKEN_ERROR, send_error
 from connectors.instagram.rules import MENTION_TARGET, RULES
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PAUSE = timedelta(minutes=5)
 
 
 class InstagramConnector(Connector):
@@ -79,54 +79,19 @@ class InstagramConnector(Connector):
     def poll(self, cursors: Mapping[str, str | None], now: datetime) -> Iterator[Batch]:
         """Comments, tags, then DMs. Platform trouble ends the poll quietly and is recorded in
         `health` (a rate limit pauses until the usage headers' estimate, else 5 minutes)."""
-        if self.health.paused_until is not None:
-            if now < self.health.paused_until:
-                return
-            self.health.paused_until = None
-        try:
+        def read() -> Iterator[Batch]:
             yield from streams.comments(self._pages, self.account_id, cursors.get(streams.COMMENTS), now,
                                         lookback=self.lookback, backfill_for=self.backfill)
             yield from streams.tags(self._pages, self.account_id, cursors.get(streams.TAGS), now,
                                     backfill_for=self.backfill)
             yield from streams.direct(self._pages, self.page_id, self.account_id, cursors.get(streams.DIRECT),
                                       now, backfill_for=self.backfill)
-        except GraphError as exc:
-            self._record_trouble(exc, now)
-            self.health.rate_usage = self.graph.usage
-            return
-        except requests.RequestException as exc:
-            log.warning("Instagram Graph API unreachable (%s)", type(exc).__name__)
-            self.health.failed(now, f"Instagram Graph API unreachable ({type(exc).__name__})")
-            return
-        self.health.succeeded(now)
-        # Graph's usage headers: above 80% of a rate limit, poll less often until usage drops.
-        self.health.rate_usage, self.health.paused_until = self.graph.usage, paced_until(self.graph.usage, now)
-
-    def _record_trouble(self, exc: GraphError, now: datetime) -> None:
-        if exc.code in RATE_LIMIT_CODES:
-            until = now + (usage_pause(exc.headers) or DEFAULT_PAUSE)
-            self.health.paused_until = until
-            message = f"Instagram rate limit reached (code {exc.code}); paused until {until:%H:%M} UTC"
-        elif exc.code == 190:
-            message = TOKEN_ERROR
-        elif exc.code in (10, 200):
-            message = (f"Instagram permission missing (code {exc.code}): {exc.message} — the token needs "
-                       "instagram_basic, instagram_manage_comments and instagram_manage_messages")
-        else:
-            message = f"Instagram Graph error (code {exc.code}): {exc.message}"
-        log.warning("%s", message)
-        self.health.failed(now, message)
+        yield from guarded_poll("Instagram", self.graph, self.health, now, read, token_error=TOKEN_ERROR,
+                                permission_hint="the token needs instagram_basic, instagram_manage_comments "
+                                                "and instagram_manage_messages")
 
     def _pages(self, object_id: str, edge: str, **args: Any) -> Iterator[list[dict[str, Any]]]:
-        """Each page of an edge, following Graph's `after` cursors until there is no `next`."""
-        args["limit"] = self.page_size
-        while True:
-            page = self.graph.get_connections(object_id, edge, **args)
-            yield page.get("data", [])
-            paging = page.get("paging", {})
-            if not paging.get("next"):
-                return
-            args["after"] = paging["cursors"]["after"]
+        return edge_pages(self.graph, self.page_size, object_id, edge, **args)
 
     # --- webhooks -----------------------------------------------------------------------------
     def parse_webhook(self, payload: Mapping[str, Any]) -> list[InboundMessage]:

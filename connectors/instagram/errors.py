@@ -9,7 +9,7 @@ reference lists `instagram_manage_comments` for replies and `instagram_manage_me
 from __future__ import annotations
 
 from connectors.base import SendError
-from connectors.facebook.graph import RATE_LIMIT_CODES, GraphError
+from connectors.facebook.graph import GraphError, refusal_in_words
 
 TOKEN_ERROR = ("Instagram token expired or invalid — generate a new Page token (or INSTAGRAM_TOKEN); "
                "Instagram tokens last 60 days unless refreshed")
@@ -26,12 +26,6 @@ SEND_ERRORS: dict[int, str] = {
 
 def send_error(exc: GraphError) -> SendError:
     """Graph's refusal in plain words, with its code and whether retrying can help."""
-    code = f"{exc.code}/{exc.subcode}" if exc.subcode else str(exc.code)
-    if exc.code in RATE_LIMIT_CODES or exc.code in (1, 2) or exc.status >= 500:
-        return SendError("Instagram is busy or rate-limiting us; will try again.", code=code, retryable=True)
-    if exc.code == 190:
-        return SendError(TOKEN_ERROR, code=code)
-    if exc.code == 10 and exc.subcode == 2018278:
-        return SendError("Outside Instagram's messaging window: 24 hours after the customer's last message, "
-                         "or 7 days with the human-agent tag.", code=code)
-    return SendError(SEND_ERRORS.get(exc.code or 0, f"Instagram refused the message: {exc.message}"), code=code)
+    return refusal_in_words(exc, "Instagram", SEND_ERRORS, TOKEN_ERROR,
+                            "Outside Instagram's messaging window: 24 hours after the customer's last message, "
+                            "or 7 days with the human-agent tag.")

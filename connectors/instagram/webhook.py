@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Author, InboundMessage, Kind, MalformedDelivery
+from connectors.base import Author, InboundMessage, Kind, MalformedDelivery, delivery_list
 from connectors.instagram.records import author
 from connectors.instagram.rules import PLATFORM
 
@@ -31,11 +31,11 @@ def parse(payload: Mapping[str, Any], account_id: str) -> list[InboundMessage]:
     if payload.get("object") != "instagram":
         return []
     records: list[InboundMessage] = []
-    for entry in _list(payload, "entry"):
+    for entry in delivery_list(payload, "entry"):
         if not isinstance(entry, dict) or str(entry.get("id") or account_id) != account_id:
             continue
         sent = _when(entry.get("time"))
-        for change in _list(entry, "changes"):
+        for change in delivery_list(entry, "changes"):
             value = change.get("value") if isinstance(change, dict) else None
             if not isinstance(value, dict) or sent is None:
                 continue
@@ -43,20 +43,11 @@ def parse(payload: Mapping[str, Any], account_id: str) -> list[InboundMessage]:
                       else _mention(value, sent) if change.get("field") == "mentions" else None)
             if record is not None:
                 records.append(record)
-        for event in _list(entry, "messaging"):
+        for event in delivery_list(entry, "messaging"):
             record = _message(event, account_id) if isinstance(event, dict) else None
             if record is not None:
                 records.append(record)
     return records
-
-
-def _list(parent: Mapping[str, Any], key: str) -> list[Any]:
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise MalformedDelivery(f"{key} is not a list")
-    return value
 
 
 def _when(value: Any) -> datetime | None:
