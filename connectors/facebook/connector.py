@@ -246,7 +246,7 @@ class FacebookConnector(Connector):
         tag within 7 days. `choices` go as text quick replies (up to 13, each a title and a payload
         that comes back in the webhook's `message.quick_reply.payload`;
         https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies/)."""
-        args = messenger_args(psid, text, human_agent_tag=human_agent_tag, choices=choices)
+        args = messenger_args({"id": psid}, text, human_agent_tag=human_agent_tag, choices=choices)
         answer = self._send(lambda: self.graph.put_object(self.page_id, "messages", **args))
         return SendResult(external_id=answer["message_id"])
 

@@ -11,7 +11,6 @@ hiding a comment (`POST /{ig-comment-id}?hide=true`, guides/comment-moderation).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -38,6 +37,7 @@ from connectors.checks import Check
 from connectors.facebook.doctor import token_expiry
 from connectors.facebook.graph import GraphError, PageGraph
 from connectors.facebook.polling import edge_pages, guarded_poll
+from connectors.facebook.send_args import messenger_args
 from connectors.instagram import doctor, records, streams, webhook
 from connectors.instagram.errors import TOKEN_ERROR, send_error
 from connectors.instagram.rules import MENTION_TARGET, RULES
@@ -149,12 +149,7 @@ class InstagramConnector(Connector):
 
     def _message(self, recipient: dict[str, str], text: str, *, human_agent_tag: bool,
                  choices: tuple[tuple[str, str], ...] = ()) -> SendResult:
-        message: dict[str, Any] = {"text": text}
-        if choices:  # quick replies, as on Messenger (Instagram's messaging docs, quick replies)
-            message["quick_replies"] = [{"content_type": "text", "title": t, "payload": p} for t, p in choices]
-        args = {"recipient": json.dumps(recipient), "message": json.dumps(message)}
-        args |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"} if human_agent_tag \
-            else {"messaging_type": "RESPONSE"}
+        args = messenger_args(recipient, text, human_agent_tag=human_agent_tag, choices=choices)
         return SendResult(self._send(lambda: self.graph.put_object(self.page_id, "messages", **args))["message_id"])
 
     def hide_comment(self, comment_id: str, hide: bool = True) -> None:
