@@ -31,14 +31,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from imapclient import imap_utf7
 
+from sandbox.emulators.stack import free_port
+
 USER, PASSWORD = "support@example.com", "sandbox-mail-password"
 DOVECOT = "/usr/sbin/dovecot"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Certificates:
@@ -108,7 +104,7 @@ service imap-login {{
 class Dovecot:
     """A Dovecot IMAP server on 127.0.0.1:`port` (STARTTLS), one user (`USER` / `PASSWORD`)."""
 
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="parley-dovecot-")))
     certificates: Certificates | None = None
     process: subprocess.Popen[bytes] | None = None
@@ -211,7 +207,7 @@ class SmtpServer:
         # WARNING on every AUTH: noise in test and demo output, nothing Parley did.
         logging.getLogger("mail.log").setLevel(logging.ERROR)
         self.recorder = _Recorder()
-        self.port = _free_port()
+        self.port = free_port()
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
                                      tls_context=certificates.server_context(), require_starttls=True,
                                      auth_required=True, auth_require_tls=True, authenticator=_authenticate)

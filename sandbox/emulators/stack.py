@@ -5,6 +5,7 @@ Used by `parley demo` and by the end-to-end tests, so both exercise the same wir
 
 from __future__ import annotations
 
+import random
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +26,28 @@ X_CREDENTIALS = {
 }
 
 
+# Ports handed out below the kernel's ephemeral range (Linux default 32768-60999): a port picked with
+# bind(0) and closed again can be handed by the kernel to the next bind(0) — an emulator starting
+# before the server that was promised the port. Picking outside that range, never twice per process,
+# removes the race (CI once failed with "Address already in use" exactly so).
+_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback TCP port nobody listens on, not handed out before in this process."""
+    for _ in range(200):
+        port = random.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port between 20000 and 32000")
 
 
 @dataclass
