@@ -1,5 +1,6 @@
-"""Storm mode's "Open as card" button on a roll-up entry (issue 11): the case gets its own card and
-thread in its channel, ahead of routine cards, so someone can work it like any other.
+"""Storm mode's "Open as card" on a roll-up entry, a button or a menu option (issue 11): the case
+gets its own card and thread in its channel, ahead of routine cards, so someone can work it like
+any other.
 
 Clicking twice, or on a case that already has its card (a follow-up or a staff action gave it one),
 queues nothing more (bot.store.outbox.open_card is keyed once per case) and says so ephemerally.
@@ -33,4 +34,6 @@ def register(app: App, parley: Parley) -> None:
     @app.action(ids.ACTION_OPEN_AS_CARD)
     def open_card(ack: Ack, body: dict, respond: Respond) -> None:
         ack()
-        ephemeral(respond, lambda: open_as_card(parley, button_ref(body["actions"][0].get("value"))))
+        action = body["actions"][0]  # a button (a small roll-up) or a menu of a few entries (a big one)
+        value = (action.get("selected_option") or {}).get("value") or action.get("value")
+        ephemeral(respond, lambda: open_as_card(parley, button_ref(value)))

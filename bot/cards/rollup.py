@@ -1,26 +1,37 @@
-"""Storm mode's two messages (issue 11): the roll-up, many routine mentions in one message, and the
-spike alert, posted once per storm and updated in place.
+"""Storm mode's two messages (issue 11): the roll-up, many mentions in one message, and the spike
+alert, posted once per storm and updated in place.
 
-Pure builders from plain records. A roll-up stays inside Block Kit's limits whatever it is given:
-at most `ROLLUP_MAX` entries (one section each, with its "Open as card" button) plus a title and a
-footer, under the 50 blocks a message may hold (https://docs.slack.dev/reference/block-kit/blocks),
-and every section under 3 000 characters. Customer words are escaped and clipped, so they can
-never form a link or a mention; the only link is the network's own permalink (`platform_link`).
+Pure builders from plain records. A roll-up stays inside Block Kit's limits whatever it is given
+(https://docs.slack.dev/reference/block-kit/blocks: at most 50 blocks a message, a section's text at
+most 3 000 characters): up to 46 entries get a section each with its "Open as card" button; a
+bigger roll-up (up to `ROLLUP_MAX`) puts a few entries in each section, with a select menu
+of those entries as the section's "Open as card" (a static select holds up to 100 options,
+https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element). Snippets shrink as
+entries grow so the whole message stays under `TEXT_BUDGET`: Slack refuses a message whose blocks
+are too long in total (`msg_blocks_too_long`, seen from about 13 000 characters:
+https://github.com/slackapi/bolt-js/issues/2509); the spike's CSV has every text in full. Customer
+words are escaped and clipped, so they can never form a link or a mention; the only link is the
+network's own permalink (`platform_link`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot import ids
-from bot.cards.blocks import FALLBACK_MAX, MESSAGE_BLOCKS_MAX, SlackMessage, button, context, section
+from bot.cards.blocks import FALLBACK_MAX, MESSAGE_BLOCKS_MAX, SlackMessage, button, context, plain_text, section
 from bot.cards.mrkdwn import clip, human_count, human_duration
 from bot.cards.records import handle_label, platform_badge, platform_link
 
-ROLLUP_MAX = 40  # entries per roll-up: 40 sections + title + footer, well under 50 blocks
-_SNIPPET_MAX = 280  # a tweet's length: enough to triage, short enough for 40 in one message
+BUTTONS_MAX = 40  # the smallest storm roll-up: a section and a button each, easy to read
+ROLLUP_MAX = 80  # a few entries per section, a menu of them each; 80 heads with long X links: ~8 000 characters
+_SECTIONS_MAX = MESSAGE_BLOCKS_MAX - 4  # room for the title, the footer and spare: up to 46 get a button each
+TEXT_BUDGET = 11_000  # all entry lines together, well under where Slack answers msg_blocks_too_long
+_SNIPPET_MAX = 280  # a tweet's length: enough to triage
+_SNIPPET_MIN = 20
 _TONE_EMOJI = {"negative": "😠", "neutral": "😐", "positive": "🙂"}
 
 
@@ -37,35 +48,71 @@ class RollupEntry:
     url: str | None  # the post on its network; linked only if it is on the network's own hosts
 
 
-def rollup(entries: Sequence[RollupEntry], *, storm_started: datetime | None = None) -> SlackMessage:
+def rollup(entries: Sequence[RollupEntry], *, storm_started: datetime | None = None,
+           complaints: bool = False) -> SlackMessage:
     """One message listing `entries` (at most ROLLUP_MAX; ValueError beyond, so nothing is silently
     left out), each with its #N, author, a clipped snippet, its permalink and "Open as card". The
-    fallback text names every #N, so a notification or search finds each case."""
+    fallback text names every #N, so a notification or search finds each case. `complaints`: a
+    complaint roll-up (a complaint storm: more complaints than the pace can card within the target)."""
     if not entries:
         raise ValueError("a roll-up needs at least one entry")
     if len(entries) > ROLLUP_MAX:
         raise ValueError(f"a roll-up holds at most {ROLLUP_MAX} entries, got {len(entries)}")
-    title = f"🌊 *Storm mode* · {len(entries)} routine mention{'s' if len(entries) != 1 else ''} in one message"
+    n, plural = len(entries), "s" if len(entries) != 1 else ""
+    title = (f"🚨 *Complaint storm* · {n} complaint{plural} in one message — more than the channel can card one "
+             f"by one in time; open one as a card to reply" if complaints
+             else f"🌊 *Storm mode* · {n} routine mention{plural} in one message")
     blocks = [section(ids.BLOCK_ROLLUP_TITLE, title)]
-    for n, entry in enumerate(entries):
-        block = section(f"{ids.BLOCK_ROLLUP_ENTRY}.{n}", _entry_line(entry))
-        block["accessory"] = button("Open as card", ids.ACTION_OPEN_AS_CARD, str(entry.conversation_id))
+    lines = _entry_lines(entries)
+    per = math.ceil(n / _SECTIONS_MAX)  # entries per section: 1 up to 46 entries
+    for start in range(0, n, per):
+        group, block_id = entries[start:start + per], f"{ids.BLOCK_ROLLUP_ENTRY}.{start}"
+        block = section(block_id, "\n".join(lines[start:start + per]))
+        block["accessory"] = (button("Open as card", ids.ACTION_OPEN_AS_CARD, str(group[0].conversation_id))
+                              if per == 1 else _picker(group))
         blocks.append(block)
     since = f" since {storm_started:%H:%M} UTC" if storm_started is not None else ""
-    blocks.append(context(ids.BLOCK_ROLLUP_FOOTER, f"Complaints, urgent and private cases still get their own "
+    blocks.append(context(ids.BLOCK_ROLLUP_FOOTER, f"Urgent, high-reach and private cases still get their own "
                                                    f"cards{since}. Every case here is stored: `/social find`."))
     assert len(blocks) <= MESSAGE_BLOCKS_MAX
     refs = " ".join(f"#{e.ref}" for e in entries)
-    return SlackMessage(_fallback(f"Roll-up of {len(entries)} mentions: {refs}"), blocks)
+    what = "complaints" if complaints else "mentions"
+    return SlackMessage(_fallback(f"Roll-up of {n} {what}: {refs}"), blocks)
 
 
-def _entry_line(entry: RollupEntry) -> str:
-    ref = f"*#{entry.ref}*"
+def rollup_refs(blocks: Sequence[dict]) -> list[int]:
+    """The conversation ids a roll-up's blocks offer to open as cards (buttons or select options)."""
+    found: list[int] = []
+    for block in blocks:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") != ids.ACTION_OPEN_AS_CARD:
+            continue
+        values = [o["value"] for o in accessory["options"]] if "options" in accessory else [accessory["value"]]
+        found += [int(v) for v in values]
+    return found
+
+
+def _picker(group: Sequence[RollupEntry]) -> dict:
+    """A section's "Open as card…" menu: one option per entry it lists (a handful, far under 100)."""
+    return {"type": "static_select", "action_id": ids.ACTION_OPEN_AS_CARD, "placeholder": plain_text("Open as card…"),
+            "options": [{"text": plain_text(f"#{e.ref} {handle_label(e.platform, e.handle)}"),
+                         "value": str(e.conversation_id)} for e in group]}
+
+
+def _entry_lines(entries: Sequence[RollupEntry]) -> list[str]:
+    """Each entry's line; the snippets share what `TEXT_BUDGET` leaves after the heads."""
+    heads = [_head(e) for e in entries]
+    share = (TEXT_BUDGET - sum(len(h) + 1 for h in heads)) // len(entries)
+    budget = max(min(share, _SNIPPET_MAX), _SNIPPET_MIN)
+    return [f"{head}\n{clip(' '.join(e.text.split()), budget) or '_(no text)_'}" for head, e in zip(heads, entries,
+                                                                                              strict=True)]
+
+
+def _head(entry: RollupEntry) -> str:
     link = platform_link(entry.platform, entry.url)
-    where = platform_badge(entry.platform, entry.kind)
     opened = f" · <{link}|open>" if link else ""
-    snippet = clip(" ".join(entry.text.split()), _SNIPPET_MAX) or "_(no text)_"
-    return f"{ref} {where} · {handle_label(entry.platform, entry.handle)}{opened}\n{snippet}"
+    who = handle_label(entry.platform, entry.handle)
+    return f"*#{entry.ref}* {platform_badge(entry.platform, entry.kind)} · {who}{opened}"
 
 
 def _fallback(text: str) -> str:
@@ -109,9 +156,12 @@ def spike_alert(figures: SpikeFigures) -> SlackMessage:
         "*Top authors by reach:* " + (", ".join(
             f"{handle_label(p, h)} ({human_count(n)})" for p, h, n in f.authors) or "—"),
     ]
-    how = ("Routine mentions were grouped into roll-ups; complaints, urgent and private cases got their own cards."
-           if f.over else f"Complaints, urgent and private cases get their own cards; the routine rest "
-                          f"({f.rolled_up} so far) go into roll-ups with an *Open as card* button.")
+    how = ("Routine mentions were grouped into roll-ups; urgent, high-reach and private cases and complaints got their "
+           "own cards (complaints beyond what the pace could card in time: complaint roll-ups). The whole spike is in "
+           "the CSV in this thread." if f.over else
+           "Urgent, high-reach and private cases get their own cards, complaints too as long as the pace can post "
+           f"them in time (the rest in complaint roll-ups); the routine rest ({f.rolled_up} so far) go into "
+           "roll-ups with *Open as card*. A CSV of the whole spike follows in this thread when it ends.")
     blocks = [section(ids.BLOCK_SPIKE_ALERT, "\n".join(lines)), context(ids.BLOCK_SPIKE_HOW, how)]
     head = "Storm over" if f.over else "Storm mode on"
     return SlackMessage(_fallback(f"{head}: {f.volume} mentions since {f.started_at:%H:%M} UTC"), blocks)

@@ -25,11 +25,11 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.cards import SlackMessage
-from bot.delivery import queue, rollup, slack
+from bot.delivery import queue, rollup, slack, storm_plan
 from bot.store.database import Store
 from bot.store.keys import row_id
-from bot.store.models import OutboxItem, OutboxKind, OutboxStatus
-from bot.store.outbox import ACTIVE, ROUTINE
+from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
+from bot.store.outbox import ACTIVE, ROUTINE, URGENT
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +49,22 @@ class Claim:
 def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recovering: bool,
           skip: Collection[int], sla_badge: slack.BadgeFor,
           card_notice: slack.NoticeFor = slack.shipped_card_notice,
-          storm_since: datetime | None = None) -> Claim | None:
+          storm: storm_plan.InStorm | None = None) -> Claim | None:
     """Lock the channel's next due item, mark it SENDING (+1 attempt) and commit; render its content
     meanwhile. None when the channel has no due item (or another worker holds every one).
 
-    `skip` leaves out items already tried in this drain. `storm_since` (the channel is in storm mode
-    since then): when the next item is a routine card, the channel's routine cards are claimed as
-    one roll-up instead (bot/delivery/rollup.py).
+    `skip` leaves out items already tried in this drain. `storm` (the channel is in storm mode):
+    when the next item is a routine card, the channel's routine cards are claimed as one roll-up
+    instead (bot/delivery/rollup.py); when it is a complaint and more complaints wait than the pace
+    can card in time, the overflow is claimed as a complaint roll-up (bot/delivery/storm_plan.py).
     """
     with store.transaction() as session:
         found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres)
         if found is None:
             return None
         item, conversation = found
-        if storm_since is not None and item.kind == OutboxKind.POST_CARD and item.rank == ROUTINE \
-                and item.status == OutboxStatus.PENDING:
-            rolled = rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres,
-                                    storm_started=storm_since)
+        if storm is not None and item.kind == OutboxKind.POST_CARD and item.status == OutboxStatus.PENDING:
+            rolled = _storm_rollup(session, store, channel, item, conversation, now, lease=lease, storm=storm)
             if rolled is not None:
                 return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
         items = [item]
@@ -91,6 +90,22 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
         target = item.channel if own_channel and item.channel else conversation.channel
         return Claim(item.model_copy(), tuple(row_id(r) for r in items), target,
                      conversation.slack_ts, was_sending, content)
+
+
+def _storm_rollup(session: Session, store: Store, channel: str, item: OutboxItem, conversation: Conversation,
+                  now: datetime, *, lease: timedelta, storm: storm_plan.InStorm) -> rollup.Rolled | None:
+    """The roll-up to claim instead of the channel's next card `item`, if storm mode wants one."""
+    if item.rank == ROUTINE:
+        return rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres, storm_started=storm.started,
+                              size=storm_plan.rollup_size(storm_plan.routine_volume(session, channel, storm.since_id)))
+    if item.rank != URGENT or not conversation.complaint:
+        return None
+    in_time = storm_plan.complaint_overflow(session, channel, now, card_within=storm.card_within,
+                                            interval=storm.interval)
+    if in_time is None:
+        return None
+    return rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres, storm_started=storm.started,
+                          complaints=True, skip=in_time)
 
 
 def _locked(store: Store, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:

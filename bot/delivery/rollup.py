@@ -29,9 +29,10 @@ from sqlmodel import Session, col, select
 
 from bot import cards
 from bot.cards.rollup import ROLLUP_MAX, RollupEntry, rollup
+from bot.delivery import storm_plan
 from bot.store.keys import row_id
 from bot.store.models import Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
-from bot.store.outbox import ACTIVE, ROUTINE
+from bot.store.outbox import ACTIVE, ROUTINE, URGENT
 
 MIN_MEMBERS = 2  # a lone routine card is simply posted as a card
 _QUEUED = sa.text("outbox.status IN ('pending', 'sending')")  # the queue index's predicate (queue.py)
@@ -44,24 +45,27 @@ class Rolled:
 
 
 def roll_up(session: Session, channel: str, now: datetime, *, lease: timedelta, lock: bool,
-            storm_started: datetime | None = None) -> Rolled | None:
-    """Claim up to ROLLUP_MAX of the channel's due routine cards as one ROLLUP item (see the module
-    doc); None when fewer than MIN_MEMBERS can be rolled up. Runs in the claimer's transaction."""
-    rows = _candidates(session, channel, now, lock)
+            storm_started: datetime | None = None, size: int = ROLLUP_MAX, complaints: bool = False,
+            skip: int = 0) -> Rolled | None:
+    """Claim up to `size` (at most ROLLUP_MAX) of the channel's due routine cards as one ROLLUP item
+    (see the module doc); None when fewer than MIN_MEMBERS can be rolled up. Runs in the claimer's
+    transaction. `complaints`: roll up plain complaints instead (`storm_plan.plain_complaint`), the
+    `skip` oldest left to be carded one by one."""
+    rows = _candidates(session, channel, now, lock, size=min(size, ROLLUP_MAX), complaints=complaints, skip=skip)
     if len(rows) < MIN_MEMBERS:
         return None
     entries = [RollupEntry(conversation_id=row_id(c), ref=c.ref or row_id(c), platform=c.platform, kind=c.kind,
                            handle=customer.handle, text=message.text if message is not None else "",
                            url=(message.url if message is not None else None) or c.url)
                for _, c, customer, message in rows]
-    content = rollup(entries, storm_started=storm_started)
+    content = rollup(entries, storm_started=storm_started, complaints=complaints)
     members = [item for item, *_ in rows]
     payload = {"text": content.text, "blocks": content.blocks, "colour": None, "members": [row_id(m) for m in members]}
     first = members[0]
     # A fresh key per roll-up: a case given back by a roll-up that died may be rolled up again.
     item = OutboxItem(key=f"rollup:{first.conversation_id}:{uuid.uuid4().hex}", kind=OutboxKind.ROLLUP,
-                      conversation_id=first.conversation_id,
-                      payload=json.dumps(payload), channel=channel, rank=ROUTINE, status=OutboxStatus.SENDING,
+                      conversation_id=first.conversation_id, payload=json.dumps(payload), channel=channel,
+                      rank=URGENT if complaints else ROUTINE, status=OutboxStatus.SENDING,
                       attempts=1, next_attempt_at=now + lease)
     session.add(item)
     for member in members:
@@ -71,8 +75,8 @@ def roll_up(session: Session, channel: str, now: datetime, *, lease: timedelta, 
     return Rolled(item.model_copy(), content)
 
 
-def _candidates(session: Session, channel: str, now: datetime,
-                lock: bool) -> list[tuple[OutboxItem, Conversation, Customer, Message | None]]:
+def _candidates(session: Session, channel: str, now: datetime, lock: bool, *, size: int, complaints: bool,
+                skip: int) -> list[tuple[OutboxItem, Conversation, Customer, Message | None]]:
     other = aliased(OutboxItem)
     alone = ~sa.exists().where(col(other.conversation_id) == col(OutboxItem.conversation_id),
                                col(other.id) != col(OutboxItem.id), col(other.status).in_(ACTIVE))
@@ -82,11 +86,12 @@ def _candidates(session: Session, channel: str, now: datetime,
         .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
         .join(Customer, col(Customer.id) == col(Conversation.customer_id))
         .outerjoin(Message, col(Message.id) == col(OutboxItem.message_id))
-        .where(col(OutboxItem.channel) == channel, _QUEUED, col(OutboxItem.rank) == ROUTINE,
+        .where(col(OutboxItem.channel) == channel, _QUEUED,
+               storm_plan.plain_complaint() if complaints else col(OutboxItem.rank) == ROUTINE,
                col(OutboxItem.status) == OutboxStatus.PENDING, col(OutboxItem.kind) == OutboxKind.POST_CARD,
                col(Conversation.slack_ts).is_(None), due, alone)
         .order_by(col(OutboxItem.rank), col(OutboxItem.id))
-        .limit(ROLLUP_MAX)
+        .offset(skip).limit(size)
     )
     if lock:
         stmt = stmt.with_for_update(skip_locked=True, of=[OutboxItem, Conversation])

@@ -26,6 +26,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot.delivery.storm_plan import InStorm
 from bot.store.database import Store
 from bot.store.models import OutboxItem, OutboxKind
 from bot.store.outbox import ROUTINE
@@ -42,6 +43,7 @@ class StormPolicy:
     window: timedelta = timedelta(seconds=60)  # backlog and inflow are measured against this much posting
     update_every: timedelta = timedelta(seconds=30)  # the alert's chat.update while a storm goes on
     check_every: timedelta = timedelta(seconds=1)  # counting queries per channel at most this often
+    card_within: timedelta = timedelta(seconds=60)  # a complaint's own card, or else a complaint roll-up
     alert_channels: tuple[str, ...] = ()  # also alert here (the managers' digest channel)
 
     def capacity(self, min_interval: timedelta) -> int:
@@ -74,6 +76,7 @@ class StormMonitor:
         self.policy = policy
         self._store = store
         self._capacity = policy.capacity(min_interval)
+        self._interval = min_interval
         self._storms: dict[str, ChannelStorm] = {}
         self._checked: dict[str, datetime] = {}
         self._marks: deque[tuple[datetime, int]] = deque()  # (time, highest outbox id then), oldest first
@@ -84,6 +87,13 @@ class StormMonitor:
 
     def storm(self, channel: str) -> ChannelStorm | None:
         return self._storms.get(channel)
+
+    def in_storm(self, channel: str) -> InStorm | None:
+        """What claiming needs to know of the channel's storm; None when it is not in one."""
+        storm = self._storms.get(channel)
+        if storm is None:
+            return None
+        return InStorm(storm.started_at, storm.since_id, self.policy.card_within, self._interval)
 
     def channels(self) -> list[str]:
         """Channels in a storm: a drain visits them even with nothing queued, so a storm can end."""

@@ -1,5 +1,6 @@
 """The spike alert of storm mode: what it says (figures from the stored cases) and posting it once
-per storm in the storming channel and the managers' channel, then editing it in place.
+per storm in the storming channel and the managers' channel, then editing it in place; when the
+storm ends, the whole spike as CSV in its thread (bot/delivery/spike_file.py).
 
 The alert is a status display, not a delivery: it is posted directly (paced with the channel's
 cards), and a failed post or edit is simply tried again at the next refresh. Its ts lives with the
@@ -21,7 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.cards.blocks import utc
 from bot.cards.rollup import SpikeFigures, spike_alert
-from bot.delivery import slack
+from bot.delivery import slack, spike_file
 from bot.delivery.storm import Change, ChannelStorm
 from bot.store.database import Store
 from bot.store.models import Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
@@ -96,6 +97,26 @@ class SpikeAlerts:
                 log.warning("storm alert for %s in %s failed: %s; trying again at the next refresh",
                             channel, target, slack.classify(exc).error)
         storm.alerted_at = now
+        if change == "end":
+            self._share_file(channel, storm)
+
+    def _share_file(self, channel: str, storm: ChannelStorm) -> None:
+        """The whole spike as CSV in the alert's thread (bot/delivery/spike_file.py), paced with the
+        channel; a failure is logged (every case stays stored: `/social find`, `parley report`)."""
+        posted = storm.alerts.get(channel)
+        if posted is None:
+            log.warning("storm in %s ended without an alert to attach the spike's CSV to", channel)
+            return
+        with self._store.transaction() as session:
+            data, count = spike_file.spike_csv(spike_file.spike_rows(session, channel, storm))
+        self._wait_for_pace(channel)
+        try:
+            spike_file.upload(self._client, channel_id=posted[0], thread_ts=posted[1], data=data, count=count,
+                              started=storm.started_at)
+        except (SlackApiError, *slack.TRANSPORT_ERRORS) as exc:
+            log.warning("the spike's CSV for %s could not be shared: %s", channel, slack.classify(exc).error)
+        finally:
+            self._posted(channel)
 
     def _post(self, channel: str, target: str, storm: ChannelStorm, payload: dict) -> None:
         paced = target == channel

@@ -136,11 +136,10 @@ class OutboxWorker:
         change = self.storms.check(channel, self._clock())
         if change is not None:
             self._announce(channel, change)
-        storm = self.storms.storm(channel)
         claim = claiming.claim(self._store, channel, self._clock(), lease=self._lease, recovering=self._recovering,
                                skip=set(failed), sla_badge=self._sla_badge,
                                card_notice=self._card_notice,
-                               storm_since=storm.started_at if storm is not None else None)
+                               storm=self.storms.in_storm(channel))
         if claim is None:
             return None
         delivered = self._deliver(claim)

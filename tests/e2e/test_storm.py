@@ -8,6 +8,8 @@ over a minute).
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,6 +18,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import ids
+from bot.cards.rollup import rollup_refs
 from bot.runtime import Parley
 from bot.store.models import Conversation, Customer, OutboxItem, OutboxKind, OutboxStatus
 from sandbox.emulators.slack_api import SlackEmulator
@@ -69,8 +72,7 @@ def shown(posts: list[Post], keys: dict[str, int]) -> Counter[int]:
         key = (post.metadata or {}).get("event_payload", {}).get("key", "")
         if key in keys:
             seen[keys[key]] += 1
-        seen.update(int(b["accessory"]["value"]) for b in post.blocks
-                    if b.get("accessory", {}).get("action_id") == ids.ACTION_OPEN_AS_CARD)
+        seen.update(rollup_refs(post.blocks))
     return seen
 
 
@@ -80,7 +82,7 @@ def card_keys(parley: Parley) -> dict[str, int]:
                                  .where(OutboxItem.kind == OutboxKind.POST_CARD)).all())
 
 
-def test_a_storm_cards_complaints_rolls_up_the_rest_alerts_once_and_ends(stack, serve) -> None:  # noqa: F811
+def test_a_storm_cards_complaints_rolls_up_the_rest_alerts_once_ends_and_files_the_spike(stack, serve) -> None:  # noqa: F811
     session = serve(**STORM_ENV)
     parley = session.parley
     parley.poll_all()  # the stream's starting point
@@ -114,6 +116,14 @@ def test_a_storm_cards_complaints_rolls_up_the_rest_alerts_once_and_ends(stack, 
         final = alert.blocks[0]["text"]["text"]
         assert alert.versions and "Storm over" in final and "*Volume:* 300 mentions" in final
         assert "complaints 30" in final and "dashboard (270)" in final and "@fan299" in final  # the most followed
+    # The whole spike as CSV, uploaded with files_upload_v2 into the alert's thread in the channel.
+    [alert] = [p for p in posts if any(b.get("block_id") == ids.BLOCK_SPIKE_ALERT for b in p.blocks)]
+    [upload] = stack.slack.uploads
+    assert (upload.channel, upload.thread_ts) == (CHANNEL, alert.ts) and upload.data is not None
+    rows = list(csv.DictReader(io.StringIO(upload.data.decode("utf-8-sig"))))
+    assert sorted(int(r["#"]) for r in rows) == sorted(cid for cid, _ in cases.values())
+    assert {int(r["#"]) for r in rows if r["complaint"] == "yes"} == complaints
+    assert {r["shown as"] for r in rows} == {"card", "roll-up"} and all(r["link"].startswith("https://") for r in rows)
     with parley.store.transaction() as s:
         statuses = Counter(s.exec(select(OutboxItem.status).where(OutboxItem.kind == OutboxKind.POST_CARD)).all())
     assert set(statuses) == {OutboxStatus.SENT, OutboxStatus.ROLLED_UP}

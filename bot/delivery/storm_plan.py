@@ -1,0 +1,86 @@
+"""Storm mode's two sizing decisions (issue 11), each a few counts on the queue index:
+
+- how big a routine roll-up is: the storm's routine volume so far (queued or already rolled up,
+  so the size never shrinks as the backlog drains) in about `ROLLUPS_PER_BACKLOG` messages, between
+  `BUTTONS_MAX` and `ROLLUP_MAX` entries — a bigger spike gets fuller roll-ups, so the channel's
+  top-level messages grow far slower than the spike;
+- when complaints themselves storm. Slack posts about one message per second per channel
+  (https://docs.slack.dev/apis/web-api/rate-limits: "chat.postMessage generally allows posting one
+  message per second per channel"), so 150 complaints cannot each get a card within a minute. A
+  *plain* complaint (not urgent, not a private message, not from a large or verified account) gets
+  its own card while the pace can still post it within `card_within` of the oldest card-worthy
+  item's arrival; the plain complaints beyond that go into complaint roll-ups, posted at once, ahead
+  of everything routine. Urgent, private and high-reach cases always get their own cards.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from bot.cards.rollup import BUTTONS_MAX, ROLLUP_MAX
+from bot.store.models import Conversation, Customer, OutboxItem, OutboxKind, OutboxStatus, Priority
+from bot.store.outbox import PRIVATE_KINDS, ROUTINE, URGENT
+from bot.triage import LARGE_ACCOUNT
+
+ROLLUPS_PER_BACKLOG = 30  # a backlog of 2 400 routine mentions: 30 roll-ups of 80
+RESERVE = 3  # posting slots kept for the spike alert and the complaint roll-ups themselves
+_QUEUED = sa.text("outbox.status IN ('pending', 'sending')")  # the queue index's predicate (queue.py)
+
+
+@dataclass(frozen=True)
+class InStorm:
+    """What a claim needs to know of a channel in storm mode."""
+
+    started: datetime
+    since_id: int  # outbox ids above this were queued during the storm
+    card_within: timedelta  # a plain complaint's card must be posted within this of its arrival
+    interval: timedelta  # the channel's pace
+
+
+def rollup_size(volume: int) -> int:
+    """Entries per routine roll-up in a storm that has brought `volume` routine cards so far."""
+    return max(BUTTONS_MAX, min(math.ceil(volume / ROLLUPS_PER_BACKLOG), ROLLUP_MAX))
+
+
+def plain_complaint() -> sa.ColumnElement[bool]:
+    """A queued card of a complaint that may be rolled up in a complaint storm (module doc); needs
+    the item's Conversation and Customer joined."""
+    return sa.and_(col(OutboxItem.rank) == URGENT, col(Conversation.complaint).is_(True),
+                   col(Conversation.priority) != Priority.URGENT, col(Conversation.kind).not_in(PRIVATE_KINDS),
+                   col(Customer.verified).is_(False), func.coalesce(col(Customer.followers), 0) < LARGE_ACCOUNT)
+
+
+def routine_volume(session: Session, channel: str, since_id: int) -> int:
+    """Routine cards queued for the channel with an id above `since_id`, whatever became of them (a
+    primary-key range: only the storm's rows are read)."""
+    return session.exec(select(func.count()).select_from(OutboxItem).where(
+        col(OutboxItem.id) > since_id, col(OutboxItem.channel) == channel, col(OutboxItem.rank) == ROUTINE,
+        col(OutboxItem.kind) == OutboxKind.POST_CARD)).one()
+
+
+def complaint_overflow(session: Session, channel: str, now: datetime, *, card_within: timedelta,
+                       interval: timedelta) -> int | None:
+    """In a complaint storm, how many of the channel's queued plain complaints still get their own
+    cards in time (the oldest that many; the rest are to be rolled up); None when all of them do."""
+    ahead = (col(OutboxItem.channel) == channel, _QUEUED, col(OutboxItem.rank) < ROUTINE)
+    oldest, queued = session.exec(select(func.min(OutboxItem.created_at), func.count())
+                                  .select_from(OutboxItem).where(*ahead)).one()
+    plain = session.exec(
+        select(func.count()).select_from(OutboxItem)
+        .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
+        .join(Customer, col(Customer.id) == col(Conversation.customer_id))
+        .where(*ahead, col(OutboxItem.status) == OutboxStatus.PENDING, col(OutboxItem.kind) == OutboxKind.POST_CARD,
+               col(Conversation.slack_ts).is_(None), plain_complaint())).one()
+    if oldest is None or plain == 0:
+        return None
+    if oldest.tzinfo is None:  # SQLite hands back naive UTC
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    left = max(oldest + card_within - now, timedelta(0))
+    slots = int(left / max(interval, timedelta(milliseconds=1))) - RESERVE - math.ceil(plain / ROLLUP_MAX)
+    in_time = max(slots - (queued - plain), 0)  # the others ahead get cards whatever happens
+    return in_time if plain > in_time else None
