@@ -160,6 +160,7 @@ def storm_policy(settings: Settings) -> StormPolicy:
     """Storm mode (issue 11); its alert also goes where managers read the digest."""
     return StormPolicy(enabled=settings.parley_storm_mode, window=settings.parley_storm_window,
                        update_every=settings.parley_storm_alert_every,
+                       card_within=settings.parley_storm_card_within,
                        alert_channels=tuple(filter(None, [settings.parley_digest_channel])))
 
 

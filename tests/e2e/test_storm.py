@@ -138,6 +138,9 @@ def test_a_storm_cards_complaints_rolls_up_the_rest_alerts_once_ends_and_files_t
     drain_until(parley, lambda: _own_cards(stack, rolled[0]) > 0)  # the click's work runs after the ack
     drain_until(parley, lambda: _settled(parley))
     assert _own_cards(stack, rolled[0]) == 1
+    # The same from a big roll-up's menu (a static select option per entry).
+    assert session.click(ids.ACTION_OPEN_AS_CARD, "", selected_value=str(rolled[3])).status_code == 200
+    drain_until(parley, lambda: _own_cards(stack, rolled[3]) > 0)
 
     # A follow-up from a rolled-up case gets it its own card, then the follow-up in its thread.
     tweet, (author, _) = next((t, a) for t, a in seeded.items() if cases[t][0] == rolled[1])
