@@ -29,6 +29,9 @@ from bot.triage import LARGE_ACCOUNT
 
 ROLLUPS_PER_BACKLOG = 30  # a backlog of 2 400 routine mentions: 30 roll-ups of 80
 RESERVE = 3  # posting slots kept for the spike alert and the complaint roll-ups themselves
+# Each post waits the interval after the previous *answer* (bot/delivery/worker.py), so a post takes
+# a little more than the interval: a minute holds ~55 posts at 1/s, not 60.
+PACE_MARGIN = 1.1
 _QUEUED = sa.text("outbox.status IN ('pending', 'sending')")  # the queue index's predicate (queue.py)
 
 
@@ -81,6 +84,7 @@ def complaint_overflow(session: Session, channel: str, now: datetime, *, card_wi
     if oldest.tzinfo is None:  # SQLite hands back naive UTC
         oldest = oldest.replace(tzinfo=now.tzinfo)
     left = max(oldest + card_within - now, timedelta(0))
-    slots = int(left / max(interval, timedelta(milliseconds=1))) - RESERVE - math.ceil(plain / ROLLUP_MAX)
+    per_post = max(interval, timedelta(milliseconds=1)) * PACE_MARGIN
+    slots = int(left / per_post) - RESERVE - math.ceil(plain / ROLLUP_MAX)
     in_time = max(slots - (queued - plain), 0)  # the others ahead get cards whatever happens
     return in_time if plain > in_time else None
