@@ -63,10 +63,19 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
         if found is None:
             return None
         item, conversation = found
-        if storm is not None and item.kind == OutboxKind.POST_CARD and item.status == OutboxStatus.PENDING:
+        for _ in range(2):  # once more after leaving held complaints for later
+            if storm is None or item.kind != OutboxKind.POST_CARD or item.status != OutboxStatus.PENDING:
+                break
             rolled = _storm_rollup(session, store, channel, item, conversation, now, lease=lease, storm=storm)
-            if rolled is not None:
+            if isinstance(rolled, rollup.Rolled):
                 return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
+            if not rolled:
+                break
+            found = queue.next_in(session, channel, now, recovering=recovering, skip={*skip, *rolled},
+                                  lock=store.is_postgres)
+            if found is None:
+                return None
+            item, conversation = found
         items = [item]
         if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
             items += _locked(store, session, select(OutboxItem).where(
@@ -93,19 +102,23 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
 
 
 def _storm_rollup(session: Session, store: Store, channel: str, item: OutboxItem, conversation: Conversation,
-                  now: datetime, *, lease: timedelta, storm: storm_plan.InStorm) -> rollup.Rolled | None:
-    """The roll-up to claim instead of the channel's next card `item`, if storm mode wants one."""
+                  now: datetime, *, lease: timedelta,
+                  storm: storm_plan.InStorm) -> rollup.Rolled | frozenset[int] | None:
+    """The roll-up to claim instead of the channel's next card `item`, if storm mode wants one; or
+    the plain complaints to leave queued a little longer, so that another item goes now."""
     if item.rank == ROUTINE:
         return rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres, storm_started=storm.started,
                               size=storm_plan.rollup_size(storm_plan.routine_volume(session, channel, storm.since_id)))
     if item.rank != URGENT or not conversation.complaint:
         return None
-    in_time = storm_plan.complaint_overflow(session, channel, now, card_within=storm.card_within,
-                                            interval=storm.interval)
-    if in_time is None:
+    overflow = storm_plan.complaint_overflow(session, channel, now, card_within=storm.card_within,
+                                             interval=storm.interval)
+    if overflow is None:
         return None
+    if not overflow.roll_now:
+        return overflow.held or None
     return rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres, storm_started=storm.started,
-                          complaints=True, skip=in_time)
+                          complaints=True, skip=overflow.in_time)
 
 
 def _locked(store: Store, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:

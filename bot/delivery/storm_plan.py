@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -28,6 +29,8 @@ from bot.store.outbox import PRIVATE_KINDS, ROUTINE, URGENT
 from bot.triage import LARGE_ACCOUNT
 
 ROLLUPS_PER_BACKLOG = 30  # a backlog of 2 400 routine mentions: 30 roll-ups of 80
+COMPLAINT_BATCH = 40  # a complaint roll-up goes out once this many overflow complaints wait …
+HOLD_SHARE = 6  # … or once the oldest of them has waited a sixth of `card_within` (10 s of 60 s)
 RESERVE = 3  # posting slots kept for the spike alert and the complaint roll-ups themselves
 # Each post waits the interval after the previous *answer* (bot/delivery/worker.py), so a post takes
 # a little more than the interval: a minute holds ~55 posts at 1/s, not 60.
@@ -66,25 +69,52 @@ def routine_volume(session: Session, channel: str, since_id: int) -> int:
         col(OutboxItem.kind) == OutboxKind.POST_CARD)).one()
 
 
+@dataclass(frozen=True)
+class Overflow:
+    """More plain complaints wait than the pace can card in time (`complaint_overflow`)."""
+
+    in_time: int  # the oldest this many still get their own cards
+    roll_now: bool  # the rest make a complaint roll-up now
+    held: frozenset[int] = frozenset()  # not now and none in time: these items wait, others go first
+
+
 def complaint_overflow(session: Session, channel: str, now: datetime, *, card_within: timedelta,
-                       interval: timedelta) -> int | None:
+                       interval: timedelta) -> Overflow | None:
     """In a complaint storm, how many of the channel's queued plain complaints still get their own
-    cards in time (the oldest that many; the rest are to be rolled up); None when all of them do."""
+    cards in time, and whether the rest are rolled up now: when `COMPLAINT_BATCH` of them wait, or
+    the oldest of them has waited a sixth of `card_within` (so complaints arriving in a trickle make a few
+    full roll-ups, not one small one a second). None when every one gets its card in time."""
     ahead = (col(OutboxItem.channel) == channel, _QUEUED, col(OutboxItem.rank) < ROUTINE)
     oldest, queued = session.exec(select(func.min(OutboxItem.created_at), func.count())
                                   .select_from(OutboxItem).where(*ahead)).one()
-    plain = session.exec(
-        select(func.count()).select_from(OutboxItem)
-        .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
-        .join(Customer, col(Customer.id) == col(Conversation.customer_id))
-        .where(*ahead, col(OutboxItem.status) == OutboxStatus.PENDING, col(OutboxItem.kind) == OutboxKind.POST_CARD,
-               col(Conversation.slack_ts).is_(None), plain_complaint())).one()
+    plain = session.exec(_plain(channel, func.count(), ordered=False)).one()
     if oldest is None or plain == 0:
         return None
-    if oldest.tzinfo is None:  # SQLite hands back naive UTC
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    left = max(oldest + card_within - now, timedelta(0))
+    left = max(_aware(oldest, now) + card_within - now, timedelta(0))
     per_post = max(interval, timedelta(milliseconds=1)) * PACE_MARGIN
     slots = int(left / per_post) - RESERVE - math.ceil(plain / ROLLUP_MAX)
     in_time = max(slots - (queued - plain), 0)  # the others ahead get cards whatever happens
-    return in_time if plain > in_time else None
+    if plain <= in_time:
+        return None
+    if plain - in_time >= COMPLAINT_BATCH:
+        return Overflow(in_time, roll_now=True)
+    first_late = session.exec(_plain(channel, col(OutboxItem.created_at)).offset(in_time).limit(1)).one()
+    if now - _aware(first_late, now) >= card_within / HOLD_SHARE:
+        return Overflow(in_time, roll_now=True)
+    held = frozenset(session.exec(_plain(channel, col(OutboxItem.id))).all()) if in_time == 0 else frozenset()
+    return Overflow(in_time, roll_now=False, held=held)
+
+
+def _plain(channel: str, what: Any, *, ordered: bool = True) -> Any:
+    """A select of `what` over the channel's queued plain-complaint cards (`ordered`: oldest first)."""
+    query = (select(what).select_from(OutboxItem)
+             .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
+             .join(Customer, col(Customer.id) == col(Conversation.customer_id))
+             .where(col(OutboxItem.channel) == channel, _QUEUED, col(OutboxItem.status) == OutboxStatus.PENDING,
+                    col(OutboxItem.kind) == OutboxKind.POST_CARD, col(Conversation.slack_ts).is_(None),
+                    plain_complaint()))
+    return query.order_by(col(OutboxItem.rank), col(OutboxItem.id)) if ordered else query
+
+
+def _aware(moment: datetime, now: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=now.tzinfo)  # SQLite: naive UTC

@@ -70,15 +70,19 @@ def test_a_complaint_storm_cards_what_fits_in_time_and_rolls_up_the_rest_ahead_o
 
     posts = slack.posts(CHANNEL)
     assert ids.BLOCK_SPIKE_ALERT in {b["block_id"] for b in posts[0].blocks}
-    assert is_rollup(posts[1], complaints=True)  # the overflow is visible at once, newest complaints
-    rolled = rollup_refs(posts[1].blocks)
-    carded = [own_card(p) for p in posts[2:] if own_card(p) is not None]
+    [late] = [n for n, p in enumerate(posts) if is_rollup(p, complaints=True)]
+    rolled = rollup_refs(posts[late].blocks)
+    carded = [own_card(p) for p in posts if own_card(p) is not None]
     # 18 slots in time (20 with the pace's margin), 3 kept for the alert and roll-ups, 1 for the complaint
     # roll-up, 2 for the high-reach complaint and the DM: the 12 oldest plain complaints get their own cards.
     assert carded == [*complaints[:12], reach, dm] and rolled == complaints[12:]
+    # The late ones wait a sixth of the 2 s for company (they are fewer than a full batch), then go
+    # before any other card: visible within half a second of arriving.
+    assert posts[late].at - start <= CARD_WITHIN.total_seconds() / 6 + 0.2
+    assert all(own_card(p) in complaints for p in posts[1:late])
     last_card = max(p.at for p in posts if own_card(p) is not None)
     assert last_card - start <= CARD_WITHIN.total_seconds()  # every own card in time
-    tail = posts[2 + len(carded):]
+    tail = posts[1 + len(carded) + 1:]
     assert tail and all(is_rollup(p, complaints=False) for p in tail)  # routine only once no card waits
     assert sorted(r for p in tail for r in rollup_refs(p.blocks)) == routine
 
@@ -130,3 +134,19 @@ def test_when_the_storm_ends_the_whole_spike_is_a_csv_in_the_alerts_thread(store
     last = rows[-1]
     assert (last["complaint"], last["shown as"]) == ("yes", "card")
     assert last["text"].startswith("'=HYPERLINK")  # a spreadsheet never runs customer words as a formula
+
+
+def test_late_complaints_too_few_for_a_rollup_wait_a_little_while_other_cards_go(store, slack, clock) -> None:  # noqa: F811
+    dm = case(store, kind="dm")
+    with store.transaction() as s:  # the DM has waited past the deadline: no card slot is in time
+        s.exec(update(OutboxItem).values(created_at=clock() - 2 * CARD_WITHIN))
+    complaints = [case(store, complaint=True) for _ in range(5)]
+    routine = [case(store) for _ in range(30)]
+
+    worker(store, slack, clock, storm=policy()).drain()
+
+    posts = slack.posts(CHANNEL)
+    # The five fresh complaints were held (too few for a roll-up, not waiting long), so the DM went
+    # first; then, the old DM gone, the complaints were in time again and got their own cards.
+    assert [own_card(p) for p in posts[1:7]] == [dm, *complaints]
+    assert sorted(rollup_refs(posts[7].blocks)) == routine and len(posts) == 8
