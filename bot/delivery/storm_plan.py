@@ -28,7 +28,7 @@ from bot.store.models import Conversation, Customer, OutboxItem, OutboxKind, Out
 from bot.store.outbox import PRIVATE_KINDS, ROUTINE, URGENT
 from bot.triage import LARGE_ACCOUNT
 
-ROLLUPS_PER_BACKLOG = 30  # a backlog of 2 400 routine mentions: 30 roll-ups of 80
+ROLLUPS_PER_BACKLOG = 20  # a storm of 1 600 routine mentions and more: roll-ups of 80
 COMPLAINT_BATCH = 40  # a complaint roll-up goes out once this many overflow complaints wait …
 HOLD_SHARE = 6  # … or once the oldest of them has waited a sixth of `card_within` (10 s of 60 s)
 RESERVE = 3  # posting slots kept for the spike alert and the complaint roll-ups themselves

@@ -52,9 +52,9 @@ def is_rollup(post: Post, *, complaints: bool) -> bool:
 
 
 def test_rollup_size_grows_with_the_storm_between_forty_and_the_most_a_message_holds() -> None:
-    assert storm_plan.rollup_size(0) == storm_plan.rollup_size(1200) == BUTTONS_MAX
-    assert storm_plan.rollup_size(1800) == 60
-    assert storm_plan.rollup_size(2850) == storm_plan.rollup_size(9500) == ROLLUP_MAX
+    assert storm_plan.rollup_size(0) == storm_plan.rollup_size(800) == BUTTONS_MAX
+    assert storm_plan.rollup_size(1200) == 60
+    assert storm_plan.rollup_size(1600) == storm_plan.rollup_size(9500) == ROLLUP_MAX
 
 
 def test_a_complaint_storm_cards_what_fits_in_time_and_rolls_up_the_rest_ahead_of_routine(
