@@ -9,8 +9,10 @@
   message per second per channel"), so 150 complaints cannot each get a card within a minute. A
   *plain* complaint (not urgent, not a private message, not from a large or verified account) gets
   its own card while the pace can still post it within `card_within` of the oldest card-worthy
-  item's arrival; the plain complaints beyond that go into complaint roll-ups, posted at once, ahead
-  of everything routine. Urgent, private and high-reach cases always get their own cards.
+  item's arrival; the plain complaints beyond that go into complaint roll-ups, ahead of every
+  other card, as soon as `COMPLAINT_BATCH` of them wait or the oldest has waited a sixth of
+  `card_within` (meanwhile other cards go). Urgent, private and high-reach cases always get their
+  own cards.
 """
 
 from __future__ import annotations
