@@ -100,7 +100,9 @@ def complaint_overflow(session: Session, channel: str, now: datetime, *, card_wi
         return None
     if plain - in_time >= COMPLAINT_BATCH:
         return Overflow(in_time, roll_now=True)
-    first_late = session.exec(_plain(channel, col(OutboxItem.created_at)).offset(in_time).limit(1)).one()
+    first_late = session.exec(_plain(channel, col(OutboxItem.created_at)).offset(in_time).limit(1)).first()
+    if first_late is None:  # another replica took them meanwhile
+        return None
     if now - _aware(first_late, now) >= card_within / HOLD_SHARE:
         return Overflow(in_time, roll_now=True)
     held = frozenset(session.exec(_plain(channel, col(OutboxItem.id))).all()) if in_time == 0 else frozenset()
