@@ -30,6 +30,7 @@ from bot.store.database import Store
 from bot.store.keys import row_id
 from bot.store.models import OutboxItem, OutboxKind, OutboxStatus
 from bot.store.outbox import ACTIVE, ROUTINE
+from bot.store.presence import Presence
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +50,26 @@ class Claim:
 def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recovering: bool,
           skip: Collection[int], sla_badge: slack.BadgeFor,
           card_notice: slack.NoticeFor = slack.shipped_card_notice,
-          storm_since: datetime | None = None) -> Claim | None:
+          storm_since: datetime | None = None, presence: Presence | None = None) -> Claim | None:
     """Lock the channel's next due item, mark it SENDING (+1 attempt) and commit; render its content
     meanwhile. None when the channel has no due item (or another worker holds every one).
 
     `skip` leaves out items already tried in this drain. `storm_since` (the channel is in storm mode
     since then): when the next item is a routine card, the channel's routine cards are claimed as
-    one roll-up instead (bot/delivery/rollup.py).
+    one roll-up instead (bot/delivery/rollup.py). `presence` (this process) is written on what it
+    claims, and lets it take over items a dead process left in SENDING (bot/store/presence.py).
     """
+    claimer = presence.claimer() if presence is not None else None
     with store.transaction() as session:
-        found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres)
+        found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres,
+                              alive=presence)
         if found is None:
             return None
         item, conversation = found
         if storm_since is not None and item.kind == OutboxKind.POST_CARD and item.rank == ROUTINE \
                 and item.status == OutboxStatus.PENDING:
             rolled = rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres,
-                                    storm_started=storm_since)
+                                    storm_started=storm_since, claimer=claimer)
             if rolled is not None:
                 return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
         items = [item]
@@ -85,6 +89,7 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
             row.status = OutboxStatus.SENDING
             row.attempts += 1
             row.next_attempt_at = now + lease
+            row.claimed_by = claimer
             session.add(row)
         session.flush()
         own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)

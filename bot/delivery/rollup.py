@@ -44,7 +44,7 @@ class Rolled:
 
 
 def roll_up(session: Session, channel: str, now: datetime, *, lease: timedelta, lock: bool,
-            storm_started: datetime | None = None) -> Rolled | None:
+            storm_started: datetime | None = None, claimer: int | None = None) -> Rolled | None:
     """Claim up to ROLLUP_MAX of the channel's due routine cards as one ROLLUP item (see the module
     doc); None when fewer than MIN_MEMBERS can be rolled up. Runs in the claimer's transaction."""
     rows = _candidates(session, channel, now, lock)
@@ -62,7 +62,7 @@ def roll_up(session: Session, channel: str, now: datetime, *, lease: timedelta, 
     item = OutboxItem(key=f"rollup:{first.conversation_id}:{uuid.uuid4().hex}", kind=OutboxKind.ROLLUP,
                       conversation_id=first.conversation_id,
                       payload=json.dumps(payload), channel=channel, rank=ROUTINE, status=OutboxStatus.SENDING,
-                      attempts=1, next_attempt_at=now + lease)
+                      attempts=1, next_attempt_at=now + lease, claimed_by=claimer)
     session.add(item)
     for member in members:
         member.status, member.next_attempt_at = OutboxStatus.ROLLED_UP, None
