@@ -72,6 +72,12 @@ class Tally:
         return not (self.duplicate_cards or self.duplicate_replies or self.lost_mentions or self.lost_cards
                     or self.lost_replies or self.replies_failed)
 
+    def progress(self) -> str:
+        """Mid-drill: what is done so far (the rest may still be on its way; only the end counts losses)."""
+        return (f"stored {self.stored}/{self.mentions_sent}, carded {self.carded}/{self.conversations}, replies "
+                f"posted {self.replies_sent}/{self.replies_requested}; duplicates: cards {self.duplicate_cards}, "
+                f"replies {self.duplicate_replies}")
+
     def line(self) -> str:
         return (f"mentions sent {self.mentions_sent}, stored {self.stored}; conversations {self.conversations}, "
                 f"carded {self.carded}, duplicate cards {self.duplicate_cards}; replies requested "
@@ -390,8 +396,8 @@ def _round(drill: Drill, number: int, mentions: int, rounds: int, out) -> Tally:
     _wait_serving(group)
     tally = drill.tally()
     tally.killed_mid_flight = int(busy)
-    out(f"round {number:2d}: killed {'all' if len(victims) == len(group) > 1 else victims[0].index}"
-        f"{' mid-flight' if busy else ' (idle)'}; so far: {tally.line()}")
+    who = "all replicas" if len(victims) == len(group) > 1 else f"replica {victims[0].index}"
+    out(f"round {number:2d}: killed {who}{' mid-flight' if busy else ' (idle)'}; so far: {tally.progress()}")
     return tally
 
 
