@@ -38,6 +38,7 @@ from bot.schedule.spend_watch import SPEND_WATCH_INTERVAL, SpendWatch
 from bot.settings import ConfigError, Settings, secret
 from bot.store.database import Store
 from bot.store.models import utcnow
+from bot.store.presence import Presence
 from bot.store.spend import StoreLedger
 from bot.web import FacebookWebhookConfig, build_http_app
 from commands import register_all
@@ -165,7 +166,7 @@ def storm_policy(settings: Settings) -> StormPolicy:
 
 
 def build_sender(settings: Settings, store: Store, registry: Registry, client: WebClient, *,
-                 on_committed: Callable[[], None], service_level: ServiceLevel) -> Sender:
+                 on_committed: Callable[[], None], service_level: ServiceLevel, presence: Presence) -> Sender:
     """Replies go out through the registry's connectors; who may send is PARLEY_AGENTS (groups asked
     of Slack)."""
     return Sender(
@@ -176,6 +177,7 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
         on_committed=on_committed,
         pause_meter=service_level.pause_meter,
         csat_kinds=settings.parley_csat,
+        presence=presence,
     )
 
 
@@ -217,10 +219,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     metrics.watch_spend(lambda: [(c.platform, u) for c in registry if (u := c.billing(utcnow())) is not None])
     metrics.watch_rate_usage(lambda: [(c.platform, u) for c in registry if (u := c.health.rate_usage) is not None])
     client = build_slack_client(settings, metrics=metrics)
+    presence = Presence(store)  # which process holds a SENDING row; a dead one's are taken over at once
     outbox = OutboxWorker(store, build_slack_client(settings, for_outbox=True, metrics=metrics),
                           min_interval=settings.parley_slack_min_interval.total_seconds(),
                           sla_badge=service_level.badge, card_notice=registry.card_notice, parallel=OUTBOX_LANES,
-                          storm=storm_policy(settings))
+                          storm=storm_policy(settings), presence=presence)
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
                         pause_meter=service_level.pause_meter)
     bolt = App(
@@ -230,7 +233,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
         process_before_response=False,
     )
     sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
-                          service_level=service_level)
+                          service_level=service_level, presence=presence)
     parley = Parley(settings=settings, store=store, connectors=list(registry), ingestor=ingestor, outbox=outbox,
                     sender=sender, service_level=service_level, bolt=bolt, http=Starlette(), metrics=metrics)
     # A reply stored but never sent (crash between store and send) is finished or reported.

@@ -181,6 +181,7 @@ class Parley:
         for thread in self._threads:
             thread.join(timeout=10)
         self.workers.shutdown(wait=True)
+        self.outbox.presence.stop()  # after the last send: what is still SENDING is taken over by others
         self.store.dispose()
 
     def serve(self, host: str = "0.0.0.0") -> None:

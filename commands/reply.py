@@ -57,6 +57,7 @@ def _send(parley: Parley, invocation: Invocation, respond: Respond, *, mode: str
                         f"#{ref} Thanks for your patience — we're on it`.")
     message = store_reply(parley, user_id=invocation.user_id, ref=ref, text=text, mode=mode,
                           key=invocation_key(invocation.trigger_id), user_name=invocation.user_name)
+    invocation.ack()  # stored: now Slack may be told the command was received (commands/social.py)
     with parley.store.transaction() as session:
         conversation = conversation_or_error(session, ref)
         who = _who(session, conversation)
@@ -70,13 +71,14 @@ def _send(parley: Parley, invocation: Invocation, respond: Respond, *, mode: str
 
 
 @subcommand(ids.SUB_REPLY, U_REPLY, "answer the customer publicly (in a DM conversation: in the DM)",
-            "reply #12 Sorry about the wait — your order ships today")
+            "reply #12 Sorry about the wait — your order ships today", durable=True)
 def reply(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     _send(parley, invocation, respond, mode="public", usage=U_REPLY)
 
 
 @subcommand(ids.SUB_PRIVATE, U_PRIVATE, "take it private: send <text> as a DM (X) or a private reply (Facebook); "
-            "on X a short public notice follows the DM", "private #12 Could you send us your order number?")
+            "on X a short public notice follows the DM", "private #12 Could you send us your order number?",
+            durable=True)
 def private(parley: Parley, invocation: Invocation, respond: Respond) -> None:
     _send(parley, invocation, respond, mode="private", usage=U_PRIVATE)
 

@@ -25,6 +25,9 @@ class Invocation:
     args: str  # everything after the subcommand name
     trigger_id: str = ""  # Slack's id of this invocation: the same on a retry, so it keys idempotency
     user_name: str = ""
+    # Answers Slack's request (once). A `durable` subcommand calls it once its request is stored;
+    # for the others it was called before they run.
+    ack: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -34,16 +37,17 @@ class Subcommand:
     summary: str
     run: Callable[[Parley, Invocation, Respond], None]
     example: str = ""  # a complete example invocation (without "/social ") for the help text
+    durable: bool = False  # acks only once what it was asked to do is stored (see `register`)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def subcommand(name: str, usage: str, summary: str, example: str = "") -> Callable:
+def subcommand(name: str, usage: str, summary: str, example: str = "", *, durable: bool = False) -> Callable:
     def decorate(fn: Callable[[Parley, Invocation, Respond], None]) -> Callable:
         if name in SUBCOMMANDS:
             raise RuntimeError(f"/social {name} is defined twice")  # never silently shadow one
-        SUBCOMMANDS[name] = Subcommand(name, usage, summary, fn, example)
+        SUBCOMMANDS[name] = Subcommand(name, usage, summary, fn, example, durable)
         return fn
 
     return decorate
@@ -67,22 +71,39 @@ def _help(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 
 
 def register(app: App, parley: Parley) -> None:
+    """`/social` acks at once, before any database or Slack work, except a `durable` subcommand (a reply
+    to a customer): it acks once the reply is stored (one insert), as the reply modal's submission
+    does, so a process killed right after Slack was answered can never lose a reply staff were told
+    was accepted (bench/kill_drill.py found that loss)."""
     @app.command(ids.SLASH_COMMAND)
     def social(ack: Ack, command: dict, respond: Respond) -> None:
-        ack()
+        acked: list[bool] = []
+
+        def ack_once() -> None:
+            if not acked:
+                acked.append(True)
+                ack()
+
         words = (command.get("text") or "").strip().split(None, 1)  # any whitespace, newlines too
         name = words[0].lower() if words else ids.SUB_HELP
-        args = words[1] if len(words) > 1 else ""
         sub = SUBCOMMANDS.get(name)
+        if sub is None or not sub.durable:
+            ack_once()
         if sub is None:
             respond(response_type="ephemeral",
                     text=f"`/social {name}` is not a Parley command. Try `/social help` for the list.")
             return
+        args = words[1] if len(words) > 1 else ""
         invocation = Invocation(command["user_id"], command.get("channel_id", ""), args.strip(),
-                                trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""))
+                                trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""),
+                                ack=ack_once)
         try:
             sub.run(parley, invocation, respond)
         except UserError as error:  # nothing was changed or sent; tell the person what to type
+            ack_once()
             respond(response_type="ephemeral", text=error.message)
         except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
+            ack_once()
             failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))
+        finally:
+            ack_once()

@@ -20,6 +20,7 @@ from typing import Any
 from connectors.checks import Check
 from connectors.contract import (
     Action,
+    CannotTell,
     DirectMessage,
     Heard,
     HideComment,
@@ -38,6 +39,7 @@ __all__ = [
     "Action",
     "Author",
     "Batch",
+    "CannotTell",
     "Connector",
     "CredentialExpiry",
     "DirectMessage",
@@ -188,6 +190,13 @@ class Connector(abc.ABC):
         Raises SendError in plain words; raises Unsupported for an action type the network has no call
         for (the Sender checks `rules.ops` and `rules.hide_kinds` first, so this is a programming
         error, never a customer-facing one)."""
+
+    def find_sent(self, action: Action, since: datetime) -> SendResult | None:
+        """After a crash left the outcome of `send(action)` (begun at `since`) unknown: the post it made,
+        or None when sending it again cannot post twice (there is none, or the network refuses the
+        copy with SendError code "duplicate"). Raises CannotTell (the default) when the network gives
+        no way to tell, SendError when asking failed (asked again later)."""
+        raise CannotTell(self.platform)
 
     @property
     def streams(self) -> tuple[str, ...]:

@@ -248,3 +248,7 @@ def days(age: timedelta) -> str:
 
 def latest_of(heard: Iterable[Heard], kinds: tuple[str, ...]) -> Heard | None:
     return next((h for h in reversed(list(heard)) if h.kind in kinds), None)
+
+
+class CannotTell(Exception):
+    """The network offers no way to tell whether an action was performed (`Connector.find_sent`)."""

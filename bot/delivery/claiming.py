@@ -30,6 +30,7 @@ from bot.store.database import Store
 from bot.store.keys import row_id
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
 from bot.store.outbox import ACTIVE, ROUTINE, URGENT
+from bot.store.presence import Presence
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Claim:
 def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recovering: bool,
           skip: Collection[int], sla_badge: slack.BadgeFor,
           card_notice: slack.NoticeFor = slack.shipped_card_notice,
-          storm: storm_plan.InStorm | None = None) -> Claim | None:
+          storm: storm_plan.InStorm | None = None, presence: Presence | None = None) -> Claim | None:
     """Lock the channel's next due item, mark it SENDING (+1 attempt) and commit; render its content
     meanwhile. None when the channel has no due item (or another worker holds every one).
 
@@ -57,22 +58,27 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
     when the next item is a routine card, the channel's routine cards are claimed as one roll-up
     instead (bot/delivery/rollup.py); when it is a complaint and more complaints wait than the pace
     can card in time, the overflow is claimed as a complaint roll-up (bot/delivery/storm_plan.py).
+    `presence` (this process) is written on what it claims, and lets it take over items a dead
+    process left in SENDING (bot/store/presence.py).
     """
+    claimer = presence.claimer() if presence is not None else None
     with store.transaction() as session:
-        found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres)
+        found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres,
+                              alive=presence)
         if found is None:
             return None
         item, conversation = found
         for _ in range(2):  # once more after leaving held complaints for later
             if storm is None or item.kind != OutboxKind.POST_CARD or item.status != OutboxStatus.PENDING:
                 break
-            rolled = _storm_rollup(session, store, channel, item, conversation, now, lease=lease, storm=storm)
+            rolled = _storm_rollup(session, store, channel, item, conversation, now, lease=lease, storm=storm,
+                                   claimer=claimer)
             if isinstance(rolled, rollup.Rolled):
                 return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
             if not rolled:
                 break
             found = queue.next_in(session, channel, now, recovering=recovering, skip={*skip, *rolled},
-                                  lock=store.is_postgres)
+                                  lock=store.is_postgres, alive=presence)
             if found is None:
                 return None
             item, conversation = found
@@ -93,6 +99,7 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
             row.status = OutboxStatus.SENDING
             row.attempts += 1
             row.next_attempt_at = now + lease
+            row.claimed_by = claimer
             session.add(row)
         session.flush()
         own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
@@ -102,13 +109,14 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
 
 
 def _storm_rollup(session: Session, store: Store, channel: str, item: OutboxItem, conversation: Conversation,
-                  now: datetime, *, lease: timedelta,
-                  storm: storm_plan.InStorm) -> rollup.Rolled | frozenset[int] | None:
+                  now: datetime, *, lease: timedelta, storm: storm_plan.InStorm,
+                  claimer: int | None) -> rollup.Rolled | frozenset[int] | None:
     """The roll-up to claim instead of the channel's next card `item`, if storm mode wants one; or
     the plain complaints to leave queued a little longer, so that another item goes now."""
     if item.rank == ROUTINE:
         return rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres, storm_started=storm.started,
-                              size=storm_plan.rollup_size(storm_plan.routine_volume(session, channel, storm.since_id)))
+                              size=storm_plan.rollup_size(storm_plan.routine_volume(session, channel, storm.since_id)),
+                              claimer=claimer)
     if item.rank != URGENT or not conversation.complaint:
         return None
     overflow = storm_plan.complaint_overflow(session, channel, now, card_within=storm.card_within,
@@ -118,7 +126,7 @@ def _storm_rollup(session: Session, store: Store, channel: str, item: OutboxItem
     if not overflow.roll_now:
         return overflow.held or None
     return rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres, storm_started=storm.started,
-                          complaints=True, skip=overflow.in_time)
+                          complaints=True, skip=overflow.in_time, claimer=claimer)
 
 
 def _locked(store: Store, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:

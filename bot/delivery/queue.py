@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
+from bot.store import presence
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
 
 _CARD = OutboxKind.POST_CARD
@@ -87,26 +88,36 @@ def _is_head() -> sa.ColumnElement[bool]:
 
 
 def next_in(session: Session, channel: str, now: datetime, *, recovering: bool, skip: Collection[int],
-            lock: bool) -> tuple[OutboxItem, Conversation] | None:
+            lock: bool, alive: presence.Presence | None = None) -> tuple[OutboxItem, Conversation] | None:
     """The channel's next due head and its conversation, or None if none is due now.
 
-    Due: never tried, or its retry time (or a SENDING item's lease) has come; with `recovering`
-    (a single replica's first drain) a SENDING item is due at once. `skip` leaves out items already
-    tried in this drain. `lock` (PostgreSQL) locks the row, skipping rows another worker holds.
+    Due: never tried, or its retry time (or a SENDING item's lease) has come; an item left in SENDING
+    by a process that is no longer alive (`alive`: this process's presence, bot/store/presence.py)
+    is due at once, and so, with `recovering` (a single process's first drain), is any SENDING item.
+    `skip` leaves out items already tried in this drain. `lock` (PostgreSQL) locks the row, skipping
+    rows another worker holds.
     """
     params: dict[str, object] = {"channel": channel, "now": now}
     if skip:
         params["skip"] = list(skip)
-    row = session.exec(_next_statement(recovering, lock, bool(skip)), params=params).first()
+    if alive is not None:
+        params |= alive.params()
+    statement = _next_statement(recovering, lock, bool(skip), alive.dialect if alive is not None else None)
+    row = session.exec(statement, params=params).first()
     return None if row is None else (row[0], row[1])
 
 
 @functools.cache
-def _next_statement(recovering: bool, lock: bool, skipping: bool) -> Select[OutboxItem, Conversation]:
-    """The claim query, built once per variant (building it costs more than running it)."""
+def _next_statement(recovering: bool, lock: bool, skipping: bool,
+                    orphans_in: str | None) -> Select[OutboxItem, Conversation]:
+    """The claim query, built once per variant (building it costs more than running it);
+    `orphans_in` names the dialect whose liveness test finds orphaned SENDING items."""
     due = sa.or_(col(OutboxItem.next_attempt_at).is_(None), col(OutboxItem.next_attempt_at) <= sa.bindparam("now"))
     if recovering:
         due = sa.or_(due, col(OutboxItem.status) == OutboxStatus.SENDING)
+    elif orphans_in is not None:
+        due = sa.or_(due, sa.and_(col(OutboxItem.status) == OutboxStatus.SENDING,
+                                  presence.orphaned(col(OutboxItem.claimed_by), orphans_in)))
     needs_none = (_CARD, OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
     has_card_or_needs_none = sa.or_(col(OutboxItem.kind).in_(needs_none),
                                     col(Conversation.slack_ts).is_not(None))

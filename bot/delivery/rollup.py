@@ -46,7 +46,7 @@ class Rolled:
 
 def roll_up(session: Session, channel: str, now: datetime, *, lease: timedelta, lock: bool,
             storm_started: datetime | None = None, size: int = ROLLUP_MAX, complaints: bool = False,
-            skip: int = 0) -> Rolled | None:
+            skip: int = 0, claimer: int | None = None) -> Rolled | None:
     """Claim up to `size` (at most ROLLUP_MAX) of the channel's due routine cards as one ROLLUP item
     (see the module doc); None when fewer than MIN_MEMBERS can be rolled up. Runs in the claimer's
     transaction. `complaints`: roll up plain complaints instead (`storm_plan.plain_complaint`), the
@@ -66,7 +66,7 @@ def roll_up(session: Session, channel: str, now: datetime, *, lease: timedelta, 
     item = OutboxItem(key=f"rollup:{first.conversation_id}:{uuid.uuid4().hex}", kind=OutboxKind.ROLLUP,
                       conversation_id=first.conversation_id, payload=json.dumps(payload), channel=channel,
                       rank=URGENT if complaints else ROUTINE, status=OutboxStatus.SENDING,
-                      attempts=1, next_attempt_at=now + lease)
+                      attempts=1, next_attempt_at=now + lease, claimed_by=claimer)
     session.add(item)
     for member in members:
         member.status, member.next_attempt_at = OutboxStatus.ROLLED_UP, None

@@ -19,7 +19,9 @@
   at the same time (`parallel` lanes), and within a channel complaints go first (queue.py).
 
 Several workers may share a PostgreSQL database: an item is claimed with
-SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer until `lease` expires.
+SELECT … FOR UPDATE SKIP LOCKED, and a SENDING item belongs to its claimer while that process is
+alive (bot/store/presence.py) and its `lease` has not expired; an item whose claimer died (kill -9)
+is taken over at once by any worker, looked up in Slack first — never while its claimer lives.
 Which item is next and how it is claimed lives in bot/delivery/claiming.py; this module runs the
 loop, sends the claimed items and settles them (sent, retried later, or dead).
 """
@@ -44,6 +46,7 @@ from bot.delivery.storm_alert import SpikeAlerts
 from bot.store.database import Store
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
 from bot.store.outbox import ACTIVE
+from bot.store.presence import Presence
 
 log = logging.getLogger(__name__)
 DEFAULT_STORM = StormPolicy()
@@ -52,9 +55,11 @@ DEFAULT_STORM = StormPolicy()
 class OutboxWorker:
     """Sends due outbox items to Slack; see the module docstring for the delivery rules.
 
-    `recover_on_start` (single-replica deployments) lets the first drain look up items a previous
-    process left in SENDING at once, instead of waiting for their lease to expire. `parallel` is how
-    many channels are sent to at the same time (each channel stays one message at a time, paced).
+    `recover_on_start` (SQLite: one process per database) lets the first drain look up every item a
+    previous process left in SENDING at once; on PostgreSQL a live replica's items must not be taken,
+    so only those of dead processes are (`presence`, which is also written on what this worker
+    claims). `parallel` is how many channels are sent to at the same time (each channel stays one
+    message at a time, paced).
     """
 
     def __init__(
@@ -72,8 +77,10 @@ class OutboxWorker:
         card_notice: slack.NoticeFor = slack.shipped_card_notice,
         parallel: int = 1,
         storm: StormPolicy = DEFAULT_STORM,
+        presence: Presence | None = None,
     ) -> None:
         self._store = store
+        self.presence = presence or Presence(store)
         self._sla_badge = sla_badge
         self._card_notice = card_notice  # the network's rules as configured (X_ENTERPRISE)
         self._client = client
@@ -82,7 +89,7 @@ class OutboxWorker:
         self._sleep = sleep
         self._max_attempts = max_attempts
         self._lease = timedelta(seconds=lease)
-        self._recovering = recover_on_start
+        self._recovering = recover_on_start and not store.is_postgres
         self._paced_until: dict[str, datetime] = {}  # channel → earliest next write (pacing)
         self._paused_until: dict[str, datetime] = {}  # channel → end of a 429's Retry-After
         self.missing_invites = membership.MissingInvites()  # for App Home and `parley check` to show
@@ -139,7 +146,7 @@ class OutboxWorker:
         claim = claiming.claim(self._store, channel, self._clock(), lease=self._lease, recovering=self._recovering,
                                skip=set(failed), sla_badge=self._sla_badge,
                                card_notice=self._card_notice,
-                               storm=self.storms.in_storm(channel))
+                               storm=self.storms.in_storm(channel), presence=self.presence)
         if claim is None:
             return None
         delivered = self._deliver(claim)
@@ -207,7 +214,7 @@ class OutboxWorker:
             for item_id in claim.ids:
                 row = session.get_one(OutboxItem, item_id)  # claimed by us: never deleted
                 row.status, row.channel, row.slack_ts, row.sent_at = OutboxStatus.SENT, channel, ts, now
-                row.next_attempt_at, row.last_error = None, None
+                row.next_attempt_at, row.last_error, row.claimed_by = None, None, None
                 session.add(row)
             if claim.item.kind == OutboxKind.POST_CARD:
                 conversation = session.get_one(Conversation, claim.item.conversation_id)
@@ -247,7 +254,7 @@ class OutboxWorker:
                 row.status = OutboxStatus.SENDING if maybe_posted else OutboxStatus.PENDING
                 if waits:
                     row.attempts -= 1  # a long 429 storm or a missing invite must not use up attempts
-                row.next_attempt_at = now + timedelta(seconds=delay)
+                row.next_attempt_at, row.claimed_by = now + timedelta(seconds=delay), None
                 row.last_error = failure.error[:512]
                 session.add(row)
 
@@ -257,6 +264,7 @@ class OutboxWorker:
             for item_id in claim.ids:
                 row = session.get_one(OutboxItem, item_id)  # claimed by us: never deleted
                 row.status, row.last_error, row.next_attempt_at = OutboxStatus.DEAD, error[:512], None
+                row.claimed_by = None
                 session.add(row)
             if claim.item.kind == OutboxKind.POST_CARD:
                 rest = session.exec(select(OutboxItem).where(

@@ -7,11 +7,9 @@ unique column, so a double click or a Slack retry returns the same message inste
 `Sender.deliver` sends a PENDING message exactly once:
 - it flips PENDING → SENDING with a compare-and-set UPDATE and commits *before* calling the platform,
   so two deliverers (a retry, a second replica) cannot both send;
-- a message found in SENDING after `lease` was left by a crash or a lost answer. X and Facebook take
-  no idempotency keys and Parley cannot look the post up, so sending again could post twice for the
-  brand; it is marked FAILED "outcome unknown — check the platform" and staff decide (a duplicate
-  public post is worse than a missing one that a person can re-send). Younger SENDING rows are
-  another deliverer's work in progress and are left alone;
+- a SENDING message is its deliverer's while that process lives (and `lease` has not run out); one
+  a dead process left is looked up on the network and sent again only if it was not posted, or
+  failed "outcome unknown" for staff where the network cannot tell (bot/replies/recovery.py);
 - the outcome (platform id and link, or the platform's refusal in plain words) is stored with an
   audit entry, a receipt line in the thread and a card update, in one transaction
   (bot/replies/settle.py writes it).
@@ -25,11 +23,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.replies import dispatch, rules, settle, survey
+from bot.replies import dispatch, recovery, rules, settle, survey
 from bot.replies.actions import ConversationActions
 from bot.replies.outcome import DeliveryOutcome, with_followup
 from bot.replies.permissions import AgentPolicy
@@ -46,7 +43,8 @@ from bot.store.models import (
     Message,
     utcnow,
 )
-from connectors.base import Rules, SendError, SendResult
+from bot.store.presence import Presence
+from connectors.base import Action, Connector, Rules, SendError, SendResult
 from connectors.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -78,6 +76,7 @@ class Sender(ConversationActions):
         nudge_template: str = rules.DEFAULT_NUDGE,
         lease: timedelta = timedelta(minutes=5),
         on_committed: Callable[[], None] = lambda: None,
+        presence: Presence | None = None,
         pause_meter: waiting.PauseMeter = waiting.calendar_seconds,
         csat_kinds: frozenset[str] = frozenset(),
     ) -> None:
@@ -88,6 +87,7 @@ class Sender(ConversationActions):
         self.policy = policy or AgentPolicy()
         self.nudge_template = nudge_template
         self.lease = lease
+        self.presence = presence or Presence(store)  # written on what this process sends (store/presence.py)
         self.on_committed = on_committed
 
     # --- storing a reply ------------------------------------------------------------------------
@@ -171,30 +171,29 @@ class Sender(ConversationActions):
                 raise LookupError(f"no outbound message {message_id}")
             if message.delivery_status in _TERMINAL:
                 return DeliveryOutcome.of(message)
-            if message.delivery_status == DeliveryStatus.SENDING:
-                if message.send_started_at is not None and now - message.send_started_at < self.lease:
-                    return DeliveryOutcome.of(message)  # another deliverer is on it
+            orphan, since = message.delivery_status == DeliveryStatus.SENDING, message.send_started_at or now
+            if orphan and recovery.held(message, self.presence, now, self.lease):
+                return DeliveryOutcome.of(message)  # another deliverer is on it
+            if orphan and dispatch.unsendable(self.registry, message) is not None:
                 return self._settled_early(session, message, settle.give_up_unknown(session, self.registry,
                                                                                     message, now))
-            unsendable = (dispatch.unsendable(self.registry, message)
-                          or survey.unsendable(session, self.registry, message, now))
+            unsendable = None if orphan else (dispatch.unsendable(self.registry, message)
+                                              or survey.unsendable(session, self.registry, message, now))
             if unsendable is not None:  # refused before anything is marked in progress
                 return self._settled_early(session, message, settle.refuse(session, self.registry, message,
                                                                            unsendable, now))
-            claimed = session.exec(update(Message).where(
-                col(Message.id) == message_id, col(Message.delivery_status) == DeliveryStatus.PENDING)
-                .values(delivery_status=DeliveryStatus.SENDING, send_started_at=now)
-                .execution_options(synchronize_session=False)).rowcount
-            if claimed != 1:
+            if not recovery.claim(session, message, self.presence.claimer(), now, orphan=orphan):
                 session.rollback()
                 return DeliveryOutcome.of(session.get_one(Message, message_id, populate_existing=True))
             conversation = session.get_one(Conversation, message.conversation_id)  # foreign keys: they exist
-            call = self._call(message, conversation, session.get_one(Customer, conversation.customer_id), session, now)
+            connector, action = self._action(message, conversation, session.get_one(Customer, conversation.customer_id),
+                                             session, now)
         try:
-            result: SendResult | SendError = call()
-        except SendError as exc:
-            result = exc
-            log.warning("send of message %s failed: %s (code %s)", message_id, exc.message, exc.code)
+            result = recovery.resend(connector, action, since, message) if orphan else recovery.send(connector, action)
+        except recovery.LookupLater:
+            return DeliveryOutcome.of(message)
+        if result is None:  # a dead process's send the network cannot tell about: staff decide
+            return self._give_up(message_id, now)
         outcome = self._finish(message_id, result)
         self.on_committed()
         nudge = self.registry.rules(message.platform).nudge_after(message.kind, conversation.kind)
@@ -214,13 +213,18 @@ class Sender(ConversationActions):
         return [self.deliver(i) for i in ids if i is not None]  # stored rows all have an id
 
     # --- internals ------------------------------------------------------------------------------
-    def _call(self, message: Message, conversation: Conversation, customer: Customer, session: Session,
-              now: datetime) -> Callable[[], SendResult]:
+    def _action(self, message: Message, conversation: Conversation, customer: Customer, session: Session,
+                now: datetime) -> tuple[Connector, Action]:
         connector = self.registry.connector(conversation.platform)
         heard = self._heard(session, conversation)
         last = max((h.created_at for h in heard), default=now)
-        action = dispatch.action_for(connector.rules, message, customer.external_id, last, now)
-        return lambda: connector.send(action)
+        return connector, dispatch.action_for(connector.rules, message, customer.external_id, last, now)
+
+    def _give_up(self, message_id: int, now: datetime) -> DeliveryOutcome:
+        with self.store.transaction() as session:
+            message = session.get_one(Message, message_id)  # claimed by deliver(): it exists
+            return self._settled_early(session, message, settle.give_up_unknown(session, self.registry,
+                                                                                message, now))
 
     def _settled_early(self, session: Session, message: Message, settled: bool) -> DeliveryOutcome:
         """Commit an early settlement (refused, outcome unknown) this deliverer made and wake the
@@ -234,6 +238,7 @@ class Sender(ConversationActions):
     def _finish(self, message_id: int, result: SendResult | SendError) -> DeliveryOutcome:
         with self.store.transaction() as session:
             message = session.get_one(Message, message_id)  # claimed by deliver(): it exists
+            message.claimed_by = None
             return settle.finish(session, self.registry, message, result, self.clock())
 
     def _queue_nudge(self, dm_id: int, op: str) -> int | None:

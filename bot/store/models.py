@@ -148,6 +148,7 @@ class Message(SQLModel, table=True):
     # and when the send to the platform began (a SENDING row older than a lease was left by a crash).
     send_key: str | None = Field(default=None, max_length=128)
     send_started_at: datetime | None = ts_field()
+    claimed_by: int | None = Field(default=None, sa_type=sa.BigInteger())  # the sending process (store/presence.py)
 
 
 class MessageMatch(SQLModel, table=True):
@@ -211,6 +212,7 @@ class OutboxItem(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = ts_field()
     last_error: str | None = Field(default=None, max_length=512)
+    claimed_by: int | None = Field(default=None, sa_type=sa.BigInteger())  # the sending process (store/presence.py)
     channel: str | None = Field(default=None, max_length=32)
     # Delivery class, fixed when queued (bot.store.outbox.rank_of): 0 urgent/complaint/staff action,
     # 1 high priority (reach), 2 private message, 3 the rest. Lower goes first within a channel.

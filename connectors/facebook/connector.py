@@ -22,6 +22,7 @@ from connectors import backfill
 from connectors.base import (
     Action,
     Batch,
+    CannotTell,
     Connector,
     CredentialExpiry,
     DirectMessage,
@@ -225,6 +226,21 @@ class FacebookConnector(Connector):
             self._send(lambda: self.graph.request(path, post_args={"is_hidden": "true"}))
             return SendResult(external_id=action.target)
         raise Unsupported(self.platform, action)
+
+    def find_sent(self, action: Action, since: datetime) -> SendResult | None:
+        """A public reply is looked up among the replies under its comment (the Page's own, with the same
+        text, written since `since`); other actions cannot be told. Graph's comment edge:
+        https://developers.facebook.com/docs/graph-api/reference/object/comments/"""
+        if not isinstance(action, PublicReply):
+            raise CannotTell(self.platform)
+        since_unix = int((since - OVERLAP).timestamp())  # the platform's clock may differ from ours
+        pages = self._send(lambda: {"pages": list(edge_pages(self.graph, self.page_size, action.target, "comments",
+                                                             fields="id,from,message", since=since_unix))})
+        for page in pages["pages"]:
+            for comment in page:
+                if sender(comment)["id"] == self.page_id and comment.get("message") == action.text:
+                    return SendResult(external_id=comment["id"])
+        return None
 
     def reply_comment(self, comment_id: str, text: str) -> SendResult:
         """A public reply under the comment, as the Page."""

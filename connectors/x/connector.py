@@ -25,6 +25,7 @@ from connectors.backfill import DEFAULT_BACKFILL
 from connectors.base import (
     Action,
     Batch,
+    CannotTell,
     Connector,
     DirectMessage,
     PublicReply,
@@ -193,6 +194,15 @@ class XConnector(Connector):
         if isinstance(action, DirectMessage):
             return self.send_dm(action.recipient, action.text)
         raise Unsupported(self.platform, action)
+
+    def find_sent(self, action: Action, since: datetime) -> SendResult | None:
+        """A public reply may be sent again: X refuses a post whose text the brand posted recently (403 "You
+        are not allowed to create a Tweet with duplicate content", for hours; X documents no figure, see
+        https://www.ayrshare.com/solutions/x-twitter-api-error-403-duplicate-post-how-to-fix-it/), which
+        `send` raises as SendError code "duplicate". A DM cannot be told."""
+        if isinstance(action, PublicReply):
+            return None
+        raise CannotTell(self.platform)
 
     def fallback_link(self) -> str | None:
         """A link that opens a DM with the brand (offered when the customer doesn't accept DMs)."""

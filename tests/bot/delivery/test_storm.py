@@ -143,8 +143,10 @@ def test_a_rollup_posted_before_a_crash_is_found_by_its_key_not_posted_again(sto
         return real_mark_sent(self, claim, channel, ts)
 
     monkeypatch.setattr(OutboxWorker, "_mark_sent", crash_once)
+    killed = worker(store, slack, clock)
     with pytest.raises(RuntimeError):
-        worker(store, slack, clock).drain()
+        killed.drain()
+    killed.presence.stop()  # the process died: on PostgreSQL its session (and presence lock) ended
     worker(store, slack, clock, storm=StormPolicy(enabled=False)).drain()  # restarted, storm or not
 
     assert sorted(rollup_members(slack)) == routine  # shown once, in the one roll-up

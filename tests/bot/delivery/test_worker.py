@@ -295,6 +295,7 @@ def test_crash_after_slack_answered_is_found_by_metadata_not_reposted(store, sla
     with pytest.raises(RuntimeError):
         worker.drain()
     assert OutboxStatus.SENDING in {i.status for i in items(store)}
+    worker.presence.stop()  # the process died: on PostgreSQL its session (and presence lock) ended
 
     restarted = worker_for(store, slack, clock)
     restarted.drain()
@@ -321,6 +322,42 @@ def test_a_sending_item_of_a_live_worker_is_left_alone_until_its_lease_expires(s
     clock.advance(120)
     assert worker.drain() == 1
     assert len(slack.posts()) == 1 and slack.calls_to(r"conversations\.history$")
+
+
+def _claimed_mid_post(store, clock, claimer: int) -> None:
+    with store.transaction() as s:  # committed SENDING, its lease running: the claimer is posting it
+        item = s.exec(select(OutboxItem)).one()
+        item.status, item.next_attempt_at = OutboxStatus.SENDING, clock() + timedelta(seconds=120)
+        item.claimed_by = claimer
+        s.add(item)
+
+
+def test_a_restarted_replica_leaves_a_live_replicas_sending_item_alone(store, slack, clock):
+    """Regression (bench/kill_drill.py, PostgreSQL, 3 replicas): a replica restarted after kill -9 took
+    over every SENDING item at once, also those a live replica was posting, and posted them again."""
+    if not store.is_postgres:
+        pytest.skip("replicas share one PostgreSQL database; SQLite is one process per file")
+    new_conversation(store)
+    live = worker_for(store, slack, clock)
+    _claimed_mid_post(store, clock, live.presence.claimer())
+    restarted = worker_for(store, slack, clock)  # recover_on_start, as `parley run` builds it
+
+    assert restarted.drain() == 0 and slack.calls == []
+    live.presence.stop()  # now the live one dies too
+    assert restarted.drain() == 1  # taken over at once, no lease to wait out
+    assert len(slack.posts()) == 1 and slack.calls_to(r"conversations\.history$")
+
+
+def test_an_item_a_dead_process_left_sending_is_looked_up_and_sent_once_at_once(store, slack, clock):
+    new_conversation(store)
+    dead = worker_for(store, slack, clock)
+    _claimed_mid_post(store, clock, dead.presence.claimer())
+    dead.presence.stop()
+    survivor = worker_for(store, slack, clock, recover_on_start=False)  # long running: not recovering
+
+    assert survivor.drain() == 1
+    assert len(slack.posts()) == 1 and slack.calls_to(r"conversations\.history$")
+    assert {(i.status, i.claimed_by) for i in items(store)} == {(OutboxStatus.SENT, None)}
 
 
 def test_a_burst_of_60_stays_under_one_post_per_second_per_channel(store, clock):

@@ -166,26 +166,100 @@ def test_public_reply_on_x_posts_one_tweet_even_when_queued_and_delivered_twice(
     assert card_updates(store, conv) == 1
 
 
-def test_a_restart_between_store_and_send_never_sends_a_second_tweet(store, sender, x, clock) -> None:
+def crash_once(monkeypatch, owner: type, name: str) -> None:
+    """`owner.name` raises once, as if the process were killed there (kill -9), then works again."""
+    real = getattr(owner, name)
+
+    def killed(*args, **kwargs):
+        monkeypatch.setattr(owner, name, real)
+        raise RuntimeError(f"killed in {name}")
+
+    monkeypatch.setattr(owner, name, killed)
+
+
+def died(store: Store, sender: Sender, x: XEmulator, graph: GraphEmulator, clock: Clock, message_id: int) -> Sender:
+    """The sender's process dies mid-send (its presence ends) and a new one starts."""
+    with pytest.raises(RuntimeError, match="killed"):
+        sender.deliver(message_id)
+    assert get(store, Message, message_id).delivery_status == DeliveryStatus.SENDING
+    sender.presence.stop()
+    return make_sender(store, x, graph, clock)
+
+
+def test_a_reply_posted_on_x_before_a_kill_is_settled_as_sent_never_posted_twice(store, sender, x, graph, clock,
+                                                                                monkeypatch) -> None:
     conv, _, _ = x_mention(store, x, clock)
     message_id = queue(store, sender, conv, "On it")
-    with store.transaction() as s:  # the claim was committed, then the process died mid-call
+    crash_once(monkeypatch, Sender, "_finish")  # X answered; the process died before storing it
+    with pytest.raises(RuntimeError, match="killed"):
+        sender.deliver(message_id)
+    busy = make_sender(store, x, graph, clock).deliver(message_id)  # its sender is alive: hands off
+    sender.presence.stop()
+    restarted = make_sender(store, x, graph, clock)
+
+    settled = restarted.deliver_pending()
+
+    assert busy.status == DeliveryStatus.SENDING
+    assert [o.status for o in settled] == [DeliveryStatus.SENT]
+    assert [t["text"] for t in x.created_tweets] == ["@bob On it"]  # the second send was refused as a duplicate
+    assert audit(store) == [("U_ANA", "reply_public", "sent", "out:V1")]
+    assert len(receipts(store, conv)) == 1 and get(store, Conversation, conv).first_response_at is not None
+
+
+def test_a_reply_killed_before_it_reached_x_is_sent_once_at_once(store, sender, x, graph, clock, monkeypatch) -> None:
+    conv, _, _ = x_mention(store, x, clock)
+    message_id = queue(store, sender, conv, "On it")
+    crash_once(monkeypatch, XConnector, "send")
+    restarted = died(store, sender, x, graph, clock, message_id)
+
+    settled = restarted.deliver_pending()  # no lease to wait out: its claimer is gone
+
+    assert [o.status for o in settled] == [DeliveryStatus.SENT]
+    assert [t["text"] for t in x.created_tweets] == ["@bob On it"] and posts(x) == 1
+
+
+def test_a_facebook_reply_posted_before_a_kill_is_found_not_posted_again(store, sender, x, graph, clock,
+                                                                         monkeypatch) -> None:
+    conv, _ = fb_comment(store, graph, clock)
+    message_id = queue(store, sender, conv, "We're on it")
+    crash_once(monkeypatch, Sender, "_finish")
+    restarted = died(store, sender, x, graph, clock, message_id)
+
+    settled = restarted.deliver_pending()
+
+    assert [r["text"] for r in graph.comment_replies] == ["We're on it"]
+    assert [(o.status, o.external_id) for o in settled] == [(DeliveryStatus.SENT, graph.comment_replies[0]["id"])]
+
+
+def test_a_send_the_network_cannot_tell_about_is_left_to_staff(store, sender, x, graph, clock, monkeypatch) -> None:
+    conv, _, _ = x_mention(store, x, clock)
+    message_id = queue(store, sender, conv, "Could you DM us?", mode="private")  # an X DM: no way to look it up
+    crash_once(monkeypatch, XConnector, "send")
+    restarted = died(store, sender, x, graph, clock, message_id)
+
+    settled = restarted.deliver_pending()
+
+    assert [o.status for o in settled] == [DeliveryStatus.FAILED]
+    assert "Outcome unknown" in (settled[0].error or "") and "Check the platform" in (settled[0].error or "")
+    assert x.sent_dms == [] and posts(x) == 0
+    assert audit(store) == [("U_ANA", "reply_private", "unknown", None)]
+    assert len(receipts(store, conv)) == 1 and "❌ Outcome unknown" in receipts(store, conv)[0]
+
+
+def test_a_sending_row_without_a_claimer_waits_out_its_lease(store, sender, x, clock) -> None:
+    conv, _, _ = x_mention(store, x, clock)
+    message_id = queue(store, sender, conv, "On it")
+    with store.transaction() as s:  # written before claimers were recorded
         m = s.get(Message, message_id)
         m.delivery_status, m.send_started_at = DeliveryStatus.SENDING, clock.now
         s.add(m)
 
-    busy = sender.deliver(message_id)  # within the lease: someone may still be sending
+    busy = sender.deliver(message_id)
     clock.now += timedelta(minutes=6)
     settled = sender.deliver_pending()
-    sender.deliver(message_id)
 
-    assert busy.status == DeliveryStatus.SENDING
-    assert [o.status for o in settled] == [DeliveryStatus.FAILED]
-    assert "Outcome unknown" in (settled[0].error or "") and "Check the platform" in (settled[0].error or "")
-    assert posts(x) == 0
-    assert audit(store) == [("U_ANA", "reply_public", "unknown", None)]
-    assert len(receipts(store, conv)) == 1 and "❌ Outcome unknown" in receipts(store, conv)[0]
-    assert get(store, Conversation, conv).first_response_at is None
+    assert busy.status == DeliveryStatus.SENDING and posts(x) == 1
+    assert [o.status for o in settled] == [DeliveryStatus.SENT]
 
 
 def test_a_pending_reply_left_by_a_crash_is_sent_once_by_the_recovery_sweep(store, sender, x, clock) -> None:
