@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -52,6 +53,8 @@ from connectors.x.spend import Spend
 log = logging.getLogger("parley")
 # Channels the outbox sends to at the same time; each channel stays one paced message at a time.
 OUTBOX_LANES = 4
+# Handlers (the work after an ack) that run at once; more wait their turn in order.
+SLACK_WORKERS = 8
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -222,11 +225,13 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                           storm=storm_policy(settings))
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
                         pause_meter=service_level.pause_meter)
+    # Handlers run as lazy listeners after an inline ack (commands/acking.py), in their own threads.
     bolt = App(
         client=client,
         signing_secret=secret(settings.slack_signing_secret) or None,
         request_verification_enabled=not settings.socket_mode,
-        process_before_response=False,
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(max_workers=SLACK_WORKERS, thread_name_prefix="parley-slack"),
     )
     sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
                           service_level=service_level)

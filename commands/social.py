@@ -7,12 +7,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
 from bot import ids
 from bot.cards import escape
 from bot.runtime import Parley
 from commands import failures
+from commands.acking import after_ack
 from commands.context import UserError
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,8 @@ def _help(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 
 
 def register(app: App, parley: Parley) -> None:
-    @app.command(ids.SLASH_COMMAND)
-    def social(ack: Ack, command: dict, respond: Respond) -> None:
-        ack()
+    @after_ack(app.command(ids.SLASH_COMMAND))
+    def social(command: dict, respond: Respond) -> None:
         words = (command.get("text") or "").strip().split(None, 1)  # any whitespace, newlines too
         name = words[0].lower() if words else ids.SUB_HELP
         args = words[1] if len(words) > 1 else ""
