@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -16,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 from starlette.applications import Starlette
 
+from bot.ack_first import AckFirstExecutor
 from bot.cli import main as cli_main
 from bot.delivery.directory import SlackDirectory
 from bot.delivery.metered import MeteredWebClient
@@ -200,6 +200,16 @@ def watch_checks(parley: Parley, client: WebClient) -> None:
         channel=settings.parley_digest_channel, clock=parley.sender.clock).run)
 
 
+def build_bolt(settings: Settings, client: WebClient) -> tuple[App, AckFirstExecutor]:
+    """Handlers run as lazy listeners after an inline ack (commands/acking.py), on threads that wait
+    while other requests are being acknowledged (bot/ack_first.py)."""
+    handlers = AckFirstExecutor(SLACK_WORKERS)
+    bolt = App(client=client, signing_secret=secret(settings.slack_signing_secret) or None,
+               request_verification_enabled=not settings.socket_mode, process_before_response=True,
+               listener_executor=handlers)
+    return bolt, handlers
+
+
 def build(settings: Settings, *, migrate: bool = True) -> Parley:
     """Wire a Parley process from settings. Raises ConfigError for unusable settings."""
     if settings.slack_bot_token is None:
@@ -225,14 +235,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                           storm=storm_policy(settings))
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
                         pause_meter=service_level.pause_meter)
-    # Handlers run as lazy listeners after an inline ack (commands/acking.py), in their own threads.
-    bolt = App(
-        client=client,
-        signing_secret=secret(settings.slack_signing_secret) or None,
-        request_verification_enabled=not settings.socket_mode,
-        process_before_response=True,
-        listener_executor=ThreadPoolExecutor(max_workers=SLACK_WORKERS, thread_name_prefix="parley-slack"),
-    )
+    bolt, handlers = build_bolt(settings, client)
     sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
                           service_level=service_level)
     parley = Parley(settings=settings, store=store, connectors=list(registry), ingestor=ingestor, outbox=outbox,
@@ -259,7 +262,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
                                  health=parley.health,
                                  slack_signing_secret=secret(settings.slack_signing_secret) or None,
-                                 metrics=metrics)
+                                 metrics=metrics, acknowledging=handlers.acknowledging)
     return parley
 
 

@@ -1,7 +1,8 @@
 """How fast Slack gets its acknowledgement: p50/p99 over concurrent signed requests.
 
 Three servers, each in its own process under uvicorn as in production (so the load generator, the
-emulators and the other servers do not share its interpreter lock), measured in the same run:
+emulators and the other servers do not share its interpreter lock; the load comes from a process of
+its own too), measured in the same run:
 - **Parley**: the real HTTP endpoint (`parley run` wiring: outbox worker and schedule started) on
   SQLite (or --database-url) against the emulators, with one mirrored X conversation;
 - **bare async Bolt**: `slack_bolt.async_app.AsyncApp` behind `AsyncSlackRequestHandler` on
@@ -14,7 +15,7 @@ after the ack) and card button clicks. Between servers the bench waits until Par
 is done, so one server's leftovers never load the next one's measurement. Slack's limit is 3 s.
 Prints numbers; asserts nothing.
 
-    python bench/ack_latency.py [--concurrency 50] [--rounds 4] [--database-url postgresql://…]
+    PYTHONPATH=. python bench/ack_latency.py [--concurrency 50] [--rounds 4] [--database-url postgresql://…]
 """
 
 from __future__ import annotations
@@ -35,13 +36,26 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
+import uvicorn
+from slack_bolt import Ack, App
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from app import build
+from bot import ids
+from bot.settings import load_settings
+from bot.web import build_http_app
+from sandbox.emulators.server import Emulator
+from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port
 
-from bot import ids  # noqa: E402
-from sandbox.emulators.server import Emulator  # noqa: E402
-from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port  # noqa: E402
-
+ROOT = Path(__file__).resolve().parent.parent  # the servers import this tree
 CHANNEL = "C0SUPPORT"
 SERVERS = ("parley", "async-bolt", "threaded-bolt")
 LABELS = {"parley": "Parley (/social + buttons)", "async-bolt": "bare async Bolt (ack only)",
@@ -50,9 +64,6 @@ LABELS = {"parley": "Parley (/social + buttons)", "async-bolt": "bare async Bolt
 
 # --- the servers (each runs as `ack_latency.py --serve KIND`, in its own process) -------------------
 def serve_parley(env: dict[str, str], port: int) -> None:
-    from app import build
-    from bot.settings import load_settings
-
     parley = build(load_settings(_env_file=None, **{k.lower(): v for k, v in env.items() if v}))
     parley.poll_all()  # the mirrored conversation the commands and clicks name
     parley.outbox.drain()
@@ -61,15 +72,6 @@ def serve_parley(env: dict[str, str], port: int) -> None:
 
 
 def serve_async_bolt(env: dict[str, str], port: int) -> None:
-    import uvicorn
-    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-    from slack_bolt.async_app import AsyncAck, AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
     bolt = AsyncApp(signing_secret=SIGNING_SECRET,
                     client=AsyncWebClient(token=env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"]))
 
@@ -88,11 +90,6 @@ def serve_async_bolt(env: dict[str, str], port: int) -> None:
 
 
 def serve_threaded_bolt(env: dict[str, str], port: int) -> None:
-    import uvicorn
-    from slack_bolt import Ack, App
-    from slack_sdk import WebClient
-
-    from bot.web import build_http_app
 
     bolt = App(signing_secret=SIGNING_SECRET, client=WebClient(token=env["SLACK_BOT_TOKEN"],
                                                                base_url=env["SLACK_API_URL"]))
@@ -102,14 +99,14 @@ def serve_threaded_bolt(env: dict[str, str], port: int) -> None:
 
     bolt.command(ids.SLASH_COMMAND)(only_ack)
     bolt.action(ids.ACTION_ASSIGN_ME)(only_ack)
-    uvicorn.run(build_http_app(bolt=bolt, facebook=None, health=lambda: (True, {}), slack_signing_secret=SIGNING_SECRET),
-                host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    asgi = build_http_app(bolt=bolt, facebook=None, health=lambda: (True, {}), slack_signing_secret=SIGNING_SECRET)
+    uvicorn.run(asgi, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def start(kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = int(env["PORT"]) if kind == "parley" else free_port()
     child = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port)],
-                             env=os.environ | {"BENCH_ENV": json.dumps(env)})
+                             env=os.environ | {"BENCH_ENV": json.dumps(env), "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -125,8 +122,6 @@ def start(kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
 
 # --- the load -----------------------------------------------------------------------------------
 def signed(body: str) -> dict[str, str]:
-    from slack_sdk.signature import SignatureVerifier
-
     ts = str(int(time.time()))
     return {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)}
@@ -176,6 +171,14 @@ def fire(base: str, bodies: list[str]) -> list[float]:
         return list(pool.map(one, prepared))
 
 
+def fire_from_child(base: str, bodies: list[str]) -> list[float]:
+    """`fire` in a process of its own: the emulators answering Parley's post-ack calls live in this
+    one, and must not hold up the clock of the requests being measured."""
+    done = subprocess.run([sys.executable, __file__, "--load", base], input=json.dumps(bodies), text=True,
+                          capture_output=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, check=True)
+    return json.loads(done.stdout)
+
+
 def settle(count: list[int], quiet: float = 0.5, limit: float = 20.0) -> None:
     """Wait until Parley's post-ack answers stop arriving (its work is done)."""
     deadline, last, since = time.monotonic() + limit, -1, time.monotonic()
@@ -221,8 +224,8 @@ def measure(args: argparse.Namespace) -> None:
             samples: dict[str, list[float]] = {kind: [] for kind in SERVERS}
             for round_no in range(0, args.rounds + 1):  # round 0 warms up: imports, pools, first queries
                 for kind in SERVERS:
-                    taken = fire(bases[kind], requests_mix(args.concurrency if round_no else 6, 1, respond_url,
-                                                          round_no))
+                    bodies = requests_mix(args.concurrency if round_no else 6, 1, respond_url, round_no)
+                    taken = fire_from_child(bases[kind], bodies)
                     if round_no:
                         samples[kind] += taken
                     settle(answered)
@@ -247,8 +250,11 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--load", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
+    if args.load:
+        print(json.dumps(fire(args.load, json.loads(sys.stdin.read()))))
+    elif args.serve:
         {"parley": serve_parley, "async-bolt": serve_async_bolt,
          "threaded-bolt": serve_threaded_bolt}[args.serve](json.loads(os.environ["BENCH_ENV"]), args.port)
     else:
