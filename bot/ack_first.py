@@ -50,6 +50,8 @@ class AckFirstExecutor(Executor):
             with self._idle:
                 self._acking -= 1
                 self._last_answer = time.monotonic()
+                if self._acking == 0:
+                    self._idle.notify_all()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         def held() -> Any:
@@ -59,15 +61,18 @@ class AckFirstExecutor(Executor):
         return self._pool.submit(held)
 
     def _hold(self) -> None:
-        """Wait (at most max_hold) until no request is being acknowledged and none was for `quiet`."""
+        """Wait (at most max_hold) until no request is being acknowledged and none was for `quiet`.
+        No polling while requests are in flight: waiting threads wake when the last one is answered."""
         deadline = time.monotonic() + self._max_hold
         with self._idle:
             while (now := time.monotonic()) < deadline:
+                if self._acking:
+                    self._idle.wait(deadline - now)
+                    continue
                 quiet_for = now - self._last_answer
-                if self._acking == 0 and quiet_for >= self._quiet:
+                if quiet_for >= self._quiet:
                     return
-                # Polled, not notified: an answer does not tell us the burst is over, the quiet does.
-                self._idle.wait(min(deadline - now, max(self._quiet - quiet_for, self._quiet / 2)))
+                self._idle.wait(min(self._quiet - quiet_for, deadline - now))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
