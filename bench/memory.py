@@ -3,8 +3,9 @@
 Each process is measured in a child of its own, against the emulators (run in this process):
 - **bare Bolt floor**: `slack_bolt.App` with a Web API client, served by uvicorn's modules, no work;
 - **Parley**: after `import app`; after `build(settings)` and `start_background()` (outbox worker,
-  schedule); after N X mentions were polled, classified (tone, complaint, language), stored and
-  their cards posted. `peak` is the process's high-water mark (VmHWM) so far.
+  schedule), on a schema migrated beforehand as on every start but the first; after N X mentions
+  were polled, classified (tone, complaint, language), stored and their cards posted. `peak` is the
+  process's high-water mark (VmHWM) so far.
 
 Prints numbers; asserts nothing.
 
@@ -78,11 +79,13 @@ def run_child(kind: str, env: dict[str, str]) -> list[dict]:
 
 
 def measure(args: argparse.Namespace) -> None:
-    from sandbox.emulators.stack import EmulatorStack, free_port  # noqa: PLC0415 (only the parent needs them)
+    from bot.store.database import Store  # noqa: PLC0415 (only the parent needs them)
+    from sandbox.emulators.stack import EmulatorStack, free_port  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory() as tmp, EmulatorStack() as stack:
         stack.slack.add_channel("support", id=CHANNEL)
         url = args.database_url or f"sqlite:///{Path(tmp) / 'memory.db'}"
+        Store.from_url(url).dispose()  # the first start's migration, not measured
         env = stack.environment(database_url=url, channel=CHANNEL, port=free_port())
         env |= {"PARLEY_SLACK_MIN_INTERVAL": "1ms", "PARLEY_STORM_MODE": "false"}
         env = {k: v for k, v in env.items() if v}
