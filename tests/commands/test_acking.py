@@ -11,7 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 from slack_bolt import App, BoltRequest, Respond
+from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk import WebClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from commands.acking import after_ack
 from sandbox.emulators.server import Emulator
@@ -82,3 +84,23 @@ def test_a_handler_asking_for_ack_is_refused_at_registration(receiver: Emulator)
         @after_ack(app.command("/social"))
         def social(ack: object, body: dict) -> None:
             pass
+
+
+def test_socket_mode_envelopes_take_the_same_path(receiver: Emulator) -> None:
+    """Bolt's Socket Mode adapter dispatches each envelope the same way and acks with what dispatch
+    returns: the handler still runs after."""
+    app, release, ran = bolt(receiver), threading.Event(), threading.Event()
+
+    @after_ack(app.command("/social"))
+    def social(respond: Respond) -> None:
+        release.wait(5)
+        respond(text="done")
+        ran.set()
+
+    payload = {"command": "/social", "text": "queue", "user_id": "U1", "team_id": "T1", "channel_id": "C1",
+               "response_url": receiver.base_url + "/respond", "trigger_id": "1.2.t"}
+    answer = run_bolt_app(app, SocketModeRequest(type="slash_commands", envelope_id="e1", payload=payload))
+    assert answer.status == 200 and not ran.is_set()
+    release.set()
+    wait_for(ran.is_set)
+    assert [call.json["text"] for call in receiver.calls_to("/respond")] == ["done"]
