@@ -181,6 +181,9 @@ class Parley:
             self.leader.release()
         for thread in self._threads:
             thread.join(timeout=10)
+        # Slack handlers not yet started after their ack are dropped (the process is going away; each
+        # person was acknowledged); running ones finish before the store closes.
+        self.bolt.listener_runner.listener_executor.shutdown(wait=True, cancel_futures=True)
         self.workers.shutdown(wait=True)
         self.store.dispose()
 

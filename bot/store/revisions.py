@@ -2,14 +2,14 @@
 
 Alembic (with Mako) is about 10 MB of RSS that a running Parley needs only when its schema is behind:
 a start on a current schema, and `parley check`, read the newest revision from the migration
-scripts' own `revision` / `down_revision` assignments (parsed, never executed) and the recorded one
+scripts' own `revision` / `down_revision` lines (read as text, never run) and the recorded one
 from Alembic's `alembic_version` table. Anything this cannot tell for certain (a branch, a merge, a
 script written another way) answers None, and the caller asks Alembic (bot/store/database.py).
 """
 
 from __future__ import annotations
 
-import ast
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -19,21 +19,21 @@ VERSIONS = Path(str(resources.files("bot") / "store" / "migrations" / "versions"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
 
 
-def _assignments(script: Path) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for node in ast.parse(script.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-            try:
-                found[target.id] = ast.literal_eval(value)
-            except ValueError:
-                found[target.id] = value  # not a literal: not a str, so the caller gives up
-    return found
+# `revision = "0007"` / `down_revision = '0006'` or `= None`, at the start of a line (an annotation
+# allowed). Matched as text, not parsed: CPython 3.11's `ast` can fail for good in a process that
+# once hit a RecursionError ("AST constructor recursion depth mismatch"), as hostile webhooks do.
+_LINE = r"^{name}\s*(?::[^=\n]*)?=\s*(?:None|'([^'\n]*)'|\"([^\"\n]*)\")\s*(?:#.*)?$"
+_REVISION = re.compile(_LINE.format(name="revision"), re.MULTILINE)
+_DOWN_REVISION = re.compile(_LINE.format(name="down_revision"), re.MULTILINE)
+
+
+def _read(script: Path) -> tuple[str, str | None] | None:
+    """(revision, down_revision) of one script, or None unless each is one plain literal."""
+    text = script.read_text(encoding="utf-8")
+    revision, parent = _REVISION.findall(text), _DOWN_REVISION.findall(text)
+    if len(revision) != 1 or len(parent) != 1 or not any(revision[0]):
+        return None
+    return revision[0][0] or revision[0][1], (parent[0][0] or parent[0][1]) or None
 
 
 def newest(versions: Path = VERSIONS) -> str | None:
@@ -43,10 +43,10 @@ def newest(versions: Path = VERSIONS) -> str | None:
     for script in sorted(versions.glob("*.py")):
         if script.name == "__init__.py":
             continue
-        values = _assignments(script)
-        revision, parent = values.get("revision"), values.get("down_revision")
-        if not isinstance(revision, str) or not (parent is None or isinstance(parent, str)):
+        read = _read(script)
+        if read is None:
             return None
+        revision, parent = read
         revisions.add(revision)
         if parent is not None:
             parents.add(parent)
