@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 from starlette.applications import Starlette
 
+from bot.ack_first import AckFirstExecutor
 from bot.cli import main as cli_main
 from bot.delivery.directory import SlackDirectory
 from bot.delivery.metered import MeteredWebClient
@@ -53,6 +54,8 @@ from connectors.x.spend import Spend
 log = logging.getLogger("parley")
 # Channels the outbox sends to at the same time; each channel stays one paced message at a time.
 OUTBOX_LANES = 4
+# Handlers (the work after an ack) that run at once; more wait their turn in order.
+SLACK_WORKERS = 8
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -200,6 +203,16 @@ def watch_checks(parley: Parley, client: WebClient) -> None:
         channel=settings.parley_digest_channel, clock=parley.sender.clock).run)
 
 
+def build_bolt(settings: Settings, client: WebClient) -> tuple[App, AckFirstExecutor]:
+    """Handlers run as lazy listeners after an inline ack (commands/acking.py), on threads that wait
+    while other requests are being acknowledged (bot/ack_first.py)."""
+    handlers = AckFirstExecutor(SLACK_WORKERS)
+    bolt = App(client=client, signing_secret=secret(settings.slack_signing_secret) or None,
+               request_verification_enabled=not settings.socket_mode, process_before_response=True,
+               listener_executor=handlers)
+    return bolt, handlers
+
+
 def build(settings: Settings, *, migrate: bool = True) -> Parley:
     """Wire a Parley process from settings. Raises ConfigError for unusable settings."""
     if settings.slack_bot_token is None:
@@ -226,12 +239,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
                           storm=storm_policy(settings), presence=presence)
     ingestor = Ingestor(store, Router(settings.routing, settings.parley_channel), on_committed=outbox.wake,
                         pause_meter=service_level.pause_meter)
-    bolt = App(
-        client=client,
-        signing_secret=secret(settings.slack_signing_secret) or None,
-        request_verification_enabled=not settings.socket_mode,
-        process_before_response=False,
-    )
+    bolt, handlers = build_bolt(settings, client)
     sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
                           service_level=service_level, presence=presence)
     parley = Parley(settings=settings, store=store, connectors=list(registry), ingestor=ingestor, outbox=outbox,
@@ -258,7 +266,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
                                  health=parley.health,
                                  slack_signing_secret=secret(settings.slack_signing_secret) or None,
-                                 metrics=metrics)
+                                 metrics=metrics, acknowledging=handlers.acknowledging)
     return parley
 
 

@@ -6,7 +6,8 @@ logged once, never a 500 with a traceback).
 
 Bolt's own Starlette adapter calls the synchronous `App.dispatch` on the event loop, which would
 serialise every request behind the slowest one; here dispatch runs in Starlette's thread pool so
-concurrent requests are acknowledged concurrently.
+concurrent requests are acknowledged concurrently. Dispatch returns at the ack: handlers' work runs
+after it (commands/acking.py), and waits while other requests are being acknowledged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -64,14 +66,19 @@ class FacebookWebhookConfig:
     deliver: Callable[[list[InboundMessage]], None]  # stores the messages (runs after the 200)
 
 
-def _slack_endpoint(bolt: App, verifier: SignatureVerifier,
-                    metrics: Metrics | None) -> Callable[[Request], Awaitable[Response]]:
+Acknowledging = Callable[[], AbstractContextManager[None]]
+
+
+def _slack_endpoint(bolt: App, verifier: SignatureVerifier, metrics: Metrics | None,
+                    acknowledging: Acknowledging) -> Callable[[Request], Awaitable[Response]]:
     """POST /slack/events: bound the body, verify the signature on the raw bytes, then parse; the
-    time to answer goes to the ack latency histogram."""
+    time to answer goes to the ack latency histogram. Handlers' work waits while any request is
+    inside `acknowledging` (bot/ack_first.py)."""
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
         try:
-            return await _slack_event(request)
+            with acknowledging():
+                return await _slack_event(request)
         finally:
             if metrics is not None:
                 metrics.ack_latency.observe(time.perf_counter() - started)
@@ -168,15 +175,16 @@ def build_http_app(
     health: Callable[[], tuple[bool, dict]],
     slack_signing_secret: str | None = None,
     metrics: Metrics | None = None,
+    acknowledging: Acknowledging = nullcontext,
 ) -> Starlette:
     """The Starlette app. `health` says whether the process is ready, and why (`Parley.health`);
-    `metrics` is served on /metrics."""
+    `metrics` is served on /metrics; `acknowledging` marks each Slack request until it is answered."""
     routes = [*_facebook_routes(facebook), *_health_routes(health)]
     if metrics is not None:
         routes.append(_metrics_route(metrics))
     if bolt is not None:
         if not slack_signing_secret:
             raise ValueError("Slack in HTTP mode needs the signing secret to verify requests")
-        routes.append(Route(SLACK_EVENTS_PATH, _slack_endpoint(bolt, SignatureVerifier(slack_signing_secret), metrics),
-                            methods=["POST"]))
+        endpoint = _slack_endpoint(bolt, SignatureVerifier(slack_signing_secret), metrics, acknowledging)
+        routes.append(Route(SLACK_EVENTS_PATH, endpoint, methods=["POST"]))
     return Starlette(routes=routes)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session
 
@@ -22,6 +22,7 @@ from bot.cards import escape
 from bot.runtime import Parley
 from bot.store.models import Conversation
 from commands import snooze as snooze_time
+from commands.acking import after_ack
 from commands.context import (
     UserError,
     button_ref,
@@ -127,33 +128,29 @@ def _change(parley: Parley, conversation_id: int, change: Callable[[Session, Con
 def register(app: App, parley: Parley) -> None:
     sender = parley.sender
 
-    @app.action(ids.ACTION_ASSIGN_ME)
-    def assign_me(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_ASSIGN_ME))
+    def assign_me(body: dict, respond: Respond) -> None:
         user = body["user"]["id"]
         ephemeral(respond, lambda: _change(
             parley, button_ref(body["actions"][0].get("value")),
             lambda s, c: sender.assign(s, c, user, actor=user), "#{ref} is already assigned to you."))
 
-    @app.action(ids.ACTION_RESOLVE)
-    def resolve(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_RESOLVE))
+    def resolve(body: dict, respond: Respond) -> None:
         user = body["user"]["id"]
         ephemeral(respond, lambda: _change(
             parley, button_ref(body["actions"][0].get("value")),
             lambda s, c: sender.resolve(s, c, actor=user), "#{ref} is already resolved."))
 
-    @app.action(ids.ACTION_REOPEN)
-    def reopen(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_REOPEN))
+    def reopen(body: dict, respond: Respond) -> None:
         user = body["user"]["id"]
         ephemeral(respond, lambda: _change(
             parley, button_ref(body["actions"][0].get("value")),
             lambda s, c: sender.reopen(s, c, actor=user), "#{ref} is already open."))
 
-    @app.action(ids.ACTION_SNOOZE)
-    def snooze(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_SNOOZE))
+    def snooze(body: dict, client: WebClient, respond: Respond) -> None:
         user = body["user"]["id"]
 
         def run() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
@@ -26,6 +26,7 @@ from bot.runtime import Parley
 from bot.sla.hours import zone
 from bot.store.claims import claim_once, prune
 from bot.store.models import Claim, Conversation, Status
+from commands.acking import after_ack
 from commands.lookup import assigned_to
 from connectors.base import Connector
 from connectors.checks import Status as CheckStatus
@@ -113,9 +114,8 @@ def republish_homes(parley: Parley, now: datetime | None = None) -> int:
 
 
 def register(app: App, parley: Parley) -> None:
-    @app.event("app_home_opened")
-    def home_opened(ack: Ack, event: dict, client: WebClient) -> None:
-        ack()
+    @after_ack(app.event("app_home_opened"))
+    def home_opened(event: dict, client: WebClient) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return  # the Messages tab also sends this event
         now = parley.sender.clock()

@@ -8,13 +8,14 @@ was hidden or the network refused.
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
 from bot import ids
 from bot.cards import escape
 from bot.replies.moderation import HideOutcome, Moderator
 from bot.replies.rules import Refused
 from bot.runtime import Parley
+from commands.acking import after_ack
 from commands.context import UserError, button_ref, ephemeral, say, split_ref
 from commands.social import Invocation, subcommand
 
@@ -53,8 +54,7 @@ def hide(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 
 
 def register(app: App, parley: Parley) -> None:
-    @app.action(ids.ACTION_HIDE)
-    def hide_button(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_HIDE))
+    def hide_button(body: dict, respond: Respond) -> None:
         user = body["user"]["id"]
         ephemeral(respond, lambda: hide_case(parley, button_ref(body["actions"][0].get("value")), user))

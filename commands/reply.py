@@ -22,6 +22,7 @@ from bot.cards.records import handle_label
 from bot.replies.rules import Mode, failure_kind
 from bot.runtime import Parley
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message
+from commands.acking import after_ack
 from commands.context import (
     UserError,
     button_ref,
@@ -122,23 +123,21 @@ def retry_send(parley: Parley, *, user_id: str, message_id: int, user_name: str 
 # --- buttons -------------------------------------------------------------------------------------
 def register(app: App, parley: Parley) -> None:
     def modal(mode: Mode) -> Callable[..., None]:
-        def open_modal(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-            ack()
+        def open_modal(body: dict, client: WebClient, respond: Respond) -> None:
             ephemeral(respond, lambda: open_reply_modal(
                 parley, client, trigger_id=body["trigger_id"], user_id=body["user"]["id"],
                 conversation_id=button_ref(body["actions"][0].get("value")), mode=mode))
         return open_modal
 
-    app.action(ids.ACTION_REPLY)(modal(Mode.PUBLIC))
-    app.action(ids.ACTION_TAKE_PRIVATE)(modal(Mode.PRIVATE))
+    after_ack(app.action(ids.ACTION_REPLY))(modal(Mode.PUBLIC))
+    after_ack(app.action(ids.ACTION_TAKE_PRIVATE))(modal(Mode.PRIVATE))
 
     @app.action(ids.ACTION_OPEN_ORIGINAL)
     def open_original(ack: Ack) -> None:
         ack()  # a link button: Slack opens the URL itself but still tells us about the click
 
-    @app.action(ids.ACTION_RETRY_SEND)
-    def retry(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_RETRY_SEND))
+    def retry(body: dict, respond: Respond) -> None:
         user = body["user"]
         value = body["actions"][0].get("value") or ""
 

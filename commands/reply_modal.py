@@ -29,6 +29,7 @@ from bot.runtime import Parley
 from bot.store import outbox
 from bot.store.keys import row_id
 from bot.store.models import Conversation, Customer, Direction, Message, OutboxKind, Template
+from commands.acking import after_ack
 from commands.context import UserError, conversation_or_error, store_reply
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,15 @@ def on_submit(parley: Parley, ack: Ack, body: dict, view: dict) -> None:
         ack(response_action="errors", errors={block_id: error.message})
         return
     ack()
-    clear_replying(parley, meta.conversation_id, user["id"])
+
+
+def on_submitted(parley: Parley, body: dict, view: dict) -> None:
+    """After a submission was answered: a stored reply takes the card's "is replying" mark off; a
+    refused one (still open, showing why) keeps it until it is sent or closed."""
+    with parley.store.transaction() as session:
+        stored = session.exec(select(Message.id).where(Message.send_key == send_key(view["id"]))).first()
+    if stored is not None:
+        clear_replying(parley, Meta.load(view.get("private_metadata", "")).conversation_id, body["user"]["id"])
 
 
 def on_closed(parley: Parley, body: dict, view: dict) -> None:
@@ -254,27 +263,28 @@ def on_closed(parley: Parley, body: dict, view: dict) -> None:
 
 
 def register(app: App, parley: Parley) -> None:
-    @app.action(ids.ACTION_MODAL_TEMPLATE)
-    def template_picked(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_MODAL_TEMPLATE))
+    def template_picked(body: dict, client: WebClient) -> None:
         on_template(parley, client, body)
 
-    @app.action(ids.ACTION_MODAL_SUGGESTION)
-    def suggestion_picked(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_MODAL_SUGGESTION))
+    def suggestion_picked(body: dict, client: WebClient) -> None:
         on_suggestion(parley, client, body)
 
-    @app.action(ids.ACTION_MODAL_TEXT)
-    def text_typed(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_MODAL_TEXT))
+    def text_typed(body: dict, client: WebClient) -> None:
         on_typing(parley, client, body)
 
     for callback_id in (ids.CALLBACK_REPLY_MODAL, ids.CALLBACK_PRIVATE_MODAL):
-        @app.view(callback_id)
+        # The submission's answer is its acknowledgement (errors shown inside the modal), so storing
+        # the reply comes before it; only the card's mark waits until after.
         def submitted(ack: Ack, body: dict, view: dict) -> None:
             on_submit(parley, ack, body, view)
 
-        @app.view_closed(callback_id)
-        def closed(ack: Ack, body: dict, view: dict) -> None:
-            ack()
+        @after_ack(app.view(callback_id), ack=submitted)
+        def after_submit(body: dict, view: dict) -> None:
+            on_submitted(parley, body, view)
+
+        @after_ack(app.view_closed(callback_id))
+        def closed(body: dict, view: dict) -> None:
             on_closed(parley, body, view)

@@ -8,12 +8,13 @@ queues nothing more (bot.store.outbox.open_card is keyed once per case) and says
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from sqlalchemy.exc import IntegrityError
 
 from bot import ids
 from bot.runtime import Parley
 from bot.store import outbox
+from commands.acking import after_ack
 from commands.context import UserError, button_ref, conversation_or_error, ephemeral
 
 
@@ -31,9 +32,8 @@ def open_as_card(parley: Parley, conversation_id: int) -> None:
 
 
 def register(app: App, parley: Parley) -> None:
-    @app.action(ids.ACTION_OPEN_AS_CARD)
-    def open_card(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(ids.ACTION_OPEN_AS_CARD))
+    def open_card(body: dict, respond: Respond) -> None:
         action = body["actions"][0]  # a button (a small roll-up) or a menu of a few entries (a big one)
         value = (action.get("selected_option") or {}).get("value") or action.get("value")
         ephemeral(respond, lambda: open_as_card(parley, button_ref(value)))

@@ -13,6 +13,7 @@ from bot import ids
 from bot.cards import escape
 from bot.runtime import Parley
 from commands import failures
+from commands.acking import after_ack
 from commands.context import UserError
 
 log = logging.getLogger(__name__)
@@ -71,39 +72,61 @@ def _help(parley: Parley, invocation: Invocation, respond: Respond) -> None:
 
 
 def register(app: App, parley: Parley) -> None:
-    """`/social` acks at once, before any database or Slack work, except a `durable` subcommand (a reply
-    to a customer): it acks once the reply is stored (one insert), as the reply modal's submission
+    """`/social` acks at once, before any database or Slack work (the subcommand runs after, as a
+    lazy listener: commands/acking.py), except a `durable` subcommand (a reply to a customer): it
+    runs in the ack and acks once the reply is stored (one insert), as the reply modal's submission
     does, so a process killed right after Slack was answered can never lose a reply staff were told
     was accepted (bench/kill_drill.py found that loss)."""
-    @app.command(ids.SLASH_COMMAND)
-    def social(ack: Ack, command: dict, respond: Respond) -> None:
-        acked: list[bool] = []
-
-        def ack_once() -> None:
-            if not acked:
-                acked.append(True)
+    def ack_social(ack: Ack, command: dict, respond: Respond) -> None:
+        sub = _subcommand_of(command)
+        if sub is not None and sub.durable:
+            def answer_slack() -> None:
                 ack()
+            _run(parley, command, respond, answer_slack)
+        else:
+            ack()
 
-        words = (command.get("text") or "").strip().split(None, 1)  # any whitespace, newlines too
-        name = words[0].lower() if words else ids.SUB_HELP
-        sub = SUBCOMMANDS.get(name)
-        if sub is None or not sub.durable:
-            ack_once()
-        if sub is None:
-            respond(response_type="ephemeral",
-                    text=f"`/social {name}` is not a Parley command. Try `/social help` for the list.")
-            return
-        args = words[1] if len(words) > 1 else ""
-        invocation = Invocation(command["user_id"], command.get("channel_id", ""), args.strip(),
-                                trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""),
-                                ack=ack_once)
-        try:
-            sub.run(parley, invocation, respond)
-        except UserError as error:  # nothing was changed or sent; tell the person what to type
-            ack_once()
-            respond(response_type="ephemeral", text=error.message)
-        except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
-            ack_once()
-            failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))
-        finally:
-            ack_once()
+    @after_ack(app.command(ids.SLASH_COMMAND), ack=ack_social)
+    def social(command: dict, respond: Respond) -> None:
+        sub = _subcommand_of(command)
+        if sub is None or not sub.durable:  # a durable one already ran, before the ack
+            _run(parley, command, respond, lambda: None)
+
+
+def _subcommand_of(command: dict) -> Subcommand | None:
+    words = (command.get("text") or "").strip().split(None, 1)  # any whitespace, newlines too
+    return SUBCOMMANDS.get(words[0].lower() if words else ids.SUB_HELP)
+
+
+def _run(parley: Parley, command: dict, respond: Respond, ack: Callable[[], None]) -> None:
+    """Run the command's subcommand and answer through `respond`; `ack` is called exactly once (by
+    a durable subcommand once its work is stored, else here at the latest)."""
+    acked: list[bool] = []
+
+    def ack_once() -> None:
+        if not acked:
+            acked.append(True)
+            ack()
+
+    words = (command.get("text") or "").strip().split(None, 1)
+    name = words[0].lower() if words else ids.SUB_HELP
+    sub = SUBCOMMANDS.get(name)
+    if sub is None:
+        ack_once()
+        respond(response_type="ephemeral",
+                text=f"`/social {name}` is not a Parley command. Try `/social help` for the list.")
+        return
+    args = words[1] if len(words) > 1 else ""
+    invocation = Invocation(command["user_id"], command.get("channel_id", ""), args.strip(),
+                            trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""),
+                            ack=ack_once)
+    try:
+        sub.run(parley, invocation, respond)
+    except UserError as error:  # nothing was changed or sent; tell the person what to type
+        ack_once()
+        respond(response_type="ephemeral", text=error.message)
+    except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
+        ack_once()
+        failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))
+    finally:
+        ack_once()

@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
-from bot.store import quarantine
-from bot.store.database import Store, alembic_config
+from bot.store import quarantine, revisions
+from bot.store.database import Store, newest_revision
 from connectors import backfill
 from connectors.checks import Check, fail, ok, warn
 
@@ -21,12 +19,12 @@ def check_database(store: Store, *, missing_invites: Mapping[str, str] | None = 
     """Reachable and migrated (failures), then the backlog a person should look at (warnings)."""
     try:
         with store.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = ", ".join(revisions.recorded(connection)) or None
     except sa.exc.SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         return [fail(T, "database.reachable", f"cannot connect ({type(cause).__name__})",
                      "check DATABASE_URL and that the server is running")]
-    head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
+    head = newest_revision(store.engine)
     checks = [ok(T, "database.reachable", "reachable")]
     if current != head:
         checks.append(fail(T, "database.schema", f"schema at {current or 'nothing'}, newest is {head}",

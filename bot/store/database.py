@@ -8,14 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlmodel import Session, select
 
 from bot.config_file import ConfigError
+from bot.store import revisions
 from bot.store.models import Cursor, utcnow
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,11 @@ def wait_until_reachable(engine: sa.Engine, budget: float, *,
             delay = min(delay * 2, 5.0)
 
 
+# Alembic is imported only to migrate, or when bot/store/revisions.py cannot tell the schema's state:
+# about 10 MB that a start on a current schema never loads (docs/ARCHITECTURE.md, "Layers and rules").
 def alembic_config(engine: sa.Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig  # noqa: PLC0415 (memory, not a cycle: see above)
+
     script_dir = Path(str(resources.files("bot") / "store" / "migrations"))
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(script_dir))
@@ -110,7 +117,19 @@ def alembic_config(engine: sa.Engine) -> AlembicConfig:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (idempotent; safe to run on every start)."""
+    from alembic import command  # noqa: PLC0415 (memory, not a cycle: see alembic_config)
+
     command.upgrade(alembic_config(engine), revision)
+
+
+def newest_revision(engine: sa.Engine) -> str | None:
+    """The migration scripts' head revision (Alembic asked only when the scripts do not say it plainly)."""
+    head = revisions.newest()
+    if head is not None:
+        return head
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 (memory, not a cycle: see alembic_config)
+
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 class Store:
@@ -126,7 +145,7 @@ class Store:
         engine = make_engine(url)
         if wait > 0:
             wait_until_reachable(engine, wait)
-        if migrate:
+        if migrate and not revisions.is_current(engine):
             upgrade(engine)
         return cls(engine)
 

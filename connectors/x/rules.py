@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-
-from twitter_text import parse_tweet
+from typing import TYPE_CHECKING
 
 from connectors.contract import (
     DirectMessage,
@@ -30,6 +29,9 @@ from connectors.contract import (
     latest_of,
 )
 from connectors.x import spend
+
+if TYPE_CHECKING:
+    from twitter_text import ParsedResult
 
 PLATFORM = "x"
 LIMIT = 280  # weighted: links count 23, emoji and CJK 2 (twitter-text)
@@ -48,6 +50,15 @@ _TWEETS = ("mention", "search_hit")
 SEARCH_HIT_NOTICE = ("⛔ No public reply possible: on a self-serve API plan X lets the brand reply only to posts "
                      "that mention it or quote one of its posts. Take it private (a DM, if they accept DMs from "
                      "the brand) or reply by hand on x.com from the post's link.")
+
+
+def parse_tweet(text: str) -> ParsedResult:
+    """twitter-text's reading of `text`. Imported on the first count: twitter-text compiles a regular
+    expression of every emoji at import, about 15 MB that a process counting no X reply never needs
+    (bench/memory.py)."""
+    from twitter_text import parse_tweet as parse  # noqa: PLC0415 (memory, not a cycle: see above)
+
+    return parse(text)
 
 
 def weighted_length(text: str) -> int:
