@@ -100,6 +100,8 @@ def _feed_change(
         return None
     author = Author(external_id=author_id, handle=str(who.get("name") or ""), name=str(who.get("name") or ""))
     post_id, item = str(value.get("post_id") or ""), value.get("item")
+    if not isinstance(item, str):  # hostile input (e.g. a list) must not reach the set lookup below
+        return None
     if item == "comment" and value.get("comment_id") and post_id:
         comment_id = str(value["comment_id"])
         parent = str(value.get("parent_id") or post_id)

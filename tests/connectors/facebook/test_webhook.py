@@ -126,6 +126,13 @@ def test_other_objects_and_malformed_entries_give_nothing() -> None:
                                                        {"messaging": [{"message": "junk"}]}]}, PAGE) == []
 
 
+@pytest.mark.parametrize("item", [[], {}, 7, None])
+def test_an_item_that_is_not_a_string_gives_nothing(item: object) -> None:
+    """Found by the webhook fuzz test: a list as `item` once raised (unhashable) and answered 500."""
+    change = {**comment_change("42_9"), "item": item}
+    assert parse_delivery(page_delivery(changes=[change]), PAGE) == []
+
+
 def test_a_comment_heard_by_webhook_and_by_polling_is_the_same_record() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with GraphEmulator(page_id=PAGE, page_name="Acme", page_token="EAAG-t") as emulator:
