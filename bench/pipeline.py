@@ -86,7 +86,8 @@ def run(url: str, args: argparse.Namespace, floor: float) -> None:
     with EmulatorStack() as stack:
         stack.slack.add_channel("support", id="C0SUPPORT")
         env = stack.environment(database_url=url, channel="C0SUPPORT", port=free_port())
-        env |= {"PARLEY_SLACK_MIN_INTERVAL": "1ms", "FACEBOOK_PAGE_ID": "", "FACEBOOK_PAGE_TOKEN": ""}
+        env |= {"PARLEY_SLACK_MIN_INTERVAL": "1ms", "FACEBOOK_PAGE_ID": "", "FACEBOOK_PAGE_TOKEN": "",
+                "INSTAGRAM_ACCOUNT_ID": ""}
         parley = build(load_settings(_env_file=None, **{k.lower(): v for k, v in env.items() if v}))
         roots = []
         for i in range(args.mentions):

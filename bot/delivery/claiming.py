@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import ScalarResult
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -28,7 +29,7 @@ from bot.cards import SlackMessage
 from bot.delivery import queue, rollup, slack
 from bot.store.database import Store
 from bot.store.keys import row_id
-from bot.store.models import OutboxItem, OutboxKind, OutboxStatus
+from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
 from bot.store.outbox import ACTIVE, ROUTINE
 
 log = logging.getLogger(__name__)
@@ -49,48 +50,74 @@ class Claim:
 def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recovering: bool,
           skip: Collection[int], sla_badge: slack.BadgeFor,
           card_notice: slack.NoticeFor = slack.shipped_card_notice,
-          storm_since: datetime | None = None) -> Claim | None:
-    """Lock the channel's next due item, mark it SENDING (+1 attempt) and commit; render its content
-    meanwhile. None when the channel has no due item (or another worker holds every one).
+          storm_since: datetime | None = None, limit: int = 1) -> list[Claim]:
+    """Lock the channel's next due items (up to `limit`, in delivery order), mark them SENDING
+    (+1 attempt) and commit; render their content meanwhile. Empty when the channel has no due item
+    (or another worker holds every one). The items are heads of different conversations, so they
+    may be sent in order without waiting for each other's ts.
 
     `skip` leaves out items already tried in this drain. `storm_since` (the channel is in storm mode
     since then): when the next item is a routine card, the channel's routine cards are claimed as
-    one roll-up instead (bot/delivery/rollup.py).
+    one roll-up instead (bot/delivery/rollup.py), alone.
     """
     with store.transaction() as session:
-        found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres)
-        if found is None:
-            return None
-        item, conversation = found
+        found = queue.next_heads(session, channel, now, limit=limit, recovering=recovering, skip=skip,
+                                 lock=store.is_postgres)
+        if not found:
+            return []
+        item = found[0].item
         if storm_since is not None and item.kind == OutboxKind.POST_CARD and item.rank == ROUTINE \
                 and item.status == OutboxStatus.PENDING:
             rolled = rollup.roll_up(session, channel, now, lease=lease, lock=store.is_postgres,
                                     storm_started=storm_since)
             if rolled is not None:
-                return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
-        items = [item]
-        if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
-            items += _locked(store, session, select(OutboxItem).where(
-                OutboxItem.conversation_id == item.conversation_id, OutboxItem.id != item.id,
-                OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
-            )).all()
-        was_sending = item.status == OutboxStatus.SENDING
-        try:
-            content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge,
-                                                         card_notice=card_notice)
-        except slack.RenderError:
-            log.exception("outbox item %s cannot be rendered", item.key)
-            content = None
-        for row in items:
-            row.status = OutboxStatus.SENDING
-            row.attempts += 1
-            row.next_attempt_at = now + lease
-            session.add(row)
-        session.flush()
-        own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
-        target = item.channel if own_channel and item.channel else conversation.channel
-        return Claim(item.model_copy(), tuple(row_id(r) for r in items), target,
-                     conversation.slack_ts, was_sending, content)
+                return [Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)]
+            found = found[:1]
+        claims = [_take(store, session, head, now, lease=lease, sla_badge=sla_badge, card_notice=card_notice)
+                  for head in found]
+        # One statement for the whole batch; the ORM rows stay untouched, so no query in between flushes.
+        session.connection().execute(sa.update(OutboxItem).where(
+            col(OutboxItem.id).in_([i for c in claims for i in c.ids])).values(
+            status=OutboxStatus.SENDING, attempts=col(OutboxItem.attempts) + 1, next_attempt_at=now + lease))
+        return claims
+
+
+def _take(store: Store, session: Session, head: queue.Head, now: datetime, *,
+          lease: timedelta, sla_badge: slack.BadgeFor, card_notice: slack.NoticeFor) -> Claim:
+    """Claim one head (with its conversation's other pending card updates) and render it."""
+    item, conversation = head.item, head.conversation
+    items = [item]
+    if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
+        items += _locked(store, session, select(OutboxItem).where(
+            OutboxItem.conversation_id == item.conversation_id, OutboxItem.id != item.id,
+            OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
+        )).all()
+    was_sending = item.status == OutboxStatus.SENDING
+    try:
+        content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge,
+                                                     card_notice=card_notice, loaded=(head.customer, head.message))
+    except slack.RenderError:
+        log.exception("outbox item %s cannot be rendered", item.key)
+        content = None
+    snapshot = item.model_copy()  # as the caller's UPDATE leaves it
+    snapshot.status, snapshot.attempts, snapshot.next_attempt_at = OutboxStatus.SENDING, item.attempts + 1, now + lease
+    own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
+    target = item.channel if own_channel and item.channel else conversation.channel
+    return Claim(snapshot, tuple(row_id(r) for r in items), target, conversation.slack_ts, was_sending, content)
+
+
+def release(store: Store, claims: list[Claim]) -> None:
+    """Hand claimed items back untried (a batch cut short): due again at once, no attempt used; an
+    item that was SENDING before stays SENDING, so it is still looked up in Slack first."""
+    if not claims:
+        return
+    with store.transaction() as session:
+        for claim in claims:
+            for row in session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(claim.ids))).all():
+                row.status = OutboxStatus.SENDING if claim.was_sending else OutboxStatus.PENDING
+                row.attempts = max(row.attempts - 1, 0)
+                row.next_attempt_at = None
+                session.add(row)
 
 
 def _locked(store: Store, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:
@@ -98,3 +125,34 @@ def _locked(store: Store, session: Session, stmt: SelectOfScalar[OutboxItem]) ->
     if store.is_postgres:
         stmt = stmt.with_for_update(skip_locked=True)
     return session.exec(stmt)
+
+
+SentMarks = list[tuple[Claim, str, str]]  # (claim, the channel Slack answered with, ts)
+
+
+def mark_sent(store: Store, sent: SentMarks, now: datetime) -> None:
+    """Record what Slack accepted, in one transaction, with relaxed durability: a mark lost to a power
+    cut leaves its item SENDING, and the next attempt finds the message in Slack by its key."""
+    if not sent:
+        return
+    items = [{"row": i, "to": channel, "at": ts, "now": now} for claim, channel, ts in sent for i in claim.ids]
+    cards = [{"row": c.item.conversation_id, "to": channel, "at": ts} for c, channel, ts in sent
+             if c.item.kind == OutboxKind.POST_CARD]
+    with store.transaction(durable=False) as session:
+        connection = session.connection()  # plain statements, each run once for the whole batch
+        connection.execute(_SENT, items)
+        if cards:
+            connection.execute(_CARD_POSTED, cards)
+        for claim, channel, ts in sent:
+            if claim.item.kind == OutboxKind.POST_CARD and channel != claim.channel:
+                # Slack named the channel by its ID: queue the thread there
+                queue.move_thread(session, conversation_id=claim.item.conversation_id, channel=channel)
+            elif claim.item.kind == OutboxKind.ROLLUP:
+                rollup.settle_sent(session, claim.item, ts, now)
+
+
+_SENT = sa.update(OutboxItem).where(col(OutboxItem.id) == sa.bindparam("row")).values(
+    status=OutboxStatus.SENT, channel=sa.bindparam("to"), slack_ts=sa.bindparam("at"),
+    sent_at=sa.bindparam("now"), next_attempt_at=None, last_error=None)
+_CARD_POSTED = sa.update(Conversation).where(col(Conversation.id) == sa.bindparam("row")).values(
+    slack_ts=sa.bindparam("at"), channel=sa.bindparam("to"))

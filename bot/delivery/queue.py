@@ -17,13 +17,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
-from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
+from bot.store.models import Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
 
 _CARD = OutboxKind.POST_CARD
 # The partial index's predicate (bot.store.models.QUEUED) word for word, qualified: the planners use
@@ -86,23 +87,41 @@ def _is_head() -> sa.ColumnElement[bool]:
     )
 
 
+class Head(NamedTuple):
+    """A claimable item with what rendering it needs, read in the same query."""
+
+    item: OutboxItem
+    conversation: Conversation
+    customer: Customer | None
+    message: Message | None  # the item's own message (a card's opening message, a follow-up)
+
+
 def next_in(session: Session, channel: str, now: datetime, *, recovering: bool, skip: Collection[int],
-            lock: bool) -> tuple[OutboxItem, Conversation] | None:
-    """The channel's next due head and its conversation, or None if none is due now.
+            lock: bool) -> Head | None:
+    """The channel's next due head, or None if none is due now.
 
     Due: never tried, or its retry time (or a SENDING item's lease) has come; with `recovering`
     (a single replica's first drain) a SENDING item is due at once. `skip` leaves out items already
     tried in this drain. `lock` (PostgreSQL) locks the row, skipping rows another worker holds.
     """
-    params: dict[str, object] = {"channel": channel, "now": now}
+    heads = next_heads(session, channel, now, limit=1, recovering=recovering, skip=skip, lock=lock)
+    return heads[0] if heads else None
+
+
+def next_heads(session: Session, channel: str, now: datetime, *, limit: int, recovering: bool,
+               skip: Collection[int], lock: bool) -> list[Head]:
+    """The channel's next `limit` due heads in delivery order (as `next_in`), one per conversation:
+    a conversation has one head at a time, so the items taken together never depend on each other."""
+    params: dict[str, object] = {"channel": channel, "now": now, "limit": limit}
     if skip:
         params["skip"] = list(skip)
-    row = session.exec(_next_statement(recovering, lock, bool(skip)), params=params).first()
-    return None if row is None else (row[0], row[1])
+    rows = session.exec(_next_statement(recovering, lock, bool(skip)), params=params).all()
+    return [Head(*row) for row in rows]
 
 
 @functools.cache
-def _next_statement(recovering: bool, lock: bool, skipping: bool) -> Select[OutboxItem, Conversation]:
+def _next_statement(recovering: bool, lock: bool,
+                    skipping: bool) -> Select[OutboxItem, Conversation, Customer, Message]:
     """The claim query, built once per variant (building it costs more than running it)."""
     due = sa.or_(col(OutboxItem.next_attempt_at).is_(None), col(OutboxItem.next_attempt_at) <= sa.bindparam("now"))
     if recovering:
@@ -111,11 +130,13 @@ def _next_statement(recovering: bool, lock: bool, skipping: bool) -> Select[Outb
     has_card_or_needs_none = sa.or_(col(OutboxItem.kind).in_(needs_none),
                                     col(Conversation.slack_ts).is_not(None))
     stmt = (
-        select(OutboxItem, Conversation)
+        select(OutboxItem, Conversation, Customer, Message)
         .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
+        .outerjoin(Customer, col(Customer.id) == col(Conversation.customer_id))
+        .outerjoin(Message, col(Message.id) == col(OutboxItem.message_id))
         .where(col(OutboxItem.channel) == sa.bindparam("channel"), _QUEUED, due, has_card_or_needs_none, _is_head())
         .order_by(col(OutboxItem.rank), col(OutboxItem.id))
-        .limit(1)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
     if skipping:
         stmt = stmt.where(col(OutboxItem.id).not_in(sa.bindparam("skip", expanding=True)))

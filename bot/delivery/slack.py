@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
@@ -84,18 +85,22 @@ def no_badge(conversation: Conversation, now: datetime) -> None:
 
 
 def render(session: Session, item: OutboxItem, conversation: Conversation, now: datetime, *,
-           sla_badge: BadgeFor = no_badge, card_notice: NoticeFor = shipped_card_notice) -> cards.SlackMessage:
+           sla_badge: BadgeFor = no_badge, card_notice: NoticeFor = shipped_card_notice,
+           loaded: tuple[Customer | None, Message | None] | None = None) -> cards.SlackMessage:
     """The item's content from the rows as they are now (a late card update shows the latest state);
-    an item queued with a ready-made payload is sent as stored."""
+    an item queued with a ready-made payload is sent as stored. `loaded`: the conversation's customer
+    and the item's message, when the caller read them with the item (None: read them here)."""
     if item.payload:
         stored = json.loads(item.payload)
         return cards.SlackMessage(stored["text"], stored["blocks"], stored.get("colour"))
-    customer = session.get(Customer, conversation.customer_id)
+    if loaded is None:
+        loaded = (session.get(Customer, conversation.customer_id),
+                  session.get(Message, item.message_id) if item.message_id is not None else None)
+    customer, own = loaded
     if customer is None:
         raise RenderError(f"customer {conversation.customer_id} is missing")
     if item.kind in (OutboxKind.POST_CARD, OutboxKind.UPDATE_CARD):
-        opening = session.get(Message, item.message_id) if item.kind == OutboxKind.POST_CARD and item.message_id \
-            else None
+        opening = own if item.kind == OutboxKind.POST_CARD else None
         if opening is None:
             opening = session.exec(
                 select(Message).where(Message.conversation_id == conversation.id).order_by(col(Message.id))
@@ -111,7 +116,7 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
                                        hidden=hidden, can_hide=can_hide)
     if item.message_id is None:
         return cards.notice(item.text or "")
-    message = session.get(Message, item.message_id)
+    message = own
     if message is None:
         raise RenderError(f"message {item.message_id} is missing")
     if message.direction == Direction.INBOUND:
@@ -137,15 +142,18 @@ def replying_now(conversation: Conversation, now: datetime) -> str | None:
 
 
 def _last_reply(session: Session, conversation: Conversation) -> cards.LastReply | None:
-    sent = session.exec(
-        select(Message).where(Message.conversation_id == conversation.id, Message.direction == Direction.OUTBOUND,
-                              Message.delivery_status == DeliveryStatus.SENT)
-        .order_by(col(Message.delivered_at).desc(), col(Message.id).desc())
-    ).first()
+    sent = session.exec(_LAST_REPLY, params={"conversation": conversation.id}).first()
     if sent is None:
         return None
     return cards.LastReply(agent_id=sent.author_id, public=shipped_op(sent.kind).public,
                            at=sent.delivered_at or sent.created_at, url=sent.url)
+
+
+# Built once: every card asks (building a statement costs more than running it).
+_LAST_REPLY = (select(Message).where(Message.conversation_id == sa.bindparam("conversation", type_=sa.Integer),
+                                     Message.direction == Direction.OUTBOUND,
+                                     Message.delivery_status == DeliveryStatus.SENT)
+               .order_by(col(Message.delivered_at).desc(), col(Message.id).desc()).limit(1))
 
 
 def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | None,

@@ -112,7 +112,9 @@ class Ingestor:
         triaged = triage_all(batch.messages)  # before the transaction: no lock is held while scoring
         for attempt in range(1, _CONFLICT_RETRIES + 1):
             try:
-                with self.store.transaction() as session:
+                # A batch that carries its cursor is read again if its commit is lost to a power cut,
+                # so it need not wait for the disk; a webhook's batch (no cursor) is never re-sent.
+                with self.store.transaction(durable=batch.cursor is None) as session:
                     return self._ingest(session, batch, triaged)
             except IntegrityError:
                 if attempt == _CONFLICT_RETRIES:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.cards.receipts import hide_receipt
@@ -41,13 +42,17 @@ class HideOutcome:
 
 def hidden_entries(session: Session, conversation_id: int) -> list[AuditEntry]:
     """The audit entries of comments hidden in this case, oldest first, one per comment."""
-    entries = session.exec(select(AuditEntry).where(
-        AuditEntry.conversation_id == conversation_id, AuditEntry.action == ACTION, AuditEntry.outcome == "ok")
-        .order_by(col(AuditEntry.id))).all()
+    entries = session.exec(_HIDDEN, params={"conversation": conversation_id}).all()
     first: dict[str | None, AuditEntry] = {}
     for entry in entries:  # two people clicking at once both hide (harmlessly) and both are audited
         first.setdefault(entry.external_id, entry)
     return list(first.values())
+
+
+# Built once: every card asks (building a statement costs more than running it).
+_HIDDEN = select(AuditEntry).where(
+    AuditEntry.conversation_id == sa.bindparam("conversation", type_=sa.Integer), AuditEntry.action == ACTION,
+    AuditEntry.outcome == "ok").order_by(col(AuditEntry.id))
 
 
 def still_visible(session: Session, conversation: Conversation, done: set[str]) -> list[str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, func, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from bot.store.models import Conversation, Customer, Direction, Message, Status
 
@@ -35,23 +36,27 @@ class CustomerProfile:
 
 
 def customer_profile(session: Session, customer: Customer, current: Conversation | None = None) -> CustomerProfile:
-    """The profile of `customer`, seen from `current` (its own case is not "earlier" or "elsewhere")."""
-    mine = Conversation.customer_id == customer.id
-    cases = session.exec(select(func.count()).select_from(Conversation).where(mine)).one()
+    """The profile of `customer`, seen from `current` (its own case is not "earlier" or "elsewhere").
+
+    Two queries (its cases; the tone of its latest messages), built once: every card asks for one."""
     skip = current.id if current is not None and current.id is not None else -1
-    others = session.exec(
-        select(Conversation.ref, Conversation.id)
-        .where(mine, col(Conversation.status).in_(_OPEN), Conversation.id != skip)
-        .order_by(col(Conversation.id).desc()).limit(10)).all()
-    tones = session.exec(
-        select(Message.tone).join(Conversation, col(Conversation.id) == Message.conversation_id)
-        .where(mine, Message.direction == Direction.INBOUND, col(Message.tone).is_not(None))
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(TONE_TREND_MAX)).all()
-    scores = session.exec(select(Conversation.csat_score).where(mine, col(Conversation.csat_score).is_not(None))
-                          .order_by(col(Conversation.csat_at), col(Conversation.id))).all()
+    cases = session.connection().execute(_CASES, {"customer": customer.id}).all()
+    tones = session.exec(_TONES, params={"customer": customer.id}).all()
+    others = sorted(((id_, ref) for id_, ref, status, _, _ in cases if status in _OPEN and id_ != skip), reverse=True)
+    # Oldest rating first (a rating without a time first of all, as SQLite orders NULLs).
+    rated = sorted((at is not None, at, id_, score) for id_, _, _, score, at in cases if score is not None)
     return CustomerProfile(
-        csat_scores=tuple(s for s in scores if s is not None),
-        platform=customer.platform, followers=customer.followers, cases=cases,
-        earlier_cases=cases - (1 if skip != -1 else 0),
-        open_elsewhere=tuple(ref if ref is not None else id_ or 0 for ref, id_ in others),
+        csat_scores=tuple(score for _, _, _, score in rated),
+        platform=customer.platform, followers=customer.followers, cases=len(cases),
+        earlier_cases=len(cases) - (1 if skip != -1 else 0),
+        open_elsewhere=tuple(ref if ref is not None else id_ or 0 for id_, ref in others[:10]),
         tone_trend=tuple(t for t in reversed(tones) if t))
+
+
+_CUSTOMER = sa.bindparam("customer", type_=sa.Integer)
+_CASES = sa.select(col(Conversation.id), col(Conversation.ref), col(Conversation.status), col(Conversation.csat_score),
+                col(Conversation.csat_at)).where(col(Conversation.customer_id) == _CUSTOMER)
+_TONES = (select(Message.tone).join(Conversation, col(Conversation.id) == Message.conversation_id)
+          .where(Conversation.customer_id == _CUSTOMER, Message.direction == Direction.INBOUND,
+                 col(Message.tone).is_not(None))
+          .order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(TONE_TREND_MAX))
