@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.inbound import csat, record_json, rows
+from bot.inbound import csat, known, record_json, rows
 from bot.inbound.routing import Router
 from bot.sla import waiting
 from bot.store import outbox, quarantine
@@ -144,44 +144,45 @@ class Ingestor:
 
     # --- one transaction ----------------------------------------------------------------------
     def _ingest(self, session: Session, batch: Batch, triaged: dict[tuple[str, str], Triage]) -> IngestResult:
-        result = IngestResult()
-        now = self.clock()
+        result, now = IngestResult(), self.clock()
         # Oldest first, so a thread's opening message creates the conversation its replies join.
-        for record in sorted(batch.messages, key=lambda m: (m.created_at, m.external_id)):
-            existing = session.exec(
-                select(Message).where(Message.platform == record.platform,
-                                      Message.external_id == record.external_id)
-            ).first()
+        records = sorted(batch.messages, key=lambda m: (m.created_at, m.external_id))
+        stored = known.stored_messages(session, records)
+        customer_of = known.customers(session, [r for r in records if _key(r) not in stored], now)
+        threads = known.conversations(session, records, customer_of)
+        opener = self._open_all(session, [r for r in records if _key(r) not in stored], customer_of, threads,
+                                triaged, now)
+        pending: list[_Pending] = []  # announced once the batch's messages have their ids
+        for record in records:
+            existing = stored.get(_key(record))
             if existing is not None:
+                if existing.id is None:  # heard twice in this batch: store the first one before merging
+                    _announce(session, pending)
                 self._merge_duplicate(session, existing, record)
                 result.duplicates += 1
                 continue
-            customer = rows.upsert_customer(session, record, now)
-            triage = triaged[(record.platform, record.external_id)]
-            conversation = session.exec(
-                select(Conversation).where(
-                    Conversation.platform == record.platform,
-                    Conversation.thread_key == record.thread_key,
-                    Conversation.customer_id == customer.id,
-                )
-            ).first()
-            is_new = conversation is None
-            if conversation is None:
-                conversation = self._open_conversation(session, record, customer, triage, now)
+            customer = customer_of[(str(record.platform), record.author.external_id)]
+            triage = triaged[_key(record)]
+            thread = (str(record.platform), record.thread_key, row_id(customer))
+            conversation = threads[thread]
+            is_new = opener.get(thread) == _key(record)
+            if is_new:
                 result.new_conversations.append(ref_of(conversation))
+            elif conversation.csat_asked_at is not None:
+                _announce(session, pending)  # a rating's thread line goes after the earlier follow-ups
             # An answer to the satisfaction question is stored as a rating and does not reopen the case.
             rated = None if is_new else csat.take_rating(session, conversation, customer, record, now)
-            message = rows.add_message(session, conversation, record, triage, now)
+            message = stored[_key(record)] = rows.add_message(session, conversation, record, triage, now)
+            kinds: tuple[OutboxKind, ...] = ()
             if is_new:
-                outbox.enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, message=message)
+                kinds = (OutboxKind.POST_CARD,)
             elif rated is None:
                 card_changed = rows.apply_followup(session, conversation, record, triage, now, self.pause_meter)
-                outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation,
-                               message=message)
-                if card_changed:
-                    outbox.enqueue(session, kind=OutboxKind.UPDATE_CARD, conversation=conversation,
-                                   message=message)
+                kinds = (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) if card_changed \
+                    else (OutboxKind.THREAD_MESSAGE,)
+            pending.append(_Pending(record, conversation, message, kinds))
             result.stored += 1
+        _announce(session, pending)
         if batch.cursor is not None:
             set_cursor(session, batch.stream, batch.cursor)
         return result
@@ -214,11 +215,24 @@ class Ingestor:
             created_at=now,
             updated_at=now,
         )
-        session.add(conversation)
-        session.flush()  # assigns the id, which is also the "#N" people type
-        conversation.ref = row_id(conversation)
-        session.add(conversation)
+        session.add(conversation)  # the caller flushes and sets `ref`
         return conversation
+
+    def _open_all(self, session: Session, records: list[InboundMessage], customer_of: dict[known.MessageKey, Customer],
+                  threads: dict[known.ThreadKey, Conversation], triaged: dict[tuple[str, str], Triage],
+                  now: datetime) -> dict[known.ThreadKey, tuple[str, str]]:
+        """Open the conversations the batch starts (inserted together): thread -> the message opening it."""
+        opener: dict[known.ThreadKey, tuple[str, str]] = {}
+        for record in records:
+            customer = customer_of[(str(record.platform), record.author.external_id)]
+            thread = (str(record.platform), record.thread_key, row_id(customer))
+            if thread not in threads:
+                threads[thread] = self._open_conversation(session, record, customer, triaged[_key(record)], now)
+                opener[thread] = _key(record)
+        session.flush()  # assigns the ids, which are also the "#N" people type
+        for thread in opener:
+            threads[thread].ref = row_id(threads[thread])
+        return opener
 
     def _merge_duplicate(self, session: Session, existing: Message, record: InboundMessage) -> None:
         """The same tweet heard again: remember which searches found it (share of voice), and call
@@ -242,6 +256,33 @@ class Ingestor:
             if conversation.kind == Kind.SEARCH_HIT:
                 conversation.kind = Kind.MENTION
                 session.add(conversation)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A stored message whose search matches and outbox items are still to be added."""
+
+    record: InboundMessage
+    conversation: Conversation
+    message: Message
+    kinds: tuple[OutboxKind, ...]
+
+
+def _key(record: InboundMessage) -> tuple[str, str]:
+    return str(record.platform), record.external_id
+
+
+def _announce(session: Session, pending: list[_Pending]) -> None:
+    """Flush the pending messages (one insert for all), then add their matches and outbox items in
+    the order the messages came; empties `pending`."""
+    if not pending:
+        return
+    session.flush()
+    for item in pending:
+        rows.add_matches(session, item.message, item.record)
+        for kind in item.kinds:
+            outbox.enqueue(session, kind=kind, conversation=item.conversation, message=item.message, fresh=True)
+    pending.clear()
 
 
 def triage_all(records: Iterable[InboundMessage], budget: float = TRIAGE_BUDGET) -> dict[tuple[str, str], Triage]:

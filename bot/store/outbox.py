@@ -50,6 +50,7 @@ def enqueue(
     payload: Payload | None = None,
     reply_broadcast: bool = False,
     channel: str | None = None,
+    fresh: bool = False,
 ) -> OutboxItem:
     """Queue a Slack delivery inside the caller's transaction. Enqueueing an existing key is a no-op
     that returns the existing item, so a repeated poll never queues a second post.
@@ -59,13 +60,17 @@ def enqueue(
     The conversation still orders it: it goes after that conversation's earlier items.
 
     The item's delivery class is `rank_of` now; the conversation's queued items of a lower class are
-    raised to it (they must go before it, so they must not wait longer than it)."""
+    raised to it (they must go before it, so they must not wait longer than it).
+
+    `fresh`: `message` was stored in this transaction, so no item can have its key yet; the lookup is
+    skipped and the row is left for the caller's next flush (the unique key still stops a repeat)."""
     if conversation.id is None or (message is not None and message.id is None):
         session.flush()
     if key is None:
         suffix = message.id if message is not None else uuid.uuid4().hex
         key = f"{kind}:{conversation.id}:{suffix}"
-    existing = session.exec(select(OutboxItem).where(OutboxItem.key == key)).first()
+    existing = None if fresh and message is not None else session.exec(
+        select(OutboxItem).where(OutboxItem.key == key)).first()
     if existing is not None:
         return existing
     if kind in (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) and conversation.slack_ts is None:
@@ -79,14 +84,18 @@ def enqueue(
                       message_id=message.id if message is not None else None, text=text, payload=stored,
                       channel=channel or conversation.channel, rank=rank_of(kind, conversation, message))
     session.add(item)
-    session.flush()  # the id is the delivery order within the conversation
-    if kind != OutboxKind.POST_CARD:
+    if not fresh:
+        session.flush()  # the id is the delivery order within the conversation (a flush inserts in add order)
+    if kind != OutboxKind.POST_CARD and item.rank < ROUTINE:  # nothing ranks below ROUTINE: nothing to raise
         # What must go first (its card, earlier thread items) is lifted to this item's class, so a
         # conversation that became a complaint is not held behind routine cards by its own card.
-        session.exec(sa.update(OutboxItem).where(
+        lift = sa.update(OutboxItem).where(
             col(OutboxItem.conversation_id) == item.conversation_id, col(OutboxItem.status).in_(ACTIVE),
             col(OutboxItem.rank) > item.rank,
-        ).values(rank=item.rank))
+        ).values(rank=item.rank)
+        if fresh:  # the ingest batch holds no item objects it reads again: skip matching them in memory
+            lift = lift.execution_options(synchronize_session=False)
+        session.exec(lift)
     return item
 
 
