@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import ScalarResult
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -99,11 +100,14 @@ def _take(store: Store, session: Session, head: queue.Head, now: datetime, *,
     except slack.RenderError:
         log.exception("outbox item %s cannot be rendered", item.key)
         content = None
-    snapshot = item.model_copy()  # as the caller's UPDATE leaves it
-    snapshot.status, snapshot.attempts, snapshot.next_attempt_at = OutboxStatus.SENDING, item.attempts + 1, now + lease
+    # The row as the caller's UPDATE leaves it, set as already stored (so nothing flushes it again);
+    # the session closes after the claim, so the Claim holds a detached snapshot.
+    claimed = {"status": OutboxStatus.SENDING, "attempts": item.attempts + 1, "next_attempt_at": now + lease}
+    for name, value in claimed.items():
+        set_committed_value(item, name, value)
     own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
     target = item.channel if own_channel and item.channel else conversation.channel
-    return Claim(snapshot, tuple(row_id(r) for r in items), target, conversation.slack_ts, was_sending, content)
+    return Claim(item, tuple(row_id(r) for r in items), target, conversation.slack_ts, was_sending, content)
 
 
 def release(store: Store, claims: list[Claim]) -> None:
