@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.cards import SlackMessage
-from bot.delivery import queue, rollup, slack
+from bot.delivery import card_rows, queue, rollup, slack
 from bot.store.database import Store
 from bot.store.keys import row_id
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
@@ -74,8 +74,9 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
             if rolled is not None:
                 return [Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)]
             found = found[:1]
-        claims = [_take(store, session, head, now, lease=lease, sla_badge=sla_badge, card_notice=card_notice)
-                  for head in found]
+        rows = card_rows.load(session, found)
+        claims = [_take(store, session, head, now, lease=lease, sla_badge=sla_badge, card_notice=card_notice,
+                        rows=rows.get(head.conversation.id or 0)) for head in found]
         # One statement for the whole batch; the ORM rows stay untouched, so no query in between flushes.
         session.connection().execute(sa.update(OutboxItem).where(
             col(OutboxItem.id).in_([i for c in claims for i in c.ids])).values(
@@ -83,8 +84,8 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
         return claims
 
 
-def _take(store: Store, session: Session, head: queue.Head, now: datetime, *,
-          lease: timedelta, sla_badge: slack.BadgeFor, card_notice: slack.NoticeFor) -> Claim:
+def _take(store: Store, session: Session, head: queue.Head, now: datetime, *, lease: timedelta,
+          sla_badge: slack.BadgeFor, card_notice: slack.NoticeFor, rows: card_rows.CardRows | None) -> Claim:
     """Claim one head (with its conversation's other pending card updates) and render it."""
     item, conversation = head.item, head.conversation
     items = [item]
@@ -96,7 +97,8 @@ def _take(store: Store, session: Session, head: queue.Head, now: datetime, *,
     was_sending = item.status == OutboxStatus.SENDING
     try:
         content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge,
-                                                     card_notice=card_notice, loaded=(head.customer, head.message))
+                                                     card_notice=card_notice, loaded=(head.customer, head.message),
+                                                     card_rows=rows)
     except slack.RenderError:
         log.exception("outbox item %s cannot be rendered", item.key)
         content = None

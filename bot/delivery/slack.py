@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
 from bot import cards
 from bot.delivery import membership
+from bot.delivery.card_rows import CardRows, last_reply
 from bot.replies import moderation
 from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
@@ -86,10 +86,12 @@ def no_badge(conversation: Conversation, now: datetime) -> None:
 
 def render(session: Session, item: OutboxItem, conversation: Conversation, now: datetime, *,
            sla_badge: BadgeFor = no_badge, card_notice: NoticeFor = shipped_card_notice,
-           loaded: tuple[Customer | None, Message | None] | None = None) -> cards.SlackMessage:
+           loaded: tuple[Customer | None, Message | None] | None = None,
+           card_rows: CardRows | None = None) -> cards.SlackMessage:
     """The item's content from the rows as they are now (a late card update shows the latest state);
     an item queued with a ready-made payload is sent as stored. `loaded`: the conversation's customer
-    and the item's message, when the caller read them with the item (None: read them here)."""
+    and the item's message, `card_rows` the rest of a card's rows, when the caller read them with the
+    item (None: read them here)."""
     if item.payload:
         stored = json.loads(item.payload)
         return cards.SlackMessage(stored["text"], stored["blocks"], stored.get("colour"))
@@ -107,11 +109,15 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
             ).first()
         if opening is None:
             raise RenderError(f"conversation {conversation.id} has no messages")
-        hidden, can_hide = moderation.card_state(session, conversation)
+        if card_rows is None:
+            card_rows = CardRows(customer_profile(session, customer, conversation),
+                                 moderation.hidden_entries(session, conversation.id or 0),
+                                 last_reply(session, conversation.id or 0))
+        hidden, can_hide = moderation.card_state(session, conversation, card_rows.hidden)
         return cards.conversation_card(conversation, customer, opening, now=now, sla=sla_badge(conversation, now),
                                        replying_by=replying_now(conversation, now),
-                                       last_reply=_last_reply(session, conversation),
-                                       profile=customer_profile(session, customer, conversation),
+                                       last_reply=_last_reply(card_rows.last_reply),
+                                       profile=card_rows.profile,
                                        notice=card_notice(conversation.platform, conversation.kind),
                                        hidden=hidden, can_hide=can_hide)
     if item.message_id is None:
@@ -141,19 +147,11 @@ def replying_now(conversation: Conversation, now: datetime) -> str | None:
     return conversation.replying_by if now - at < REPLYING_SHOWN_FOR else None
 
 
-def _last_reply(session: Session, conversation: Conversation) -> cards.LastReply | None:
-    sent = session.exec(_LAST_REPLY, params={"conversation": conversation.id}).first()
+def _last_reply(sent: Message | None) -> cards.LastReply | None:
     if sent is None:
         return None
     return cards.LastReply(agent_id=sent.author_id, public=shipped_op(sent.kind).public,
                            at=sent.delivered_at or sent.created_at, url=sent.url)
-
-
-# Built once: every card asks (building a statement costs more than running it).
-_LAST_REPLY = (select(Message).where(Message.conversation_id == sa.bindparam("conversation", type_=sa.Integer),
-                                     Message.direction == Direction.OUTBOUND,
-                                     Message.delivery_status == DeliveryStatus.SENT)
-               .order_by(col(Message.delivered_at).desc(), col(Message.id).desc()).limit(1))
 
 
 def send(client: WebClient, item: OutboxItem, *, channel: str, card_ts: str | None,

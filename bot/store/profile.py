@@ -9,10 +9,12 @@ and says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bot.store.models import Conversation, Customer, Direction, Message, Status
 
@@ -36,15 +38,30 @@ class CustomerProfile:
 
 
 def customer_profile(session: Session, customer: Customer, current: Conversation | None = None) -> CustomerProfile:
-    """The profile of `customer`, seen from `current` (its own case is not "earlier" or "elsewhere").
+    """The profile of `customer`, seen from `current` (its own case is not "earlier" or "elsewhere")."""
+    return customer_profiles(session, [(customer, current)])[0]
 
-    Two queries (its cases; the tone of its latest messages), built once: every card asks for one."""
+
+def customer_profiles(session: Session,
+                      accounts: Sequence[tuple[Customer, Conversation | None]]) -> list[CustomerProfile]:
+    """`customer_profile` for several (customer, current case) pairs, in two queries whatever their
+    number (their cases; the tone of each one's latest messages): a batch of cards asks for many."""
+    ids = list({customer.id for customer, _ in accounts})
+    cases: dict[int | None, list[Any]] = {}
+    for case in session.connection().execute(_CASES, {"customers": ids}):
+        cases.setdefault(case.customer_id, []).append(case)
+    tones: dict[int | None, list[str]] = {}
+    for tone in session.connection().execute(_TONES, {"customers": ids}):
+        tones.setdefault(tone.customer_id, []).append(tone.tone)
+    return [_profile(customer, current, cases.get(customer.id, []), tones.get(customer.id, []))
+            for customer, current in accounts]
+
+
+def _profile(customer: Customer, current: Conversation | None, cases: list[Any], tones: list[str]) -> CustomerProfile:
     skip = current.id if current is not None and current.id is not None else -1
-    cases = session.connection().execute(_CASES, {"customer": customer.id}).all()
-    tones = session.exec(_TONES, params={"customer": customer.id}).all()
-    others = sorted(((id_, ref) for id_, ref, status, _, _ in cases if status in _OPEN and id_ != skip), reverse=True)
+    others = sorted(((c.id, c.ref) for c in cases if c.status in _OPEN and c.id != skip), reverse=True)
     # Oldest rating first (a rating without a time first of all, as SQLite orders NULLs).
-    rated = sorted((at is not None, at, id_, score) for id_, _, _, score, at in cases if score is not None)
+    rated = sorted((c.csat_at is not None, c.csat_at, c.id, c.csat_score) for c in cases if c.csat_score is not None)
     return CustomerProfile(
         csat_scores=tuple(score for _, _, _, score in rated),
         platform=customer.platform, followers=customer.followers, cases=len(cases),
@@ -53,10 +70,16 @@ def customer_profile(session: Session, customer: Customer, current: Conversation
         tone_trend=tuple(t for t in reversed(tones) if t))
 
 
-_CUSTOMER = sa.bindparam("customer", type_=sa.Integer)
-_CASES = sa.select(col(Conversation.id), col(Conversation.ref), col(Conversation.status), col(Conversation.csat_score),
-                col(Conversation.csat_at)).where(col(Conversation.customer_id) == _CUSTOMER)
-_TONES = (select(Message.tone).join(Conversation, col(Conversation.id) == Message.conversation_id)
-          .where(Conversation.customer_id == _CUSTOMER, Message.direction == Direction.INBOUND,
-                 col(Message.tone).is_not(None))
-          .order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(TONE_TREND_MAX))
+_CUSTOMERS: sa.BindParameter[list[int]] = sa.bindparam("customers", expanding=True)
+_CASES = sa.select(col(Conversation.customer_id), col(Conversation.id), col(Conversation.ref),
+                   col(Conversation.status), col(Conversation.csat_score), col(Conversation.csat_at)
+                   ).where(col(Conversation.customer_id).in_(_CUSTOMERS))
+# Each customer's latest TONE_TREND_MAX tones, newest first: numbered per customer, then cut.
+_LATEST = sa.select(col(Conversation.customer_id), col(Message.tone), sa.func.row_number().over(
+    partition_by=col(Conversation.customer_id),
+    order_by=(col(Message.created_at).desc(), col(Message.id).desc())).label("n")).join(
+    Conversation, col(Conversation.id) == col(Message.conversation_id)).where(
+    col(Conversation.customer_id).in_(_CUSTOMERS), col(Message.direction) == Direction.INBOUND,
+    col(Message.tone).is_not(None)).subquery()
+_TONES = sa.select(_LATEST.c.customer_id, _LATEST.c.tone).where(_LATEST.c.n <= TONE_TREND_MAX).order_by(
+    _LATEST.c.customer_id, _LATEST.c.n)
