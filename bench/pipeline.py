@@ -25,6 +25,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,15 +63,45 @@ def main() -> None:
         replica_worker()
         return
     classify("warm up the language model", followers=0, verified=False, lang_hint=None)
-    floor = bare_loop(args.mentions)
-    print(f"floor: bare tweepy + chat.postMessage loop: {floor:.0f} mentions/s")
     with tempfile.TemporaryDirectory() as tmp:
         for url in args.database_url or [f"sqlite:///{Path(tmp) / 'bench.db'}"]:
-            run(url, args, floor, replicas=0)
+            beside_floor(lambda url=url: run(url, args, replicas=0), args.mentions)
         if args.postgres:
             for replicas in (int(n) for n in args.replicas.split(",")):
                 with fresh_postgres() as url:
-                    run(url, args, floor, replicas=replicas)
+                    beside_floor(lambda url=url, n=replicas: run(url, args, replicas=n), args.mentions)
+
+
+@dataclass
+class Result:
+    label: str
+    total: int
+    stored: int
+    polled: float  # seconds
+    sent: int
+    posts: int
+    updates: int
+    drained: float  # seconds
+    left: int
+    duplicates: int
+
+
+def beside_floor(measure: Callable[[], Result], mentions: int) -> None:
+    """Run `measure` between two floor runs: on a shared machine the load drifts, so each result is
+    compared with the mean of the floors measured just before and just after it."""
+    before = bare_loop(mentions)
+    r = measure()
+    after = bare_loop(mentions)
+    floor = (before + after) / 2
+    print(f"{r.label} — floor (bare tweepy + chat.postMessage loop): {before:.0f} before, {after:.0f} after, "
+          f"mean {floor:.0f} mentions/s")
+    print(f"  poll + store: {r.stored} of {r.total} messages in {r.polled:.2f}s = {r.total / r.polled:.0f} msg/s "
+          f"(tweepy paging, triage, rows, outbox rows) = {r.total / r.polled / floor:.2f}x the bare loop")
+    print(f"  outbox → Slack emulator: {r.sent} deliveries ({r.posts} posts, {r.updates} card updates) "
+          f"in {r.drained:.2f}s = {r.sent / r.drained:.0f}/s = {r.sent / r.drained / floor:.2f}x the bare loop, "
+          f"{r.left} left undelivered, {r.duplicates} duplicate posts (pacing off; production paces 1/s per channel)")
+    both = r.total / (r.polled + r.drained)
+    print(f"  end to end: {both:.0f} mentions/s = {both / floor:.2f}x the bare loop", flush=True)
 
 
 class fresh_postgres:
@@ -116,7 +148,7 @@ def settings_env(stack: EmulatorStack, url: str) -> dict[str, str]:
     return {k.lower(): v for k, v in env.items() if v}
 
 
-def run(url: str, args: argparse.Namespace, floor: float, *, replicas: int) -> None:
+def run(url: str, args: argparse.Namespace, *, replicas: int) -> Result:
     with EmulatorStack() as stack:
         stack.slack.add_channel("support", id="C0SUPPORT")
         env = settings_env(stack, url)
@@ -128,7 +160,6 @@ def run(url: str, args: argparse.Namespace, floor: float, *, replicas: int) -> N
             roots.append((user, stack.x.add_tweet(user, f"@acme order {i} is late and support is not answering")))
         for user, root in roots[: args.followups]:
             stack.x.add_tweet(user, "any news? still waiting", in_reply_to=root)
-        total = args.mentions + args.followups
 
         started = time.perf_counter()
         parley.poll_all()
@@ -141,21 +172,13 @@ def run(url: str, args: argparse.Namespace, floor: float, *, replicas: int) -> N
         else:
             sent, drained = drain_here(parley)
             parley.stop()
-        with parley.store.transaction() as session:
-            left = session.exec(select(func.count()).select_from(OutboxItem)
-                                .where(OutboxItem.status != OutboxStatus.SENT)).one()
+        left = _left(parley)
         posts = stack.slack.posts()
         keys = Counter(key_of({"metadata": p.metadata}) for p in posts)
         updates = len(stack.slack.calls_to(r"chat\.update$"))
-    print(f"database: {url.split(':')[0]}" + (f", {replicas} replica process(es) delivering" if replicas else ""))
-    print(f"  poll + store: {stored} of {total} messages in {polled:.2f}s = {total / polled:.0f} msg/s "
-          f"(tweepy paging, triage, rows, outbox rows) = {total / polled / floor:.2f}x the bare loop")
-    print(f"  outbox → Slack emulator: {sent} deliveries ({len(posts)} posts, {updates} card updates) "
-          f"in {drained:.2f}s = {sent / drained:.0f}/s = {sent / drained / floor:.2f}x the bare loop, "
-          f"{left} left undelivered, {sum(n - 1 for n in keys.values())} duplicate posts "
-          "(pacing off; production paces 1/s per channel)")
-    both = total / (polled + drained)
-    print(f"  end to end: {both:.0f} mentions/s = {both / floor:.2f}x the bare loop")
+    label = f"database: {url.split(':')[0]}" + (f", {replicas} replica process(es) delivering" if replicas else "")
+    return Result(label, args.mentions + args.followups, stored, polled, sent, len(posts), updates, drained, left,
+                  sum(n - 1 for n in keys.values()))
 
 
 def pacing_off(parley) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ class CardRows:
     profile: CustomerProfile
     hidden: list[AuditEntry]  # moderation.hidden_entries
     last_reply: Message | None  # the latest reply Parley delivered in the case
+    opening: Message | None = None  # the case's first message (read for a card update)
 
 
 def load(session: Session, heads: Sequence[Head]) -> dict[int, CardRows]:
@@ -37,7 +38,11 @@ def load(session: Session, heads: Sequence[Head]) -> dict[int, CardRows]:
     profiles = customer_profiles(session, [(h.customer, h.conversation) for h in cards if h.customer is not None])
     hidden = moderation.hidden_by_conversation(session, ids)
     replies = {m.conversation_id: m for m in session.exec(_LAST_REPLIES, params={"conversations": ids}).all()}
-    return {i: CardRows(profile, hidden.get(i, []), replies.get(i)) for i, profile in zip(ids, profiles, strict=True)}
+    updated = [h.conversation.id or 0 for h in cards if h.item.kind == OutboxKind.UPDATE_CARD]
+    openings = {m.conversation_id: m for m in session.exec(_OPENINGS, params={"conversations": updated}).all()} \
+        if updated else {}
+    return {i: CardRows(profile, hidden.get(i, []), replies.get(i), openings.get(i))
+            for i, profile in zip(ids, profiles, strict=True)}
 
 
 def last_reply(session: Session, conversation_id: int) -> Message | None:
@@ -52,3 +57,7 @@ _NUMBERED = select(col(Message.id), sa.func.row_number().over(
     col(Message.conversation_id).in_(sa.bindparam("conversations", expanding=True)),
     Message.direction == Direction.OUTBOUND, Message.delivery_status == DeliveryStatus.SENT).subquery()
 _LAST_REPLIES = select(Message).join(_NUMBERED, col(Message.id) == _NUMBERED.c.id).where(_NUMBERED.c.n == 1)
+_FIRST = select(sa.func.min(Message.id).label("id")).where(
+    col(Message.conversation_id).in_(sa.bindparam("conversations", expanding=True))).group_by(
+    col(Message.conversation_id)).subquery()
+_OPENINGS = select(Message).join(_FIRST, col(Message.id) == _FIRST.c.id)

@@ -75,8 +75,10 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
                 return [Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)]
             found = found[:1]
         rows = card_rows.load(session, found)
-        claims = [_take(store, session, head, now, lease=lease, sla_badge=sla_badge, card_notice=card_notice,
-                        rows=rows.get(head.conversation.id or 0)) for head in found]
+        updates = _pending_updates(store, session, [h.item for h in found if h.item.kind == OutboxKind.UPDATE_CARD])
+        claims = [_take(session, head, now, lease=lease, sla_badge=sla_badge, card_notice=card_notice,
+                        rows=rows.get(head.conversation.id or 0), collapsed=updates.get(head.item.conversation_id, []))
+                  for head in found]
         # One statement for the whole batch; the ORM rows stay untouched, so no query in between flushes.
         session.connection().execute(sa.update(OutboxItem).where(
             col(OutboxItem.id).in_([i for c in claims for i in c.ids])).values(
@@ -84,16 +86,27 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
         return claims
 
 
-def _take(store: Store, session: Session, head: queue.Head, now: datetime, *, lease: timedelta,
-          sla_badge: slack.BadgeFor, card_notice: slack.NoticeFor, rows: card_rows.CardRows | None) -> Claim:
-    """Claim one head (with its conversation's other pending card updates) and render it."""
+def _pending_updates(store: Store, session: Session, heads: list[OutboxItem]) -> dict[int, list[OutboxItem]]:
+    """The other queued card updates of the conversations whose head is a card update, by conversation:
+    one chat.update shows the latest state for all of them, so they are claimed with their head."""
+    if not heads:
+        return {}
+    rows = _locked(store, session, select(OutboxItem).where(
+        col(OutboxItem.conversation_id).in_([h.conversation_id for h in heads]),
+        col(OutboxItem.id).not_in([h.id for h in heads]),
+        OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
+    )).all()
+    by_conversation: dict[int, list[OutboxItem]] = {}
+    for row in rows:
+        by_conversation.setdefault(row.conversation_id, []).append(row)
+    return by_conversation
+
+
+def _take(session: Session, head: queue.Head, now: datetime, *, lease: timedelta, sla_badge: slack.BadgeFor,
+          card_notice: slack.NoticeFor, rows: card_rows.CardRows | None, collapsed: list[OutboxItem]) -> Claim:
+    """Claim one head (with `collapsed`: its conversation's other pending card updates) and render it."""
     item, conversation = head.item, head.conversation
-    items = [item]
-    if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
-        items += _locked(store, session, select(OutboxItem).where(
-            OutboxItem.conversation_id == item.conversation_id, OutboxItem.id != item.id,
-            OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
-        )).all()
+    items = [item, *collapsed]
     was_sending = item.status == OutboxStatus.SENDING
     try:
         content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge,

@@ -102,7 +102,7 @@ def render(session: Session, item: OutboxItem, conversation: Conversation, now: 
     if customer is None:
         raise RenderError(f"customer {conversation.customer_id} is missing")
     if item.kind in (OutboxKind.POST_CARD, OutboxKind.UPDATE_CARD):
-        opening = own if item.kind == OutboxKind.POST_CARD else None
+        opening = own if item.kind == OutboxKind.POST_CARD else card_rows.opening if card_rows else None
         if opening is None:
             opening = session.exec(
                 select(Message).where(Message.conversation_id == conversation.id).order_by(col(Message.id))
