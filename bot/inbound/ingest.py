@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from bot.inbound import csat, known, record_json, rows
 from bot.inbound.routing import Router
 from bot.sla import waiting
-from bot.store import outbox, quarantine
+from bot.store import quarantine
 from bot.store.database import Store, set_cursor
 from bot.store.keys import ref_of, row_id
 from bot.store.models import (
@@ -152,12 +152,12 @@ class Ingestor:
         threads = known.conversations(session, records, customer_of)
         opener = self._open_all(session, [r for r in records if _key(r) not in stored], customer_of, threads,
                                 triaged, now)
-        pending: list[_Pending] = []  # announced once the batch's messages have their ids
+        pending: list[rows.Pending] = []  # announced once the batch's messages have their ids
         for record in records:
             existing = stored.get(_key(record))
             if existing is not None:
                 if existing.id is None:  # heard twice in this batch: store the first one before merging
-                    _announce(session, pending)
+                    rows.announce(session, pending)
                 self._merge_duplicate(session, existing, record)
                 result.duplicates += 1
                 continue
@@ -169,7 +169,7 @@ class Ingestor:
             if is_new:
                 result.new_conversations.append(ref_of(conversation))
             elif conversation.csat_asked_at is not None:
-                _announce(session, pending)  # a rating's thread line goes after the earlier follow-ups
+                rows.announce(session, pending)  # a rating's thread line goes after the earlier follow-ups
             # An answer to the satisfaction question is stored as a rating and does not reopen the case.
             rated = None if is_new else csat.take_rating(session, conversation, customer, record, now)
             message = stored[_key(record)] = rows.add_message(session, conversation, record, triage, now)
@@ -180,9 +180,9 @@ class Ingestor:
                 card_changed = rows.apply_followup(session, conversation, record, triage, now, self.pause_meter)
                 kinds = (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) if card_changed \
                     else (OutboxKind.THREAD_MESSAGE,)
-            pending.append(_Pending(record, conversation, message, kinds))
+            pending.append(rows.Pending(record, conversation, message, kinds))
             result.stored += 1
-        _announce(session, pending)
+        rows.announce(session, pending)
         if batch.cursor is not None:
             set_cursor(session, batch.stream, batch.cursor)
         return result
@@ -258,31 +258,8 @@ class Ingestor:
                 session.add(conversation)
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A stored message whose search matches and outbox items are still to be added."""
-
-    record: InboundMessage
-    conversation: Conversation
-    message: Message
-    kinds: tuple[OutboxKind, ...]
-
-
 def _key(record: InboundMessage) -> tuple[str, str]:
     return str(record.platform), record.external_id
-
-
-def _announce(session: Session, pending: list[_Pending]) -> None:
-    """Flush the pending messages (one insert for all), then add their matches and outbox items in
-    the order the messages came; empties `pending`."""
-    if not pending:
-        return
-    session.flush()
-    for item in pending:
-        rows.add_matches(session, item.message, item.record)
-        for kind in item.kinds:
-            outbox.enqueue(session, kind=kind, conversation=item.conversation, message=item.message, fresh=True)
-    pending.clear()
 
 
 def triage_all(records: Iterable[InboundMessage], budget: float = TRIAGE_BUDGET) -> dict[tuple[str, str], Triage]:

@@ -3,11 +3,13 @@ triage, and a follow-up folded into its open conversation. Called inside the ing
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.sla import waiting
+from bot.store import outbox
 from bot.store.keys import row_id
 from bot.store.models import (
     AuditEntry,
@@ -16,6 +18,7 @@ from bot.store.models import (
     Direction,
     Message,
     MessageMatch,
+    OutboxKind,
     Priority,
     Status,
 )
@@ -108,3 +111,32 @@ def apply_followup(
     session.add(conversation)
     return before != (conversation.status, conversation.priority, conversation.tone, conversation.complaint)
 
+
+@dataclass(frozen=True)
+class Pending:
+    """A stored message whose search matches and outbox items are still to be added."""
+
+    record: InboundMessage
+    conversation: Conversation
+    message: Message
+    kinds: tuple[OutboxKind, ...]
+
+
+def announce(session: Session, pending: list[Pending]) -> None:
+    """Flush the pending messages (one insert for all), then add their matches and outbox items in
+    the order the messages came; empties `pending`."""
+    if not pending:
+        return
+    session.flush()
+    carded = {p.conversation.id for p in pending if OutboxKind.POST_CARD in p.kinds}
+    queued = []
+    for item in pending:
+        add_matches(session, item.message, item.record)
+        if item.conversation.slack_ts is None and item.conversation.id not in carded and item.kinds:
+            outbox.open_card(session, item.conversation)  # a case shown only in a storm roll-up
+            carded.add(item.conversation.id)
+        queued += [outbox.enqueue(session, kind=kind, conversation=item.conversation, message=item.message,
+                                  fresh=True) for kind in item.kinds]
+    session.flush()
+    outbox.lift_ranks(session, queued)
+    pending.clear()

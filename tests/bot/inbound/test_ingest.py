@@ -8,6 +8,7 @@ from bot.inbound import ingest
 from bot.inbound.ingest import Ingestor, UnroutableError
 from bot.inbound.routing import Router, RoutingConfig
 from bot.store.models import AuditEntry, Conversation, Message, MessageMatch, OutboxItem, Status
+from bot.store.outbox import URGENT
 from bot.triage import MAX_TRIAGE_CHARS
 from connectors.base import Author, Batch, InboundMessage, Kind, Platform
 
@@ -171,3 +172,13 @@ def test_a_post_heard_twice_in_one_batch_is_stored_once_with_both_queries(store,
         assert s.exec(select(Conversation)).one().kind == Kind.MENTION
         kinds = [o.kind for o in s.exec(select(OutboxItem).order_by(OutboxItem.id)).all()]
     assert kinds[:2] == ["post_card", "thread_message"]
+
+
+def test_a_follow_up_that_makes_a_complaint_lifts_its_queued_card(store, ingestor):
+    ingestor.ingest(Batch("x:mentions", [_msg("1", "nice dashboard")], cursor="1"))
+    ingestor.ingest(Batch("x:mentions", [_msg("2", "you charged me twice and nobody answers, I want a refund now",
+                                              at=T0 + timedelta(minutes=1))], cursor="2"))
+    with store.transaction() as s:
+        ranks = {o.kind: o.rank for o in s.exec(select(OutboxItem)).all()}
+    assert ranks["thread_message"] == URGENT
+    assert ranks["post_card"] == URGENT  # its card must go first, so it waits no longer than the complaint
