@@ -20,12 +20,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import ScalarResult
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.cards import SlackMessage
-from bot.delivery import queue, rollup, slack, storm_plan
+from bot.delivery import card_rows, queue, rollup, slack, storm_plan
 from bot.store.database import Store
 from bot.store.keys import row_id
 from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
@@ -50,62 +52,67 @@ class Claim:
 def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recovering: bool,
           skip: Collection[int], sla_badge: slack.BadgeFor,
           card_notice: slack.NoticeFor = slack.shipped_card_notice,
-          storm: storm_plan.InStorm | None = None, presence: Presence | None = None) -> Claim | None:
-    """Lock the channel's next due item, mark it SENDING (+1 attempt) and commit; render its content
-    meanwhile. None when the channel has no due item (or another worker holds every one).
+          storm: storm_plan.InStorm | None = None, presence: Presence | None = None,
+          limit: int = 1) -> list[Claim]:
+    """Lock the channel's next due items (up to `limit`, in delivery order), mark them SENDING
+    (+1 attempt) and commit; render their content meanwhile. Empty when the channel has no due item
+    (or another worker holds every one). The items are heads of different conversations, so they
+    may be sent in order without waiting for each other's ts.
 
     `skip` leaves out items already tried in this drain. `storm` (the channel is in storm mode):
-    when the next item is a routine card, the channel's routine cards are claimed as one roll-up
-    instead (bot/delivery/rollup.py); when it is a complaint and more complaints wait than the pace
-    can card in time, the overflow is claimed as a complaint roll-up (bot/delivery/storm_plan.py).
-    `presence` (this process) is written on what it claims, and lets it take over items a dead
-    process left in SENDING (bot/store/presence.py).
+    one item at a time; when the next item is a routine card, the channel's routine cards are
+    claimed as one roll-up instead (bot/delivery/rollup.py); when it is a complaint and more
+    complaints wait than the pace can card in time, the overflow is claimed as a complaint roll-up
+    (bot/delivery/storm_plan.py). `presence` (this process) is written on what it claims, and lets
+    it take over items a dead process left in SENDING (bot/store/presence.py).
     """
     claimer = presence.claimer() if presence is not None else None
     with store.transaction() as session:
-        found = queue.next_in(session, channel, now, recovering=recovering, skip=skip, lock=store.is_postgres,
-                              alive=presence)
-        if found is None:
-            return None
-        item, conversation = found
-        for _ in range(2):  # once more after leaving held complaints for later
-            if storm is None or item.kind != OutboxKind.POST_CARD or item.status != OutboxStatus.PENDING:
-                break
-            rolled = _storm_rollup(session, store, channel, item, conversation, now, lease=lease, storm=storm,
-                                   claimer=claimer)
-            if isinstance(rolled, rollup.Rolled):
-                return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
-            if not rolled:
-                break
-            found = queue.next_in(session, channel, now, recovering=recovering, skip={*skip, *rolled},
-                                  lock=store.is_postgres, alive=presence)
-            if found is None:
-                return None
-            item, conversation = found
-        items = [item]
-        if item.kind == OutboxKind.UPDATE_CARD:  # one chat.update shows the latest state for all
-            items += _locked(store, session, select(OutboxItem).where(
-                OutboxItem.conversation_id == item.conversation_id, OutboxItem.id != item.id,
-                OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
-            )).all()
-        was_sending = item.status == OutboxStatus.SENDING
-        try:
-            content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge,
-                                                         card_notice=card_notice)
-        except slack.RenderError:
-            log.exception("outbox item %s cannot be rendered", item.key)
-            content = None
-        for row in items:
-            row.status = OutboxStatus.SENDING
-            row.attempts += 1
-            row.next_attempt_at = now + lease
-            row.claimed_by = claimer
-            session.add(row)
-        session.flush()
-        own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
-        target = item.channel if own_channel and item.channel else conversation.channel
-        return Claim(item.model_copy(), tuple(row_id(r) for r in items), target,
-                     conversation.slack_ts, was_sending, content)
+        found = queue.next_heads(session, channel, now, limit=1 if storm is not None else limit,
+                                 recovering=recovering, skip=skip, lock=store.is_postgres, alive=presence)
+        if found and storm is not None:
+            turn = _storm_turn(session, store, channel, found[0], now, lease=lease, storm=storm, claimer=claimer,
+                               recovering=recovering, skip=skip, presence=presence)
+            if isinstance(turn, Claim):
+                return [turn]
+            found = turn
+        if not found:
+            return []
+        rows = card_rows.load(session, found)
+        updates = _pending_updates(store, session, [h.item for h in found if h.item.kind == OutboxKind.UPDATE_CARD])
+        claims = [_take(session, head, now, lease=lease, sla_badge=sla_badge, card_notice=card_notice,
+                        rows=rows.get(head.conversation.id or 0), collapsed=updates.get(head.item.conversation_id, []),
+                        claimer=claimer)
+                  for head in found]
+        # One statement for the whole batch; the ORM rows stay untouched, so no query in between flushes.
+        session.connection().execute(sa.update(OutboxItem).where(
+            col(OutboxItem.id).in_([i for c in claims for i in c.ids])).values(
+            status=OutboxStatus.SENDING, attempts=col(OutboxItem.attempts) + 1, next_attempt_at=now + lease,
+            claimed_by=claimer))
+        return claims
+
+
+def _storm_turn(session: Session, store: Store, channel: str, head: queue.Head, now: datetime, *,
+                lease: timedelta, storm: storm_plan.InStorm, claimer: int | None, recovering: bool,
+                skip: Collection[int], presence: Presence | None) -> Claim | list[queue.Head]:
+    """In storm mode: the roll-up claimed instead of the channel's next card, or the head to claim
+    as usual (none: nothing is due but held complaints)."""
+    for _ in range(2):  # once more after leaving held complaints for later
+        item = head.item
+        if item.kind != OutboxKind.POST_CARD or item.status != OutboxStatus.PENDING:
+            break
+        rolled = _storm_rollup(session, store, channel, item, head.conversation, now, lease=lease, storm=storm,
+                               claimer=claimer)
+        if isinstance(rolled, rollup.Rolled):
+            return Claim(rolled.item, (row_id(rolled.item),), channel, None, False, rolled.content)
+        if not rolled:
+            break
+        found = queue.next_heads(session, channel, now, limit=1, recovering=recovering, skip={*skip, *rolled},
+                                 lock=store.is_postgres, alive=presence)
+        if not found:
+            return []
+        head = found[0]
+    return [head]
 
 
 def _storm_rollup(session: Session, store: Store, channel: str, item: OutboxItem, conversation: Conversation,
@@ -129,8 +136,94 @@ def _storm_rollup(session: Session, store: Store, channel: str, item: OutboxItem
                           complaints=True, skip=overflow.in_time, claimer=claimer)
 
 
+def _pending_updates(store: Store, session: Session, heads: list[OutboxItem]) -> dict[int, list[OutboxItem]]:
+    """The other queued card updates of the conversations whose head is a card update, by conversation:
+    one chat.update shows the latest state for all of them, so they are claimed with their head."""
+    if not heads:
+        return {}
+    rows = _locked(store, session, select(OutboxItem).where(
+        col(OutboxItem.conversation_id).in_([h.conversation_id for h in heads]),
+        col(OutboxItem.id).not_in([h.id for h in heads]),
+        OutboxItem.kind == OutboxKind.UPDATE_CARD, col(OutboxItem.status).in_(ACTIVE),
+    )).all()
+    by_conversation: dict[int, list[OutboxItem]] = {}
+    for row in rows:
+        by_conversation.setdefault(row.conversation_id, []).append(row)
+    return by_conversation
+
+
+def _take(session: Session, head: queue.Head, now: datetime, *, lease: timedelta, sla_badge: slack.BadgeFor,
+          card_notice: slack.NoticeFor, rows: card_rows.CardRows | None, collapsed: list[OutboxItem],
+          claimer: int | None) -> Claim:
+    """Claim one head (with `collapsed`: its conversation's other pending card updates) and render it."""
+    item, conversation = head.item, head.conversation
+    items = [item, *collapsed]
+    was_sending = item.status == OutboxStatus.SENDING
+    try:
+        content: SlackMessage | None = slack.render(session, item, conversation, now, sla_badge=sla_badge,
+                                                     card_notice=card_notice, loaded=(head.customer, head.message),
+                                                     card_rows=rows)
+    except slack.RenderError:
+        log.exception("outbox item %s cannot be rendered", item.key)
+        content = None
+    # The row as the caller's UPDATE leaves it, set as already stored (so nothing flushes it again);
+    # the session closes after the claim, so the Claim holds a detached snapshot.
+    claimed = {"status": OutboxStatus.SENDING, "attempts": item.attempts + 1, "next_attempt_at": now + lease,
+               "claimed_by": claimer}
+    for name, value in claimed.items():
+        set_committed_value(item, name, value)
+    own_channel = item.kind in (OutboxKind.CHANNEL_MESSAGE, OutboxKind.ROLLUP)
+    target = item.channel if own_channel and item.channel else conversation.channel
+    return Claim(item, tuple(row_id(r) for r in items), target, conversation.slack_ts, was_sending, content)
+
+
+def release(store: Store, claims: list[Claim]) -> None:
+    """Hand claimed items back untried (a batch cut short): due again at once, no attempt used; an
+    item that was SENDING before stays SENDING, so it is still looked up in Slack first."""
+    if not claims:
+        return
+    with store.transaction() as session:
+        for claim in claims:
+            for row in session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(claim.ids))).all():
+                row.status = OutboxStatus.SENDING if claim.was_sending else OutboxStatus.PENDING
+                row.attempts = max(row.attempts - 1, 0)
+                row.next_attempt_at = None
+                session.add(row)
+
+
 def _locked(store: Store, session: Session, stmt: SelectOfScalar[OutboxItem]) -> ScalarResult[OutboxItem]:
     """Run a select of outbox rows, skipping rows another worker holds (PostgreSQL only)."""
     if store.is_postgres:
         stmt = stmt.with_for_update(skip_locked=True)
     return session.exec(stmt)
+
+
+SentMarks = list[tuple[Claim, str, str]]  # (claim, the channel Slack answered with, ts)
+
+
+def mark_sent(store: Store, sent: SentMarks, now: datetime) -> None:
+    """Record what Slack accepted, in one transaction, with relaxed durability: a mark lost to a power
+    cut leaves its item SENDING, and the next attempt finds the message in Slack by its key."""
+    if not sent:
+        return
+    items = [{"row": i, "to": channel, "at": ts, "now": now} for claim, channel, ts in sent for i in claim.ids]
+    cards = [{"row": c.item.conversation_id, "to": channel, "at": ts} for c, channel, ts in sent
+             if c.item.kind == OutboxKind.POST_CARD]
+    with store.transaction(durable=False) as session:
+        connection = session.connection()  # plain statements, each run once for the whole batch
+        connection.execute(_SENT, items)
+        if cards:
+            connection.execute(_CARD_POSTED, cards)
+        for claim, channel, ts in sent:
+            if claim.item.kind == OutboxKind.POST_CARD and channel != claim.channel:
+                # Slack named the channel by its ID: queue the thread there
+                queue.move_thread(session, conversation_id=claim.item.conversation_id, channel=channel)
+            elif claim.item.kind == OutboxKind.ROLLUP:
+                rollup.settle_sent(session, claim.item, ts, now)
+
+
+_SENT = sa.update(OutboxItem).where(col(OutboxItem.id) == sa.bindparam("row")).values(
+    status=OutboxStatus.SENT, channel=sa.bindparam("to"), slack_ts=sa.bindparam("at"),
+    sent_at=sa.bindparam("now"), next_attempt_at=None, last_error=None, claimed_by=None)
+_CARD_POSTED = sa.update(Conversation).where(col(Conversation.id) == sa.bindparam("row")).values(
+    slack_ts=sa.bindparam("at"), channel=sa.bindparam("to"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -24,7 +25,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from bot.store import presence
-from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus
+from bot.store.models import Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
 
 _CARD = OutboxKind.POST_CARD
 # The partial index's predicate (bot.store.models.QUEUED) word for word, qualified: the planners use
@@ -87,9 +88,18 @@ def _is_head() -> sa.ColumnElement[bool]:
     )
 
 
+class Head(NamedTuple):
+    """A claimable item with what rendering it needs, read in the same query."""
+
+    item: OutboxItem
+    conversation: Conversation
+    customer: Customer | None
+    message: Message | None  # the item's own message (a card's opening message, a follow-up)
+
+
 def next_in(session: Session, channel: str, now: datetime, *, recovering: bool, skip: Collection[int],
-            lock: bool, alive: presence.Presence | None = None) -> tuple[OutboxItem, Conversation] | None:
-    """The channel's next due head and its conversation, or None if none is due now.
+            lock: bool, alive: presence.Presence | None = None) -> Head | None:
+    """The channel's next due head, or None if none is due now.
 
     Due: never tried, or its retry time (or a SENDING item's lease) has come; an item left in SENDING
     by a process that is no longer alive (`alive`: this process's presence, bot/store/presence.py)
@@ -97,19 +107,26 @@ def next_in(session: Session, channel: str, now: datetime, *, recovering: bool, 
     `skip` leaves out items already tried in this drain. `lock` (PostgreSQL) locks the row, skipping
     rows another worker holds.
     """
-    params: dict[str, object] = {"channel": channel, "now": now}
+    heads = next_heads(session, channel, now, limit=1, recovering=recovering, skip=skip, lock=lock, alive=alive)
+    return heads[0] if heads else None
+
+
+def next_heads(session: Session, channel: str, now: datetime, *, limit: int, recovering: bool,
+               skip: Collection[int], lock: bool, alive: presence.Presence | None = None) -> list[Head]:
+    """The channel's next `limit` due heads in delivery order (as `next_in`), one per conversation:
+    a conversation has one head at a time, so the items taken together never depend on each other."""
+    params: dict[str, object] = {"channel": channel, "now": now, "limit": limit}
     if skip:
         params["skip"] = list(skip)
     if alive is not None:
         params |= alive.params()
     statement = _next_statement(recovering, lock, bool(skip), alive.dialect if alive is not None else None)
-    row = session.exec(statement, params=params).first()
-    return None if row is None else (row[0], row[1])
+    return [Head(*row) for row in session.exec(statement, params=params).all()]
 
 
 @functools.cache
 def _next_statement(recovering: bool, lock: bool, skipping: bool,
-                    orphans_in: str | None) -> Select[OutboxItem, Conversation]:
+                    orphans_in: str | None) -> Select[OutboxItem, Conversation, Customer, Message]:
     """The claim query, built once per variant (building it costs more than running it);
     `orphans_in` names the dialect whose liveness test finds orphaned SENDING items."""
     due = sa.or_(col(OutboxItem.next_attempt_at).is_(None), col(OutboxItem.next_attempt_at) <= sa.bindparam("now"))
@@ -122,11 +139,13 @@ def _next_statement(recovering: bool, lock: bool, skipping: bool,
     has_card_or_needs_none = sa.or_(col(OutboxItem.kind).in_(needs_none),
                                     col(Conversation.slack_ts).is_not(None))
     stmt = (
-        select(OutboxItem, Conversation)
+        select(OutboxItem, Conversation, Customer, Message)
         .join(Conversation, col(Conversation.id) == col(OutboxItem.conversation_id))
+        .outerjoin(Customer, col(Customer.id) == col(Conversation.customer_id))
+        .outerjoin(Message, col(Message.id) == col(OutboxItem.message_id))
         .where(col(OutboxItem.channel) == sa.bindparam("channel"), _QUEUED, due, has_card_or_needs_none, _is_head())
         .order_by(col(OutboxItem.rank), col(OutboxItem.id))
-        .limit(1)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
     if skipping:
         stmt = stmt.where(col(OutboxItem.id).not_in(sa.bindparam("skip", expanding=True)))

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from bot import cards
 from bot.delivery import membership
+from bot.delivery.card_rows import CardRows, last_reply
 from bot.replies import moderation
 from bot.replies.rules import failure_kind
 from bot.store.models import Conversation, Customer, DeliveryStatus, Direction, Message, OutboxItem, OutboxKind
@@ -84,34 +85,44 @@ def no_badge(conversation: Conversation, now: datetime) -> None:
 
 
 def render(session: Session, item: OutboxItem, conversation: Conversation, now: datetime, *,
-           sla_badge: BadgeFor = no_badge, card_notice: NoticeFor = shipped_card_notice) -> cards.SlackMessage:
+           sla_badge: BadgeFor = no_badge, card_notice: NoticeFor = shipped_card_notice,
+           loaded: tuple[Customer | None, Message | None] | None = None,
+           card_rows: CardRows | None = None) -> cards.SlackMessage:
     """The item's content from the rows as they are now (a late card update shows the latest state);
-    an item queued with a ready-made payload is sent as stored."""
+    an item queued with a ready-made payload is sent as stored. `loaded`: the conversation's customer
+    and the item's message, `card_rows` the rest of a card's rows, when the caller read them with the
+    item (None: read them here)."""
     if item.payload:
         stored = json.loads(item.payload)
         return cards.SlackMessage(stored["text"], stored["blocks"], stored.get("colour"))
-    customer = session.get(Customer, conversation.customer_id)
+    if loaded is None:
+        loaded = (session.get(Customer, conversation.customer_id),
+                  session.get(Message, item.message_id) if item.message_id is not None else None)
+    customer, own = loaded
     if customer is None:
         raise RenderError(f"customer {conversation.customer_id} is missing")
     if item.kind in (OutboxKind.POST_CARD, OutboxKind.UPDATE_CARD):
-        opening = session.get(Message, item.message_id) if item.kind == OutboxKind.POST_CARD and item.message_id \
-            else None
+        opening = own if item.kind == OutboxKind.POST_CARD else card_rows.opening if card_rows else None
         if opening is None:
             opening = session.exec(
                 select(Message).where(Message.conversation_id == conversation.id).order_by(col(Message.id))
             ).first()
         if opening is None:
             raise RenderError(f"conversation {conversation.id} has no messages")
-        hidden, can_hide = moderation.card_state(session, conversation)
+        if card_rows is None:
+            card_rows = CardRows(customer_profile(session, customer, conversation),
+                                 moderation.hidden_entries(session, conversation.id or 0),
+                                 last_reply(session, conversation.id or 0))
+        hidden, can_hide = moderation.card_state(session, conversation, card_rows.hidden)
         return cards.conversation_card(conversation, customer, opening, now=now, sla=sla_badge(conversation, now),
                                        replying_by=replying_now(conversation, now),
-                                       last_reply=_last_reply(session, conversation),
-                                       profile=customer_profile(session, customer, conversation),
+                                       last_reply=_last_reply(card_rows.last_reply),
+                                       profile=card_rows.profile,
                                        notice=card_notice(conversation.platform, conversation.kind),
                                        hidden=hidden, can_hide=can_hide)
     if item.message_id is None:
         return cards.notice(item.text or "")
-    message = session.get(Message, item.message_id)
+    message = own
     if message is None:
         raise RenderError(f"message {item.message_id} is missing")
     if message.direction == Direction.INBOUND:
@@ -136,12 +147,7 @@ def replying_now(conversation: Conversation, now: datetime) -> str | None:
     return conversation.replying_by if now - at < REPLYING_SHOWN_FOR else None
 
 
-def _last_reply(session: Session, conversation: Conversation) -> cards.LastReply | None:
-    sent = session.exec(
-        select(Message).where(Message.conversation_id == conversation.id, Message.direction == Direction.OUTBOUND,
-                              Message.delivery_status == DeliveryStatus.SENT)
-        .order_by(col(Message.delivered_at).desc(), col(Message.id).desc())
-    ).first()
+def _last_reply(sent: Message | None) -> cards.LastReply | None:
     if sent is None:
         return None
     return cards.LastReply(agent_id=sent.author_id, public=shipped_op(sent.kind).public,

@@ -44,12 +44,14 @@ from bot.delivery.lanes import Lanes
 from bot.delivery.storm import Change, StormMonitor, StormPolicy
 from bot.delivery.storm_alert import SpikeAlerts
 from bot.store.database import Store
-from bot.store.models import Conversation, OutboxItem, OutboxKind, OutboxStatus, utcnow
+from bot.store.models import OutboxItem, OutboxKind, OutboxStatus, utcnow
 from bot.store.outbox import ACTIVE
 from bot.store.presence import Presence
 
 log = logging.getLogger(__name__)
 DEFAULT_STORM = StormPolicy()
+MAX_BATCH = 50  # items claimed at once at most, however fast the pace
+BATCH_WINDOW = 1.0  # seconds of one channel's pace claimed at once
 
 
 class OutboxWorker:
@@ -95,6 +97,11 @@ class OutboxWorker:
         self.missing_invites = membership.MissingInvites()  # for App Home and `parley check` to show
         self._wake = threading.Event()
         self._lanes = Lanes(parallel=parallel, clock=clock)  # channels sent to at once
+        # Items claimed together: what the pace lets one channel send in about a second (1 at Slack's
+        # pace, so a complaint queued meanwhile waits for one post at most; more with pacing off).
+        self._batch_size = MAX_BATCH if min_interval <= 0 else max(1, min(MAX_BATCH, int(BATCH_WINDOW / min_interval)))
+        self._batch = self._batch_size
+        self._batch_marks = threading.local()  # per lane thread: the batch's sent items, not yet marked
         self.storms = StormMonitor(store, storm, min_interval=self._min_interval)  # issue 11's storm mode
         self._alerts = SpikeAlerts(store, client, alert_channels=storm.alert_channels,
                                    wait_for_pace=self._wait_for_pace, posted=self._paced)
@@ -126,6 +133,7 @@ class OutboxWorker:
             channels = queue.queued_channels(session)
         channels += [c for c in self.storms.channels() if c not in channels]  # so a quiet storm can end
         failed: set[int] = set()  # each item gets at most one attempt per drain
+        self._batch = 1 if max_items is not None else self._batch_size  # never past max_items
         delivered = self._lanes.run(channels, lambda channel: self._deliver_next(channel, failed),
                                     self._ready_at, max_items, stop)
         self._recovering = False
@@ -139,19 +147,31 @@ class OutboxWorker:
 
     # --- one delivery -------------------------------------------------------------------------
     def _deliver_next(self, channel: str, failed: set[int]) -> int | None:
-        """Claim and send the channel's next item: how many items it delivered, None if none was due."""
+        """Claim and send the channel's next items: how many items were delivered, None if none was due.
+
+        Up to `_batch` items are claimed in one transaction and their "sent" marks written in one,
+        so the database work per item shrinks as the pace allows more items per second; a failure
+        hands the rest of the batch back untried."""
         change = self.storms.check(channel, self._clock())
         if change is not None:
             self._announce(channel, change)
-        claim = claiming.claim(self._store, channel, self._clock(), lease=self._lease, recovering=self._recovering,
-                               skip=set(failed), sla_badge=self._sla_badge,
-                               card_notice=self._card_notice,
-                               storm=self.storms.in_storm(channel), presence=self.presence)
-        if claim is None:
+        claims = claiming.claim(self._store, channel, self._clock(), lease=self._lease, recovering=self._recovering,
+                                skip=set(failed), sla_badge=self._sla_badge, card_notice=self._card_notice,
+                                storm=self.storms.in_storm(channel), presence=self.presence, limit=self._batch)
+        if not claims:
             return None
-        delivered = self._deliver(claim)
-        if not delivered:
-            failed.update(claim.ids)
+        delivered, self._batch_marks.sent = 0, []
+        try:
+            for index, claim in enumerate(claims):
+                count = self._deliver(claim)
+                if not count:
+                    failed.update(claim.ids)
+                    claiming.release(self._store, claims[index + 1:])
+                    break
+                delivered += count
+        finally:
+            sent, self._batch_marks.sent = self._batch_marks.sent, None
+            claiming.mark_sent(self._store, sent, self._clock())
         return delivered
 
     def _announce(self, channel: str, change: Change) -> None:
@@ -208,22 +228,13 @@ class OutboxWorker:
             self._sleep((ready - now).total_seconds())
 
     def _mark_sent(self, claim: Claim, channel: str, ts: str) -> None:
-        now = self._clock()
+        """Note what Slack accepted: written with the rest of the batch when it ends (at once outside one)."""
         self.missing_invites.resolved(claim.channel)
-        with self._store.transaction() as session:
-            for item_id in claim.ids:
-                row = session.get_one(OutboxItem, item_id)  # claimed by us: never deleted
-                row.status, row.channel, row.slack_ts, row.sent_at = OutboxStatus.SENT, channel, ts, now
-                row.next_attempt_at, row.last_error, row.claimed_by = None, None, None
-                session.add(row)
-            if claim.item.kind == OutboxKind.POST_CARD:
-                conversation = session.get_one(Conversation, claim.item.conversation_id)
-                conversation.slack_ts, conversation.channel = ts, channel
-                session.add(conversation)
-                if channel != claim.channel:  # Slack named the channel by its ID: queue the thread there
-                    queue.move_thread(session, conversation_id=claim.item.conversation_id, channel=channel)
-            elif claim.item.kind == OutboxKind.ROLLUP:
-                rollup.settle_sent(session, claim.item, ts, now)
+        batch: claiming.SentMarks | None = getattr(self._batch_marks, "sent", None)
+        if batch is None:
+            claiming.mark_sent(self._store, [(claim, channel, ts)], self._clock())
+        else:
+            batch.append((claim, channel, ts))
 
     def _failed(self, claim: Claim, failure: slack.Failure, *, during_lookup: bool) -> None:
         item, now = claim.item, self._clock()

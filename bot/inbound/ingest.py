@@ -21,10 +21,10 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.inbound import csat, record_json, rows
+from bot.inbound import csat, known, record_json, rows
 from bot.inbound.routing import Router
 from bot.sla import waiting
-from bot.store import outbox, quarantine
+from bot.store import quarantine
 from bot.store.database import Store, set_cursor
 from bot.store.keys import ref_of, row_id
 from bot.store.models import (
@@ -112,7 +112,9 @@ class Ingestor:
         triaged = triage_all(batch.messages)  # before the transaction: no lock is held while scoring
         for attempt in range(1, _CONFLICT_RETRIES + 1):
             try:
-                with self.store.transaction() as session:
+                # A batch that carries its cursor is read again if its commit is lost to a power cut,
+                # so it need not wait for the disk; a webhook's batch (no cursor) is never re-sent.
+                with self.store.transaction(durable=batch.cursor is None) as session:
                     return self._ingest(session, batch, triaged)
             except IntegrityError:
                 if attempt == _CONFLICT_RETRIES:
@@ -142,44 +144,45 @@ class Ingestor:
 
     # --- one transaction ----------------------------------------------------------------------
     def _ingest(self, session: Session, batch: Batch, triaged: dict[tuple[str, str], Triage]) -> IngestResult:
-        result = IngestResult()
-        now = self.clock()
+        result, now = IngestResult(), self.clock()
         # Oldest first, so a thread's opening message creates the conversation its replies join.
-        for record in sorted(batch.messages, key=lambda m: (m.created_at, m.external_id)):
-            existing = session.exec(
-                select(Message).where(Message.platform == record.platform,
-                                      Message.external_id == record.external_id)
-            ).first()
+        records = sorted(batch.messages, key=lambda m: (m.created_at, m.external_id))
+        stored = known.stored_messages(session, records)
+        customer_of = known.customers(session, [r for r in records if _key(r) not in stored], now)
+        threads = known.conversations(session, records, customer_of)
+        opener = self._open_all(session, [r for r in records if _key(r) not in stored], customer_of, threads,
+                                triaged, now)
+        pending: list[rows.Pending] = []  # announced once the batch's messages have their ids
+        for record in records:
+            existing = stored.get(_key(record))
             if existing is not None:
+                if existing.id is None:  # heard twice in this batch: store the first one before merging
+                    rows.announce(session, pending)
                 self._merge_duplicate(session, existing, record)
                 result.duplicates += 1
                 continue
-            customer = rows.upsert_customer(session, record, now)
-            triage = triaged[(record.platform, record.external_id)]
-            conversation = session.exec(
-                select(Conversation).where(
-                    Conversation.platform == record.platform,
-                    Conversation.thread_key == record.thread_key,
-                    Conversation.customer_id == customer.id,
-                )
-            ).first()
-            is_new = conversation is None
-            if conversation is None:
-                conversation = self._open_conversation(session, record, customer, triage, now)
+            customer = customer_of[(str(record.platform), record.author.external_id)]
+            triage = triaged[_key(record)]
+            thread = (str(record.platform), record.thread_key, row_id(customer))
+            conversation = threads[thread]
+            is_new = opener.get(thread) == _key(record)
+            if is_new:
                 result.new_conversations.append(ref_of(conversation))
+            elif conversation.csat_asked_at is not None:
+                rows.announce(session, pending)  # a rating's thread line goes after the earlier follow-ups
             # An answer to the satisfaction question is stored as a rating and does not reopen the case.
             rated = None if is_new else csat.take_rating(session, conversation, customer, record, now)
-            message = rows.add_message(session, conversation, record, triage, now)
+            message = stored[_key(record)] = rows.add_message(session, conversation, record, triage, now)
+            kinds: tuple[OutboxKind, ...] = ()
             if is_new:
-                outbox.enqueue(session, kind=OutboxKind.POST_CARD, conversation=conversation, message=message)
+                kinds = (OutboxKind.POST_CARD,)
             elif rated is None:
                 card_changed = rows.apply_followup(session, conversation, record, triage, now, self.pause_meter)
-                outbox.enqueue(session, kind=OutboxKind.THREAD_MESSAGE, conversation=conversation,
-                               message=message)
-                if card_changed:
-                    outbox.enqueue(session, kind=OutboxKind.UPDATE_CARD, conversation=conversation,
-                                   message=message)
+                kinds = (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) if card_changed \
+                    else (OutboxKind.THREAD_MESSAGE,)
+            pending.append(rows.Pending(record, conversation, message, kinds))
             result.stored += 1
+        rows.announce(session, pending)
         if batch.cursor is not None:
             set_cursor(session, batch.stream, batch.cursor)
         return result
@@ -212,11 +215,24 @@ class Ingestor:
             created_at=now,
             updated_at=now,
         )
-        session.add(conversation)
-        session.flush()  # assigns the id, which is also the "#N" people type
-        conversation.ref = row_id(conversation)
-        session.add(conversation)
+        session.add(conversation)  # the caller flushes and sets `ref`
         return conversation
+
+    def _open_all(self, session: Session, records: list[InboundMessage], customer_of: dict[known.MessageKey, Customer],
+                  threads: dict[known.ThreadKey, Conversation], triaged: dict[tuple[str, str], Triage],
+                  now: datetime) -> dict[known.ThreadKey, tuple[str, str]]:
+        """Open the conversations the batch starts (inserted together): thread -> the message opening it."""
+        opener: dict[known.ThreadKey, tuple[str, str]] = {}
+        for record in records:
+            customer = customer_of[(str(record.platform), record.author.external_id)]
+            thread = (str(record.platform), record.thread_key, row_id(customer))
+            if thread not in threads:
+                threads[thread] = self._open_conversation(session, record, customer, triaged[_key(record)], now)
+                opener[thread] = _key(record)
+        session.flush()  # assigns the ids, which are also the "#N" people type
+        for thread in opener:
+            threads[thread].ref = row_id(threads[thread])
+        return opener
 
     def _merge_duplicate(self, session: Session, existing: Message, record: InboundMessage) -> None:
         """The same tweet heard again: remember which searches found it (share of voice), and call
@@ -240,6 +256,10 @@ class Ingestor:
             if conversation.kind == Kind.SEARCH_HIT:
                 conversation.kind = Kind.MENTION
                 session.add(conversation)
+
+
+def _key(record: InboundMessage) -> tuple[str, str]:
+    return str(record.platform), record.external_id
 
 
 def triage_all(records: Iterable[InboundMessage], budget: float = TRIAGE_BUDGET) -> dict[tuple[str, str], Triage]:

@@ -3,11 +3,13 @@ triage, and a follow-up folded into its open conversation. Called inside the ing
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.sla import waiting
+from bot.store import outbox
 from bot.store.keys import row_id
 from bot.store.models import (
     AuditEntry,
@@ -16,6 +18,7 @@ from bot.store.models import (
     Direction,
     Message,
     MessageMatch,
+    OutboxKind,
     Priority,
     Status,
 )
@@ -25,18 +28,15 @@ from connectors.base import InboundMessage
 _PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
-def upsert_customer(session: Session, record: InboundMessage, now: datetime) -> Customer:
-    """The author as a customer row: created once per (platform, id), then kept up to date."""
+def refresh_customer(session: Session, record: InboundMessage, now: datetime, customer: Customer | None) -> Customer:
+    """`customer` (the author's row, None if there is none yet) brought up to date with `record`'s
+    author, or created; added to the session, not flushed."""
     author = record.author
-    customer = session.exec(
-        select(Customer).where(Customer.platform == record.platform, Customer.external_id == author.external_id)
-    ).first()
     if customer is None:
         customer = Customer(platform=record.platform, external_id=author.external_id, handle=author.handle,
                             name=author.name, followers=author.followers, verified=author.verified,
                             created_at=now, updated_at=now)
         session.add(customer)
-        session.flush()
         return customer
     # Profiles change (new handle, more followers); keep the latest, but never erase what we knew.
     customer.handle = author.handle or customer.handle
@@ -52,7 +52,8 @@ def upsert_customer(session: Session, record: InboundMessage, now: datetime) -> 
 def add_message(
     session: Session, conversation: Conversation, record: InboundMessage, triage: Triage, now: datetime
 ) -> Message:
-    """The inbound message row with its triage, and the search queries that found it."""
+    """The inbound message row with its triage, added to the session: the caller flushes (a batch's
+    messages are inserted together), then calls `add_matches`."""
     message = Message(
         conversation_id=row_id(conversation),
         platform=record.platform,
@@ -73,10 +74,13 @@ def add_message(
         received_at=now,
     )
     session.add(message)
-    session.flush()
+    return message
+
+
+def add_matches(session: Session, message: Message, record: InboundMessage) -> None:
+    """The search queries that found the (flushed) message."""
     for name in record.query_names:
         session.add(MessageMatch(message_id=row_id(message), query_name=name))
-    return message
 
 
 def apply_followup(
@@ -107,3 +111,32 @@ def apply_followup(
     session.add(conversation)
     return before != (conversation.status, conversation.priority, conversation.tone, conversation.complaint)
 
+
+@dataclass(frozen=True)
+class Pending:
+    """A stored message whose search matches and outbox items are still to be added."""
+
+    record: InboundMessage
+    conversation: Conversation
+    message: Message
+    kinds: tuple[OutboxKind, ...]
+
+
+def announce(session: Session, pending: list[Pending]) -> None:
+    """Flush the pending messages (one insert for all), then add their matches and outbox items in
+    the order the messages came; empties `pending`."""
+    if not pending:
+        return
+    session.flush()
+    carded = {p.conversation.id for p in pending if OutboxKind.POST_CARD in p.kinds}
+    queued = []
+    for item in pending:
+        add_matches(session, item.message, item.record)
+        if item.conversation.slack_ts is None and item.conversation.id not in carded and item.kinds:
+            outbox.open_card(session, item.conversation)  # a case shown only in a storm roll-up
+            carded.add(item.conversation.id)
+        queued += [outbox.enqueue(session, kind=kind, conversation=item.conversation, message=item.message,
+                                  fresh=True) for kind in item.kinds]
+    session.flush()
+    outbox.lift_ranks(session, queued)
+    pending.clear()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.cards.receipts import hide_receipt
@@ -41,13 +42,22 @@ class HideOutcome:
 
 def hidden_entries(session: Session, conversation_id: int) -> list[AuditEntry]:
     """The audit entries of comments hidden in this case, oldest first, one per comment."""
-    entries = session.exec(select(AuditEntry).where(
-        AuditEntry.conversation_id == conversation_id, AuditEntry.action == ACTION, AuditEntry.outcome == "ok")
-        .order_by(col(AuditEntry.id))).all()
-    first: dict[str | None, AuditEntry] = {}
+    return hidden_by_conversation(session, [conversation_id]).get(conversation_id, [])
+
+
+def hidden_by_conversation(session: Session, conversation_ids: list[int]) -> dict[int, list[AuditEntry]]:
+    """`hidden_entries` of several cases in one query, by conversation id (a case with none is left out)."""
+    entries = session.exec(_HIDDEN, params={"conversations": conversation_ids}).all()
+    first: dict[int, dict[str | None, AuditEntry]] = {}
     for entry in entries:  # two people clicking at once both hide (harmlessly) and both are audited
-        first.setdefault(entry.external_id, entry)
-    return list(first.values())
+        first.setdefault(entry.conversation_id or 0, {}).setdefault(entry.external_id, entry)
+    return {conversation: list(by_comment.values()) for conversation, by_comment in first.items()}
+
+
+# Built once: every card asks (building a statement costs more than running it).
+_HIDDEN = select(AuditEntry).where(
+    col(AuditEntry.conversation_id).in_(sa.bindparam("conversations", expanding=True)), AuditEntry.action == ACTION,
+    AuditEntry.outcome == "ok").order_by(col(AuditEntry.id))
 
 
 def still_visible(session: Session, conversation: Conversation, done: set[str]) -> list[str]:
@@ -61,9 +71,12 @@ def still_visible(session: Session, conversation: Conversation, done: set[str]) 
     return [m.external_id for m in rows if m.external_id not in done]
 
 
-def card_state(session: Session, conversation: Conversation) -> tuple[Hidden | None, bool]:
-    """For the card: who hid what (None: nothing), and whether "Hide comment" still has work."""
-    entries = hidden_entries(session, conversation.id or 0)
+def card_state(session: Session, conversation: Conversation,
+               entries: list[AuditEntry] | None = None) -> tuple[Hidden | None, bool]:
+    """For the card: who hid what (None: nothing), and whether "Hide comment" still has work.
+    `entries`: the case's `hidden_entries`, when the caller read them already."""
+    if entries is None:
+        entries = hidden_entries(session, conversation.id or 0)
     done = {e.external_id or "" for e in entries}
     hidden = Hidden(entries[-1].actor, entries[-1].at, len(entries)) if entries else None
     return hidden, bool(still_visible(session, conversation, done))

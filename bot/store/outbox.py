@@ -50,6 +50,7 @@ def enqueue(
     payload: Payload | None = None,
     reply_broadcast: bool = False,
     channel: str | None = None,
+    fresh: bool = False,
 ) -> OutboxItem:
     """Queue a Slack delivery inside the caller's transaction. Enqueueing an existing key is a no-op
     that returns the existing item, so a repeated poll never queues a second post.
@@ -59,16 +60,22 @@ def enqueue(
     The conversation still orders it: it goes after that conversation's earlier items.
 
     The item's delivery class is `rank_of` now; the conversation's queued items of a lower class are
-    raised to it (they must go before it, so they must not wait longer than it)."""
+    raised to it (they must go before it, so they must not wait longer than it).
+
+    `fresh` (a batch of new messages, bot/inbound/ingest.py): `message` was stored in this transaction,
+    so no item can have its key yet; the lookup is skipped, the row is left for the caller's next flush
+    (the unique key still stops a repeat), and the caller opens roll-up cases' cards (`open_card`)
+    before and raises ranks (`lift_ranks`) after, for the whole batch at once."""
     if conversation.id is None or (message is not None and message.id is None):
         session.flush()
     if key is None:
         suffix = message.id if message is not None else uuid.uuid4().hex
         key = f"{kind}:{conversation.id}:{suffix}"
-    existing = session.exec(select(OutboxItem).where(OutboxItem.key == key)).first()
+    existing = None if fresh and message is not None else session.exec(
+        select(OutboxItem).where(OutboxItem.key == key)).first()
     if existing is not None:
         return existing
-    if kind in (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) and conversation.slack_ts is None:
+    if kind in (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) and conversation.slack_ts is None and not fresh:
         # A case shown only in a storm roll-up has no thread to add to: it gets its own card first.
         open_card(session, conversation)
     stored = None
@@ -79,15 +86,29 @@ def enqueue(
                       message_id=message.id if message is not None else None, text=text, payload=stored,
                       channel=channel or conversation.channel, rank=rank_of(kind, conversation, message))
     session.add(item)
-    session.flush()  # the id is the delivery order within the conversation
-    if kind != OutboxKind.POST_CARD:
-        # What must go first (its card, earlier thread items) is lifted to this item's class, so a
-        # conversation that became a complaint is not held behind routine cards by its own card.
-        session.exec(sa.update(OutboxItem).where(
-            col(OutboxItem.conversation_id) == item.conversation_id, col(OutboxItem.status).in_(ACTIVE),
-            col(OutboxItem.rank) > item.rank,
-        ).values(rank=item.rank))
+    if not fresh:
+        session.flush()  # the id is the delivery order within the conversation (a flush inserts in add order)
+    if not fresh:
+        lift_ranks(session, [item])
     return item
+
+
+def lift_ranks(session: Session, items: list[OutboxItem]) -> None:
+    """What must go before each item (its card, earlier thread items) is lifted to the item's class,
+    so a conversation that became a complaint is not held behind routine cards by its own card. One
+    statement for all the (flushed) items; the same as lifting after each, as a lift only lowers
+    ranks of earlier rows."""
+    lifts = [{"conversation": i.conversation_id, "to": i.rank, "before": i.id} for i in items
+             if i.kind != OutboxKind.POST_CARD and i.rank < ROUTINE]  # nothing ranks below ROUTINE
+    if lifts:
+        session.connection().execute(_LIFT, lifts)
+
+
+_LIFT = sa.update(OutboxItem).where(
+    col(OutboxItem.conversation_id) == sa.bindparam("conversation"),
+    sa.text("outbox.status IN ('pending', 'sending')"),  # ACTIVE, written out: executemany takes no IN list
+    col(OutboxItem.rank) > sa.bindparam("to"), col(OutboxItem.id) < sa.bindparam("before"),
+).values(rank=sa.bindparam("to"))
 
 
 def open_card(session: Session, conversation: Conversation, *, rank: int | None = None) -> OutboxItem | None:

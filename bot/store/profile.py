@@ -9,9 +9,12 @@ and says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session, col, func, select
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from bot.store.models import Conversation, Customer, Direction, Message, Status
 
@@ -36,22 +39,47 @@ class CustomerProfile:
 
 def customer_profile(session: Session, customer: Customer, current: Conversation | None = None) -> CustomerProfile:
     """The profile of `customer`, seen from `current` (its own case is not "earlier" or "elsewhere")."""
-    mine = Conversation.customer_id == customer.id
-    cases = session.exec(select(func.count()).select_from(Conversation).where(mine)).one()
+    return customer_profiles(session, [(customer, current)])[0]
+
+
+def customer_profiles(session: Session,
+                      accounts: Sequence[tuple[Customer, Conversation | None]]) -> list[CustomerProfile]:
+    """`customer_profile` for several (customer, current case) pairs, in two queries whatever their
+    number (their cases; the tone of each one's latest messages): a batch of cards asks for many."""
+    ids = list({customer.id for customer, _ in accounts})
+    cases: dict[int | None, list[Any]] = {}
+    for case in session.connection().execute(_CASES, {"customers": ids}):
+        cases.setdefault(case.customer_id, []).append(case)
+    tones: dict[int | None, list[str]] = {}
+    for tone in session.connection().execute(_TONES, {"customers": ids}):
+        tones.setdefault(tone.customer_id, []).append(tone.tone)
+    return [_profile(customer, current, cases.get(customer.id, []), tones.get(customer.id, []))
+            for customer, current in accounts]
+
+
+def _profile(customer: Customer, current: Conversation | None, cases: list[Any], tones: list[str]) -> CustomerProfile:
     skip = current.id if current is not None and current.id is not None else -1
-    others = session.exec(
-        select(Conversation.ref, Conversation.id)
-        .where(mine, col(Conversation.status).in_(_OPEN), Conversation.id != skip)
-        .order_by(col(Conversation.id).desc()).limit(10)).all()
-    tones = session.exec(
-        select(Message.tone).join(Conversation, col(Conversation.id) == Message.conversation_id)
-        .where(mine, Message.direction == Direction.INBOUND, col(Message.tone).is_not(None))
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(TONE_TREND_MAX)).all()
-    scores = session.exec(select(Conversation.csat_score).where(mine, col(Conversation.csat_score).is_not(None))
-                          .order_by(col(Conversation.csat_at), col(Conversation.id))).all()
+    others = sorted(((c.id, c.ref) for c in cases if c.status in _OPEN and c.id != skip), reverse=True)
+    # Oldest rating first (a rating without a time first of all, as SQLite orders NULLs).
+    rated = sorted((c.csat_at is not None, c.csat_at, c.id, c.csat_score) for c in cases if c.csat_score is not None)
     return CustomerProfile(
-        csat_scores=tuple(s for s in scores if s is not None),
-        platform=customer.platform, followers=customer.followers, cases=cases,
-        earlier_cases=cases - (1 if skip != -1 else 0),
-        open_elsewhere=tuple(ref if ref is not None else id_ or 0 for ref, id_ in others),
+        csat_scores=tuple(score for _, _, _, score in rated),
+        platform=customer.platform, followers=customer.followers, cases=len(cases),
+        earlier_cases=len(cases) - (1 if skip != -1 else 0),
+        open_elsewhere=tuple(ref if ref is not None else id_ or 0 for id_, ref in others[:10]),
         tone_trend=tuple(t for t in reversed(tones) if t))
+
+
+_CUSTOMERS: sa.BindParameter[list[int]] = sa.bindparam("customers", expanding=True)
+_CASES = sa.select(col(Conversation.customer_id), col(Conversation.id), col(Conversation.ref),
+                   col(Conversation.status), col(Conversation.csat_score), col(Conversation.csat_at)
+                   ).where(col(Conversation.customer_id).in_(_CUSTOMERS))
+# Each customer's latest TONE_TREND_MAX tones, newest first: numbered per customer, then cut.
+_LATEST = sa.select(col(Conversation.customer_id), col(Message.tone), sa.func.row_number().over(
+    partition_by=col(Conversation.customer_id),
+    order_by=(col(Message.created_at).desc(), col(Message.id).desc())).label("n")).join(
+    Conversation, col(Conversation.id) == col(Message.conversation_id)).where(
+    col(Conversation.customer_id).in_(_CUSTOMERS), col(Message.direction) == Direction.INBOUND,
+    col(Message.tone).is_not(None)).subquery()
+_TONES = sa.select(_LATEST.c.customer_id, _LATEST.c.tone).where(_LATEST.c.n <= TONE_TREND_MAX).order_by(
+    _LATEST.c.customer_id, _LATEST.c.n)

@@ -1,12 +1,14 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlmodel import select
 
 from bot.inbound import ingest
 from bot.inbound.ingest import Ingestor, UnroutableError
 from bot.inbound.routing import Router, RoutingConfig
 from bot.store.models import AuditEntry, Conversation, Message, MessageMatch, OutboxItem, Status
+from bot.store.outbox import URGENT
 from bot.triage import MAX_TRIAGE_CHARS
 from connectors.base import Author, Batch, InboundMessage, Kind, Platform
 
@@ -122,3 +124,61 @@ def test_past_the_time_budget_texts_are_read_from_a_short_prefix():
     triaged = ingest.triage_all(records, budget=0.0)
     assert all(f"triaged on the first {ingest.SHORT_TRIAGE_CHARS:,}" in " ".join(t.reasons)
                for t in triaged.values())
+
+
+class Statements:
+    """Counts the SELECTs and INSERT statements the engine runs (an INSERT of many rows counts once)."""
+
+    def __init__(self, store) -> None:
+        self.counts: dict[str, int] = {}
+        sa_event.listen(store.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement: str, *_args) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        self.counts[verb] = self.counts.get(verb, 0) + 1
+
+
+def _authors_batch(first: int, n: int) -> Batch:
+    return Batch("x:mentions", [InboundMessage(
+        platform=Platform.X, kind=Kind.MENTION, external_id=f"b{i}", thread_key=f"b{i}", text=f"@acme order {i} late",
+        author=Author(f"a{i}", f"user{i}", f"User {i}", followers=i), created_at=T0 + timedelta(seconds=i))
+        for i in range(first, first + n)], cursor=f"b{first + n}")
+
+
+def test_a_batch_reads_the_store_a_fixed_number_of_times_whatever_its_size(store, ingestor):
+    statements = Statements(store)
+    ingestor.ingest(_authors_batch(0, 5))
+    small = dict(statements.counts)
+    statements.counts.clear()
+    ingestor.ingest(_authors_batch(100, 50))
+
+    assert statements.counts["SELECT"] == small["SELECT"], (small, statements.counts)
+    with store.transaction() as s:
+        assert len(s.exec(select(Conversation)).all()) == 55
+        assert len(s.exec(select(OutboxItem)).all()) == 55
+    assert store.cursors() == {"x:mentions": "b150"}
+
+
+def test_a_post_heard_twice_in_one_batch_is_stored_once_with_both_queries(store, ingestor):
+    first = _msg("5", "acme down?", kind=Kind.SEARCH_HIT, queries=("acme",))
+    again = _msg("5", "acme down?", kind=Kind.MENTION, queries=("outage",))
+    reply = _msg("6", "still down", at=T0 + timedelta(minutes=1))
+
+    result = ingestor.ingest(Batch("x:mentions", [first, again, reply]))
+
+    assert (result.stored, result.duplicates, len(result.new_conversations)) == (2, 1, 1)
+    with store.transaction() as s:
+        assert {m.query_name for m in s.exec(select(MessageMatch)).all()} == {"acme", "outage"}
+        assert s.exec(select(Conversation)).one().kind == Kind.MENTION
+        kinds = [o.kind for o in s.exec(select(OutboxItem).order_by(OutboxItem.id)).all()]
+    assert kinds[:2] == ["post_card", "thread_message"]
+
+
+def test_a_follow_up_that_makes_a_complaint_lifts_its_queued_card(store, ingestor):
+    ingestor.ingest(Batch("x:mentions", [_msg("1", "nice dashboard")], cursor="1"))
+    ingestor.ingest(Batch("x:mentions", [_msg("2", "you charged me twice and nobody answers, I want a refund now",
+                                              at=T0 + timedelta(minutes=1))], cursor="2"))
+    with store.transaction() as s:
+        ranks = {o.kind: o.rank for o in s.exec(select(OutboxItem)).all()}
+    assert ranks["thread_message"] == URGENT
+    assert ranks["post_card"] == URGENT  # its card must go first, so it waits no longer than the complaint
