@@ -1,9 +1,8 @@
 """`/social queue|mine|find|customer`: lists of conversations, answered ephemerally.
 
 Queries here read only; bot/reports.py `conversation_rows` turns conversations into the rows the
-list builders (bot/cards/lists.py) take, with SLA state, in two queries for any number of rows. Text search is
-case-insensitive through lower() … LIKE, the same on SQLite and PostgreSQL (SQLite's lower()
-folds ASCII letters only), with % and _ in what people type matched literally.
+list builders (bot/cards/lists.py) take, with SLA state, in two queries for any number of rows. `find` reads
+the full-text index (bot/store/search.py: SQLite FTS5, PostgreSQL tsvector; the same tokens on both).
 """
 
 from __future__ import annotations
@@ -12,22 +11,23 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from slack_bolt import Respond
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from bot import ids
 from bot.cards import ConversationRow, SlackMessage, conversation_list, customer_history, escape
 from bot.reports.figures import conversation_rows
 from bot.runtime import Parley
-from bot.store.models import Conversation, Customer, Message, Status
+from bot.store.models import Conversation, Customer, Status
 from bot.store.profile import customer_profile
+from bot.store.search import word_matches
 from commands.context import UserError, slack_to_plain
 from commands.social import Invocation, subcommand
 
 QUEUE_MAX = 200  # the builder names every row beyond the ones it shows
 MINE_MAX = 200
 FIND_MAX = 20
-FIND_WORDS_MAX = 20  # each word is a LIKE over text, handle and name: a thousand make SQLite's tree too large
+FIND_WORDS_MAX = 20  # each word is a subquery on the index: a thousand would make SQLite's tree too large
 FIND_CHARS_MAX = 200
 HISTORY_MAX = 100
 _ACTIVE = (Status.OPEN, Status.PENDING, Status.SNOOZED)
@@ -42,12 +42,6 @@ def _waiting_order() -> tuple:
 def _newest_order() -> tuple:
     newest = func.coalesce(Conversation.last_customer_message_at, Conversation.first_seen_at)
     return newest.desc(), col(Conversation.id).desc()
-
-
-def like_pattern(word: str) -> str:
-    """A lower-case LIKE pattern matching `word` anywhere, with \\ % _ taken literally (escape='\\')."""
-    literal = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{literal}%"
 
 
 def open_queue(session: Session, limit: int = QUEUE_MAX) -> list[Conversation]:
@@ -69,18 +63,14 @@ def assigned_to(session: Session, user_id: str, limit: int = MINE_MAX) -> list[C
 
 
 def search(session: Session, words: Sequence[str], limit: int = FIND_MAX) -> list[Conversation]:
-    """Conversations, newest first, where every word appears in one of their messages (customer's,
-    staff replies or notes) or in the customer's handle or name."""
-    conditions = []
-    for word in words:
-        pattern, name_pattern = like_pattern(word), like_pattern(word.lstrip("@") or word)
-        in_text = exists().where(col(Message.conversation_id) == Conversation.id,
-                                 func.lower(Message.text).like(pattern, escape="\\"))
-        conditions.append(or_(in_text,
-                              func.lower(Customer.handle).like(name_pattern, escape="\\"),
-                              func.lower(Customer.name).like(name_pattern, escape="\\")))
-    query = (select(Conversation).join(Customer, col(Customer.id) == Conversation.customer_id)
-             .where(and_(*conditions)).order_by(*_newest_order()).limit(limit))
+    """Conversations, newest first, where every word is found (as a prefix of a word, any case) in one
+    of their messages (customer's, staff replies or notes) or in the customer's handle or name; the
+    full-text index (bot/store/search.py) answers it. A word of punctuation alone finds nothing."""
+    found = [word_matches(session.get_bind().dialect.name, word) for word in words]
+    conditions = [c for c in found if c is not None]
+    if not conditions or len(conditions) < len(found):
+        return []
+    query = select(Conversation).where(and_(*conditions)).order_by(*_newest_order()).limit(limit)
     return list(session.exec(query).all())
 
 

@@ -53,6 +53,8 @@ class DeliveryStatus(enum.StrEnum):
 
 class Customer(SQLModel, table=True):
     __tablename__ = "customers"
+    # Also indexed on lower(handle) and lower(name) for `/social customer` (revision 0008; autogenerate
+    # cannot compare expression indexes, so bot/store/search.include_name leaves them out).
     __table_args__ = (sa.UniqueConstraint("platform", "external_id", name="uq_customer_platform_ext"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,14 +90,14 @@ class Conversation(SQLModel, table=True):
     tone: str = Field(default=Tone.NEUTRAL, max_length=16)
     complaint: bool = False
     language: str | None = Field(default=None, max_length=8)
-    assignee: str | None = Field(default=None, max_length=32)  # Slack user id
+    assignee: str | None = Field(default=None, max_length=32, index=True)  # Slack user id
     channel: str = Field(max_length=32)  # Slack channel the thread lives in
     slack_ts: str | None = Field(default=None, max_length=32)  # ts of the parent card
-    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)
     last_customer_message_at: datetime | None = ts_field()
-    first_response_at: datetime | None = ts_field()
+    first_response_at: datetime | None = ts_field(index=True)
     last_response_at: datetime | None = ts_field()
-    resolved_at: datetime | None = ts_field()
+    resolved_at: datetime | None = ts_field(index=True)
     snoozed_until: datetime | None = ts_field()
     # SLA clock (bot/sla/): when the customer's current unanswered wait began (None: nobody waits on
     # us), and the business time of that wait spent snoozed (a pause in progress began at
@@ -139,7 +141,7 @@ class Message(SQLModel, table=True):
     complaint: bool = False
     priority: str | None = Field(default=None, max_length=16)
     priority_reasons: str = Field(default="", max_length=512)
-    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False, index=True)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     delivered_at: datetime | None = ts_field()
     delivery_status: str = Field(default=DeliveryStatus.RECEIVED, max_length=16)
