@@ -134,12 +134,13 @@ def _time_child(url: str, now: datetime, repeat: int, results: multiprocessing.Q
 def run(url: str, label: str, args: argparse.Namespace) -> None:
     spawn = multiprocessing.get_context("spawn")
     now = datetime.now(UTC)
-    print(f"{label}: seeding {args.conversations:,} conversations over {args.days} days …", flush=True)
-    seeder = spawn.Process(target=_seed_child, args=(url, args.conversations, args.days, now))
-    seeder.start()
-    seeder.join()
-    if seeder.exitcode != 0:
-        raise SystemExit(f"seeding {label} failed")
+    if not args.store:
+        print(f"{label}: seeding {args.conversations:,} conversations over {args.days} days …", flush=True)
+        seeder = spawn.Process(target=_seed_child, args=(url, args.conversations, args.days, now))
+        seeder.start()
+        seeder.join()
+        if seeder.exitcode != 0:
+            raise SystemExit(f"seeding {label} failed")
     results: multiprocessing.Queue = spawn.Queue()
     timer = spawn.Process(target=_time_child, args=(url, now, args.repeat, results))
     timer.start()
@@ -161,8 +162,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--keep", help="put the SQLite file here and keep it")
+    parser.add_argument("--keep", help="put the SQLite file here and keep it (and keep the PostgreSQL database)")
+    parser.add_argument("--store", action="append", default=[],
+                        help="time an already seeded database URL instead (repeatable; seeding skipped)")
     args = parser.parse_args()
+    for url in args.store:
+        run(url, url.split(":", 1)[0], args)
+    if args.store:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_sqlite:
             run(f"sqlite:///{Path(args.keep or tmp) / f'large-{uuid.uuid4().hex[:6]}.db'}", "SQLite", args)
@@ -174,8 +181,9 @@ def main() -> None:
             try:
                 run(admin.url.set(database=name).render_as_string(hide_password=False), "PostgreSQL", args)
             finally:
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                if not args.keep:
+                    with admin.connect() as conn:
+                        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
                 admin.dispose()
 
 
