@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Cyrillic and Greek capitals on purpose: case folding in other scripts)
 """`/social find` on the full-text index (bot/store/search.py), on SQLite (FTS5) and PostgreSQL
 (tsvector): words as prefixes in any case, every word somewhere in the case, other scripts, and
 whatever people type never raises. Revision 0008 indexes what was stored before it."""
