@@ -11,16 +11,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from slack_bolt import Respond
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot import ids
 from bot.cards import ConversationRow, SlackMessage, conversation_list, customer_history, escape
+from bot.cards.lists import ACCOUNTS_SHOWN
 from bot.reports.figures import conversation_rows
 from bot.runtime import Parley
 from bot.store.models import Conversation, Customer, Status
 from bot.store.profile import customer_profile
-from bot.store.search import word_matches
+from bot.store.search import words_condition
 from commands.context import UserError, slack_to_plain
 from commands.social import Invocation, subcommand
 
@@ -66,11 +67,10 @@ def search(session: Session, words: Sequence[str], limit: int = FIND_MAX) -> lis
     """Conversations, newest first, where every word is found (as a prefix of a word, any case) in one
     of their messages (customer's, staff replies or notes) or in the customer's handle or name; the
     full-text index (bot/store/search.py) answers it. A word of punctuation alone finds nothing."""
-    found = [word_matches(session.get_bind().dialect.name, word) for word in words]
-    conditions = [c for c in found if c is not None]
-    if not conditions or len(conditions) < len(found):
+    condition = words_condition(session, words)
+    if condition is None:
         return []
-    query = select(Conversation).where(and_(*conditions)).order_by(*_newest_order()).limit(limit)
+    query = select(Conversation).where(condition).order_by(*_newest_order()).limit(limit)
     return list(session.exec(query).all())
 
 
@@ -164,5 +164,6 @@ def customer(parley: Parley, invocation: Invocation, respond: Respond) -> None:
                             f"`/social find {shown.lstrip('@')}`.")
         rows = _rows(parley, session, conversations_of(session, accounts))
         handles = [(c.platform, c.handle, c.name) for c in accounts]
-        profiles = [customer_profile(session, c) for c in accounts]
+        # Only the accounts the answer lists get a profile (a common display name can match hundreds).
+        profiles = [customer_profile(session, c) for c in accounts[:ACCOUNTS_SHOWN]]
     _show(respond, customer_history(handles, rows, _now(parley), profiles))

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, union
 from sqlmodel import Session, col, select
 
 from bot.store.keys import row_id
@@ -124,6 +124,21 @@ def load_cases(session: Session, start: datetime, end: datetime, now: datetime) 
                           tuple(sorted(replies[key], key=lambda r: r.at)),
                           snoozed_intervals(snoozed[key], ended[key], heard, until)))
     return cases
+
+
+def load_period_cases(session: Session, start: datetime, end: datetime) -> list[Case]:
+    """The conversations first seen, first answered or resolved in [start, end), ordered by id, with their
+    customer and nothing else (no messages, replies or snoozes): enough for the KPIs that read only the
+    conversation row (App Home's headline). Each of the three is found through its own index, so the
+    cost follows the period's cases, not the size of the store."""
+    periods = [select(col(Conversation.id)).where(column >= start, column < end)
+               for column in (col(Conversation.first_seen_at), col(Conversation.first_response_at),
+                              col(Conversation.resolved_at))]
+    ids = union(*periods).subquery()
+    rows = session.exec(select(Conversation, Customer.handle, Customer.followers)
+                        .join(Customer, col(Customer.id) == Conversation.customer_id)
+                        .where(col(Conversation.id).in_(select(ids.c.id))).order_by(col(Conversation.id))).all()
+    return [Case(conversation, handle, followers, (), ()) for conversation, handle, followers in rows]
 
 
 def load_voices(session: Session, start: datetime, end: datetime) -> list[Voice]:

@@ -23,21 +23,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, or_
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import Session, col, select
 
 from bot.store.models import Conversation
 
 # A token, as both databases cut text into tokens (see the module docstring).
 _TOKEN = re.compile(r"[^\W_]+")
 _TOKENS_MAX = 8  # per word: "a.b.c.d…" typed by someone cannot grow the query without bound
+RARE = 2000  # index hits below which a word's hits lead the query (see `words_condition`)
 
 SEARCH_TABLES = ("messages_fts", "customers_fts")  # SQLite (each with FTS5's shadow tables)
 SEARCH_COLUMN = "search_vector"  # PostgreSQL, on messages and customers
 SEARCH_INDEXES = ("ix_messages_search", "ix_customers_search")
-EXPRESSION_INDEXES = ("ix_customers_handle_lower", "ix_customers_name_lower")  # revision 0008, too
+# Revision 0008 also makes these; the last is the newest-first order `find` and `customer` list in.
+EXPRESSION_INDEXES = ("ix_customers_handle_lower", "ix_customers_name_lower", "ix_conversations_newest")
 # Lightweight handles on what the metadata does not declare.
 _MESSAGES = sa.table("messages", sa.column("id"), sa.column("conversation_id"), sa.column(SEARCH_COLUMN))
 _CUSTOMERS = sa.table("customers", sa.column("id"), sa.column(SEARCH_COLUMN))
@@ -74,23 +77,77 @@ def tsquery(parts: Sequence[str]) -> str:
     return " & ".join(f"'{t}':*" for t in parts)
 
 
-def word_matches(dialect: str, word: str) -> ColumnElement[bool] | None:
-    """Conversations one typed word finds: in any of their messages, or in their customer's handle or
-    name (every token of the word in the same message or customer). None when the word has no token."""
-    parts = tokens(word)
-    if not parts:
+class Word:
+    """One typed word, as conditions on `Conversation` for `dialect` ("sqlite" or "postgresql").
+
+    `among` finds the conversations through the index (their ids, collected once: cheap for a rare
+    word, costly for one in every third message); `within` checks one conversation at a time (its
+    messages through `conversation_id`, each against the index): cheap per row, so a query led by
+    the newest-first index stops as soon as it has its page. `hits` counts index entries up to a cap
+    to choose between them.
+    """
+
+    def __init__(self, dialect: str, parts: Sequence[str]) -> None:
+        self.postgres = dialect == "postgresql"
+        self.query: Any = (sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery(parts)) if self.postgres
+                           else fts5_query(parts))
+
+    def _matches(self, table: Any) -> ColumnElement[bool]:
+        if self.postgres:
+            return table.c.search_vector.op("@@")(self.query)
+        return sa.literal_column(table.name).op("MATCH")(self.query)
+
+    def hits(self, session: Session, cap: int) -> int:
+        """Messages and customers the word is found in, counted up to `cap` each."""
+        tables = (_MESSAGES, _CUSTOMERS) if self.postgres else (_MESSAGES_FTS, _CUSTOMERS_FTS)
+        return sum(session.execute(select(sa.func.count()).select_from(
+            select(sa.literal_column("1")).select_from(t).where(self._matches(t)).limit(cap).subquery())).scalar_one()
+            for t in tables)
+
+    def among(self) -> ColumnElement[bool]:
+        if self.postgres:
+            message_ids = select(_MESSAGES.c.conversation_id).where(self._matches(_MESSAGES))
+            customer_ids = select(_CUSTOMERS.c.id).where(self._matches(_CUSTOMERS))
+        else:
+            hits = select(_MESSAGES_FTS.c.rowid).where(self._matches(_MESSAGES_FTS))
+            message_ids = select(_MESSAGES.c.conversation_id).where(_MESSAGES.c.id.in_(hits))
+            customer_ids = select(_CUSTOMERS_FTS.c.rowid).where(self._matches(_CUSTOMERS_FTS))
+        return or_(col(Conversation.id).in_(message_ids), col(Conversation.customer_id).in_(customer_ids))
+
+    def within(self) -> ColumnElement[bool]:
+        mine = _MESSAGES.c.conversation_id == Conversation.id
+        if self.postgres:
+            in_messages = sa.exists().where(mine, self._matches(_MESSAGES))
+            in_customer = sa.exists().where(_CUSTOMERS.c.id == Conversation.customer_id, self._matches(_CUSTOMERS))
+        else:
+            in_messages = sa.exists().where(mine, _MESSAGES_FTS.c.rowid == _MESSAGES.c.id,
+                                            self._matches(_MESSAGES_FTS))
+            in_customer = sa.exists().where(_CUSTOMERS_FTS.c.rowid == Conversation.customer_id,
+                                            self._matches(_CUSTOMERS_FTS))
+        return or_(in_messages, in_customer)
+
+
+def words_condition(session: Session, typed: Sequence[str], rare: int = RARE) -> ColumnElement[bool] | None:
+    """Conversations where every typed word is found (see `Word`); None when a word has no token.
+
+    PostgreSQL: when some word is rare (fewer than `rare` hits), its hits lead and the others are
+    checked on those conversations only; when every word is common, each is checked row by row, so the
+    newest-first order index leads and the query stops at its LIMIT. SQLite: every word's hits are
+    collected (see below)."""
+    parts = [tokens(w) for w in typed]
+    if not parts or not all(parts):
         return None
-    if dialect == "postgresql":
-        query = sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery(parts))
-        message_ids = select(_MESSAGES.c.conversation_id).where(_MESSAGES.c.search_vector.op("@@")(query))
-        customer_ids = select(_CUSTOMERS.c.id).where(_CUSTOMERS.c.search_vector.op("@@")(query))
-    else:
-        text = fts5_query(parts)
-        hits = select(_MESSAGES_FTS.c.rowid).where(sa.literal_column("messages_fts").op("MATCH")(text))
-        message_ids = select(_MESSAGES.c.conversation_id).where(_MESSAGES.c.id.in_(hits))
-        customer_ids = select(_CUSTOMERS_FTS.c.rowid).where(sa.literal_column("customers_fts").op("MATCH")(text))
-    return or_(col(Conversation.id).in_(message_ids), col(Conversation.customer_id).in_(customer_ids))
+    words = [Word(session.get_bind().dialect.name, p) for p in parts]
+    if not words[0].postgres:
+        # FTS5 expands a prefix into every matching term's hits on each lookup, even one bounded by
+        # rowid, so row-by-row checks cost more than collecting each word's hits once.
+        return and_(*(w.among() for w in words))
+    counted = sorted((w.hits(session, rare), i) for i, w in enumerate(words))
+    count, first = counted[0]
+    if count >= rare:
+        return and_(*(w.within() for w in words))
+    return and_(words[first].among(), *(w.within() for i, w in enumerate(words) if i != first))
 
 
-__all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "fts5_query", "include_name", "tokens", "tsquery",
-           "word_matches"]
+__all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "Word", "fts5_query", "include_name", "tokens",
+           "tsquery", "words_condition"]

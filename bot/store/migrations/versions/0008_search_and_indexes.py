@@ -3,8 +3,8 @@
 The search index covers the rows already stored (FTS5 'rebuild'; a STORED generated column is
 computed for every row when it is added). Tokens: runs of letters and digits, no case, no stemming
 (bot/store/search.py says why). The other indexes serve the period counts of the reports
-(first_seen_at, first_response_at, resolved_at, messages.created_at), `mine` (assignee) and
-`customer` (handle and name without case).
+(first_seen_at, first_response_at, resolved_at, messages.created_at), `mine` (assignee),
+`customer` (handle and name without case) and the newest-first order of `find` and `customer`.
 
 Revision ID: 0008
 Revises: 0007
@@ -80,6 +80,9 @@ def upgrade() -> None:
         op.create_index(name, table, columns, unique=False)
     for name, column in _LOWER:
         op.create_index(name, 'customers', [sa.text(f'lower({column})')], unique=False)
+    # Newest first (`find`, `customer`): walked in order, a search for common words stops at its page.
+    op.create_index('ix_conversations_newest', 'conversations',
+                    [sa.text('coalesce(last_customer_message_at, first_seen_at)'), 'id'], unique=False)
     for statement in _POSTGRES_UP if op.get_bind().dialect.name == 'postgresql' else _SQLITE_UP:
         op.execute(statement)
 
@@ -87,6 +90,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in _POSTGRES_DOWN if op.get_bind().dialect.name == 'postgresql' else _SQLITE_DOWN:
         op.execute(statement)
+    op.drop_index('ix_conversations_newest', table_name='conversations')
     for name, _ in _LOWER:
         op.drop_index(name, table_name='customers')
     for table, name, _ in _INDEXES:
