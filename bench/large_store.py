@@ -146,7 +146,9 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
     timer.start()
     out, imported, peak = results.get()
     timer.join()
-    print(f"\n{label}, {args.conversations:,} conversations, {args.repeat} calls each after one warm-up:")
+    with Store.from_url(url, migrate=False).engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM conversations")).scalar_one()
+    print(f"\n{label}, {stored:,} conversations, {args.repeat} calls each after one warm-up:")
     print(f"  {'operation':<20} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8}  target p95 < {TARGET_MS:.0f} ms")
     for name, (first, p50, p95) in out.items():
         verdict = "" if name.startswith("floor") else ("ok" if p95 < TARGET_MS else "OVER")

@@ -19,7 +19,7 @@ from bot.cards import ConversationRow, SlackMessage, conversation_list, customer
 from bot.cards.lists import ACCOUNTS_SHOWN
 from bot.reports.figures import conversation_rows
 from bot.runtime import Parley
-from bot.store.models import Conversation, Customer, Status
+from bot.store.models import ACTIVE, Conversation, Customer, Status
 from bot.store.profile import customer_profile
 from bot.store.search import words_condition
 from commands.context import UserError, slack_to_plain
@@ -31,7 +31,7 @@ FIND_MAX = 20
 FIND_WORDS_MAX = 20  # each word is a subquery on the index: a thousand would make SQLite's tree too large
 FIND_CHARS_MAX = 200
 HISTORY_MAX = 100
-_ACTIVE = (Status.OPEN, Status.PENDING, Status.SNOOZED)
+_UNRESOLVED = (Status.OPEN, Status.PENDING, Status.SNOOZED)
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -47,19 +47,20 @@ def _newest_order() -> tuple:
 
 def open_queue(session: Session, limit: int = QUEUE_MAX) -> list[Conversation]:
     """Conversations waiting on us (status open), oldest wait first. Snoozed cases are hidden."""
-    return list(session.exec(select(Conversation).where(Conversation.status == Status.OPEN)
+    return list(session.exec(select(Conversation).where(ACTIVE, Conversation.status == Status.OPEN)
                              .order_by(*_waiting_order()).limit(limit)).all())
 
 
 def snoozed_count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(Conversation)
-                        .where(Conversation.status == Status.SNOOZED)).one()
+                        .where(ACTIVE, Conversation.status == Status.SNOOZED)).one()
 
 
 def assigned_to(session: Session, user_id: str, limit: int = MINE_MAX) -> list[Conversation]:
     """Open, pending and snoozed cases assigned to `user_id`, oldest wait first."""
-    return list(session.exec(select(Conversation).where(Conversation.assignee == user_id,
-                                                        col(Conversation.status).in_(_ACTIVE))
+    # ACTIVE (the partial index) leads: an agent's resolved cases pile up, their open ones do not.
+    return list(session.exec(select(Conversation).where(ACTIVE, Conversation.assignee == user_id,
+                                                        col(Conversation.status).in_(_UNRESOLVED))
                              .order_by(*_waiting_order()).limit(limit)).all())
 
 

@@ -50,7 +50,7 @@ from bot.reports.service_level import ServiceLevel
 from bot.sla import first_response_time
 from bot.sla.clock import FIRST_RESPONSE
 from bot.store.keys import row_id
-from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status
+from bot.store.models import ACTIVE, Conversation, Customer, Direction, Message, MessageMatch, Status
 from connectors.registry import shipped_voice_sources
 
 VoiceSources = Mapping[str, tuple[str, tuple[str, ...]]]  # key -> (platform, inbound kinds)
@@ -132,7 +132,7 @@ def _count(session: Session, *conditions: ColumnElement[bool] | bool) -> int:
 def waiting_conversations(session: Session) -> list[Conversation]:
     """Conversations someone waits on (not resolved, `waiting_since` set), oldest wait first."""
     return list(session.exec(select(Conversation).where(
-        Conversation.status != Status.RESOLVED, col(Conversation.waiting_since).is_not(None))
+        ACTIVE, Conversation.status != Status.RESOLVED, col(Conversation.waiting_since).is_not(None))
         .order_by(col(Conversation.waiting_since).asc(), col(Conversation.id).asc())).all())
 
 

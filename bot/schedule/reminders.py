@@ -40,7 +40,7 @@ from bot.store import outbox
 from bot.store.claims import claim
 from bot.store.database import Store
 from bot.store.keys import row_id
-from bot.store.models import Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
+from bot.store.models import ACTIVE, Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class ReminderTick:
         """End snoozes whose time has passed (the same change as Sender.wake, at the tick's `now`)."""
         actions = ConversationActions(lambda: now, self.service_level.pause_meter)
         with self.store.transaction() as session:
-            ended = session.exec(select(Conversation).where(Conversation.status == Status.SNOOZED,
+            ended = session.exec(select(Conversation).where(ACTIVE, Conversation.status == Status.SNOOZED,
                                                             col(Conversation.snoozed_until) <= now)).all()
             woken = sum(actions.wake(session, conversation) for conversation in ended)
         if woken:
@@ -133,7 +133,7 @@ class ReminderTick:
     def _plan(self, session: Session, now: datetime) -> list[_Fired]:
         """Every reminder due now, claimed or not. Snoozed cases are paused; resolved ones wait on nobody."""
         waiting = session.exec(select(Conversation).where(
-            col(Conversation.waiting_since).is_not(None),
+            ACTIVE, col(Conversation.waiting_since).is_not(None),
             col(Conversation.status).in_((Status.OPEN, Status.PENDING)),
         ).order_by(col(Conversation.id))).all()
         out: list[_Fired] = []

@@ -3,8 +3,9 @@
 The search index covers the rows already stored (FTS5 'rebuild'; a STORED generated column is
 computed for every row when it is added). Tokens: runs of letters and digits, no case, no stemming
 (bot/store/search.py says why). The other indexes serve the period counts of the reports
-(first_seen_at, first_response_at, resolved_at, messages.created_at), `mine` (assignee),
-`customer` (handle and name without case) and the newest-first order of `find` and `customer`.
+(first_seen_at, first_response_at, resolved_at, CSAT asked and answered, messages.created_at), `mine` (assignee),
+`customer` (handle and name without case), the newest-first order of `find` and `customer`, and
+the cases not resolved (a partial index: what the reminder tick and the reports' "now" figures read).
 
 Revision ID: 0008
 Revises: 0007
@@ -70,6 +71,8 @@ _INDEXES = (
     ("conversations", "ix_conversations_first_response_at", ["first_response_at"]),
     ("conversations", "ix_conversations_resolved_at", ["resolved_at"]),
     ("conversations", "ix_conversations_assignee", ["assignee"]),
+    ("conversations", "ix_conversations_csat_asked_at", ["csat_asked_at"]),
+    ("conversations", "ix_conversations_csat_at", ["csat_at"]),
     ("messages", "ix_messages_created_at", ["created_at"]),
 )
 _LOWER = (("ix_customers_handle_lower", "handle"), ("ix_customers_name_lower", "name"))
@@ -80,6 +83,10 @@ def upgrade() -> None:
         op.create_index(name, table, columns, unique=False)
     for name, column in _LOWER:
         op.create_index(name, 'customers', [sa.text(f'lower({column})')], unique=False)
+    # The cases not resolved (the reminder tick, overdue, "waiting"): a partial index, small for ever.
+    active = sa.text("status IN ('open', 'pending', 'snoozed')")
+    op.create_index('ix_conversations_active', 'conversations', ['id'], unique=False, sqlite_where=active,
+                    postgresql_where=active)
     # Newest first (`find`, `customer`): walked in order, a search for common words stops at its page.
     op.create_index('ix_conversations_newest', 'conversations',
                     [sa.text('coalesce(last_customer_message_at, first_seen_at)'), 'id'], unique=False)
@@ -91,6 +98,7 @@ def downgrade() -> None:
     for statement in _POSTGRES_DOWN if op.get_bind().dialect.name == 'postgresql' else _SQLITE_DOWN:
         op.execute(statement)
     op.drop_index('ix_conversations_newest', table_name='conversations')
+    op.drop_index('ix_conversations_active', table_name='conversations')
     for name, _ in _LOWER:
         op.drop_index(name, table_name='customers')
     for table, name, _ in _INDEXES:
