@@ -96,7 +96,7 @@ class Conversation(SQLModel, table=True):
     tone: str = Field(default=Tone.NEUTRAL, max_length=16)
     complaint: bool = False
     language: str | None = Field(default=None, max_length=8)
-    assignee: str | None = Field(default=None, max_length=32, index=True)  # Slack user id
+    assignee: str | None = Field(default=None, max_length=32)  # Slack user id
     channel: str = Field(max_length=32)  # Slack channel the thread lives in
     slack_ts: str | None = Field(default=None, max_length=32)  # ts of the parent card
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)

@@ -3,7 +3,7 @@
 The search index covers the rows already stored (FTS5 'rebuild'; a STORED generated column is
 computed for every row when it is added). Tokens: runs of letters and digits, no case, no stemming
 (bot/store/search.py says why). The other indexes serve the period counts of the reports
-(first_seen_at, first_response_at, resolved_at, CSAT asked and answered, messages.created_at), `mine` (assignee),
+(first_seen_at, first_response_at, resolved_at, CSAT asked and answered, messages.created_at),
 `customer` (handle and name without case), the newest-first order of `find` and `customer`, and
 the cases not resolved (a partial index: what the reminder tick and the reports' "now" figures read).
 
@@ -70,7 +70,6 @@ _INDEXES = (
     ("conversations", "ix_conversations_first_seen_at", ["first_seen_at"]),
     ("conversations", "ix_conversations_first_response_at", ["first_response_at"]),
     ("conversations", "ix_conversations_resolved_at", ["resolved_at"]),
-    ("conversations", "ix_conversations_assignee", ["assignee"]),
     ("conversations", "ix_conversations_csat_asked_at", ["csat_asked_at"]),
     ("conversations", "ix_conversations_csat_at", ["csat_at"]),
     ("messages", "ix_messages_created_at", ["created_at"]),
