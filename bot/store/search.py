@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, union
 from sqlmodel import Session, col, select
 
 from bot.store.models import Conversation
@@ -114,11 +114,22 @@ class Word:
             customer_ids = select(_CUSTOMERS_FTS.c.rowid).where(self._matches(_CUSTOMERS_FTS))
         return or_(col(Conversation.id).in_(message_ids), col(Conversation.customer_id).in_(customer_ids))
 
+    def conversation_ids(self, session: Session) -> list[int]:
+        """The conversations the word is found in, as a list (one query; each side through its index)."""
+        customers = select(_CUSTOMERS.c.id).where(self._matches(_CUSTOMERS))
+        found = union(select(_MESSAGES.c.conversation_id).where(self._matches(_MESSAGES)),
+                      select(col(Conversation.id)).where(col(Conversation.customer_id).in_(customers)))
+        return list(session.execute(found).scalars())
+
     def within(self) -> ColumnElement[bool]:
         mine = _MESSAGES.c.conversation_id == Conversation.id
         if self.postgres:
-            in_messages = sa.exists().where(mine, self._matches(_MESSAGES))
-            in_customer = sa.exists().where(_CUSTOMERS.c.id == Conversation.customer_id, self._matches(_CUSTOMERS))
+            # OFFSET 0 keeps each EXISTS a per-row probe: otherwise PostgreSQL turns it into a hashed
+            # subplan over every hit of the word (and drops a LIMIT 1), the cost this path avoids.
+            in_messages = select(sa.literal(1)).select_from(_MESSAGES).where(
+                mine, self._matches(_MESSAGES)).offset(0).exists()
+            in_customer = select(sa.literal(1)).select_from(_CUSTOMERS).where(
+                _CUSTOMERS.c.id == Conversation.customer_id, self._matches(_CUSTOMERS)).offset(0).exists()
         else:
             in_messages = sa.exists().where(mine, _MESSAGES_FTS.c.rowid == _MESSAGES.c.id,
                                             self._matches(_MESSAGES_FTS))
@@ -146,7 +157,9 @@ def words_condition(session: Session, typed: Sequence[str], rare: int = RARE) ->
     count, first = counted[0]
     if count >= rare:
         return and_(*(w.within() for w in words))
-    return and_(words[first].among(), *(w.within() for i, w in enumerate(words) if i != first))
+    # Its few conversations, listed first: as a subquery the planner would walk the newest-first index.
+    ids = words[first].conversation_ids(session)
+    return and_(col(Conversation.id).in_(ids), *(w.within() for i, w in enumerate(words) if i != first))
 
 
 __all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "Word", "fts5_query", "include_name", "tokens",

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot.store.database import Store, alembic_config, make_engine, upgrade
 from bot.store.models import Conversation, Customer, Direction, Message
+from bot.store.search import words_condition
 from commands.lookup import search
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -160,3 +161,14 @@ def test_revision_0008_indexes_what_was_stored_before_it_and_goes_down_and_up(em
         assert found(store, "refund") == [new, old]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("rare", [0, 1, 10**6])  # every word common, one rare, every word rare
+@pytest.mark.parametrize(("typed", "who"), [("refund late", ["dana", "walter"]), ("skinner refund", ["walter"]),
+                                            ("devol", ["maria"]), ("order nothing", [])])
+def test_every_query_plan_finds_the_same_cases(store, cases, rare, typed, who):
+    with store.transaction() as session:
+        condition = words_condition(session, typed.split(), rare=rare)
+        assert condition is not None
+        ids = set(session.exec(select(Conversation.id).where(condition)).all())
+    assert ids == {cases[name] for name in who}
