@@ -33,10 +33,18 @@ from bot.store.models import Conversation
 
 # A token, as both databases cut text into tokens (see the module docstring).
 _TOKEN = re.compile(r"[^\W_]+")
+# Letters whose lower case Python and FTS5's unicode61 agree on: ASCII, Latin-1 and Latin Extended-A
+# but the dotted capital I (Python lowers it to two characters).
+_FOLDS_ALIKE = re.compile("[\x00-\u012f\u0131-\u017f]+")
 _TOKENS_MAX = 8  # per word: "a.b.c.d…" typed by someone cannot grow the query without bound
-RARE = 2000  # index hits below which a word's hits lead the query (see `words_condition`)
+# Index hits below which a word's hits lead the query (`words_condition`). A per-row check costs a few
+# microseconds on PostgreSQL and a tenth of a millisecond on SQLite (FTS5 sets up a query each time),
+# while collecting hits costs about the same per hit on both: SQLite walks row by row only for words
+# in several percent of all messages.
+RARE = {"postgresql": 2_000, "sqlite": 50_000}
+EXPANSIONS_MAX = 64  # SQLite: terms one typed prefix may stand for in per-row checks (`Word.expand`)
 
-SEARCH_TABLES = ("messages_fts", "customers_fts")  # SQLite (each with FTS5's shadow tables)
+SEARCH_TABLES = ("messages_fts", "customers_fts")  # SQLite (each with FTS5's shadow tables and an fts5vocab)
 SEARCH_COLUMN = "search_vector"  # PostgreSQL, on messages and customers
 SEARCH_INDEXES = ("ix_messages_search", "ix_customers_search")
 # Revision 0008 also makes these; the last is the newest-first order `find` and `customer` list in.
@@ -89,13 +97,40 @@ class Word:
 
     def __init__(self, dialect: str, parts: Sequence[str]) -> None:
         self.postgres = dialect == "postgresql"
+        self.parts = list(parts)
         self.query: Any = (sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery(parts)) if self.postgres
                            else fts5_query(parts))
+        self.expanded: dict[str, str] = {}  # SQLite: FTS table -> the same query with its prefixes spelled out
 
     def _matches(self, table: Any) -> ColumnElement[bool]:
         if self.postgres:
             return table.c.search_vector.op("@@")(self.query)
-        return sa.literal_column(table.name).op("MATCH")(self.query)
+        query = self.expanded.get(table.name, self.query)
+        return sa.literal_column(table.name).op("MATCH")(query) if query else sa.false()
+
+    def expand(self, session: Session, cap: int = EXPANSIONS_MAX) -> bool:
+        """SQLite: spell each prefix out as the terms the index holds that start with it ("refund" →
+        refund OR refunded OR refunds), read from the fts5vocab tables. FTS5 re-expands a prefix on
+        every lookup, even one bounded by rowid; exact terms are found by seeking, so the per-row checks
+        become cheap. False (nothing changed) for a token beyond Latin letters (FTS5 folds case with its
+        own tables, which Python's lower() does not match everywhere: final sigma, dotted I) or with more
+        than `cap` terms."""
+        if not all(_FOLDS_ALIKE.fullmatch(t) for t in self.parts):
+            return False
+        expanded = {}
+        for fts in SEARCH_TABLES:
+            groups = []
+            for token in self.parts:
+                low = token.lower()
+                terms = session.execute(sa.text(f"SELECT term FROM {fts}_vocab WHERE term >= :low AND term < :high "
+                                                "LIMIT :n"), {"low": low, "high": low + "\U0010ffff", "n": cap + 1}
+                                        ).scalars().all()
+                if len(terms) > cap:
+                    return False
+                groups.append(" OR ".join('"{}"'.format(t.replace('"', '""')) for t in terms))
+            expanded[fts] = " AND ".join(f"({g})" for g in groups) if all(groups) else ""
+        self.expanded = expanded
+        return True
 
     def hits(self, session: Session, cap: int) -> int:
         """Messages and customers the word is found in, counted up to `cap` each."""
@@ -104,21 +139,23 @@ class Word:
             select(sa.literal_column("1")).select_from(t).where(self._matches(t)).limit(cap).subquery())).scalar_one()
             for t in tables)
 
-    def among(self) -> ColumnElement[bool]:
+    def _sides(self) -> tuple[Any, Any]:
+        """(conversation ids of the messages, customer ids) the word is found in, as subqueries."""
         if self.postgres:
-            message_ids = select(_MESSAGES.c.conversation_id).where(self._matches(_MESSAGES))
-            customer_ids = select(_CUSTOMERS.c.id).where(self._matches(_CUSTOMERS))
-        else:
-            hits = select(_MESSAGES_FTS.c.rowid).where(self._matches(_MESSAGES_FTS))
-            message_ids = select(_MESSAGES.c.conversation_id).where(_MESSAGES.c.id.in_(hits))
-            customer_ids = select(_CUSTOMERS_FTS.c.rowid).where(self._matches(_CUSTOMERS_FTS))
+            return (select(_MESSAGES.c.conversation_id).where(self._matches(_MESSAGES)),
+                    select(_CUSTOMERS.c.id).where(self._matches(_CUSTOMERS)))
+        hits = select(_MESSAGES_FTS.c.rowid).where(self._matches(_MESSAGES_FTS))
+        return (select(_MESSAGES.c.conversation_id).where(_MESSAGES.c.id.in_(hits)),
+                select(_CUSTOMERS_FTS.c.rowid).where(self._matches(_CUSTOMERS_FTS)))
+
+    def among(self) -> ColumnElement[bool]:
+        message_ids, customer_ids = self._sides()
         return or_(col(Conversation.id).in_(message_ids), col(Conversation.customer_id).in_(customer_ids))
 
     def conversation_ids(self, session: Session) -> list[int]:
         """The conversations the word is found in, as a list (one query; each side through its index)."""
-        customers = select(_CUSTOMERS.c.id).where(self._matches(_CUSTOMERS))
-        found = union(select(_MESSAGES.c.conversation_id).where(self._matches(_MESSAGES)),
-                      select(col(Conversation.id)).where(col(Conversation.customer_id).in_(customers)))
+        message_ids, customer_ids = self._sides()
+        found = union(message_ids, select(col(Conversation.id)).where(col(Conversation.customer_id).in_(customer_ids)))
         return list(session.execute(found).scalars())
 
     def within(self) -> ColumnElement[bool]:
@@ -138,28 +175,36 @@ class Word:
         return or_(in_messages, in_customer)
 
 
-def words_condition(session: Session, typed: Sequence[str], rare: int = RARE) -> ColumnElement[bool] | None:
+def words_condition(session: Session, typed: Sequence[str], rare: int | None = None) -> ColumnElement[bool] | None:
     """Conversations where every typed word is found (see `Word`); None when a word has no token.
 
-    PostgreSQL: when some word is rare (fewer than `rare` hits), its hits lead and the others are
-    checked on those conversations only; when every word is common, each is checked row by row, so the
-    newest-first order index leads and the query stops at its LIMIT. SQLite: every word's hits are
-    collected (see below)."""
+    When some word is rare (fewer than `rare` hits), its conversations are listed and the other words
+    are checked on those only; when every word is common, each is checked row by row, so the
+    newest-first order index leads and the query stops at its LIMIT. On SQLite the per-row checks need
+    the prefixes spelled out (`Word.expand`); where they cannot be, every word's hits are collected."""
     parts = [tokens(w) for w in typed]
     if not parts or not all(parts):
         return None
     words = [Word(session.get_bind().dialect.name, p) for p in parts]
-    if not words[0].postgres:
-        # FTS5 expands a prefix into every matching term's hits on each lookup, even one bounded by
-        # rowid, so row-by-row checks cost more than collecting each word's hits once.
-        return and_(*(w.among() for w in words))
+    if not words[0].postgres and not all(w.expand(session) for w in words):
+        return and_(*(w.among() for w in words))  # a prefix too short or not ASCII: collect its hits once
+    rare = RARE[session.get_bind().dialect.name] if rare is None else rare
     counted = sorted((w.hits(session, rare), i) for i, w in enumerate(words))
     count, first = counted[0]
     if count >= rare:
         return and_(*(w.within() for w in words))
-    # Its few conversations, listed first: as a subquery the planner would walk the newest-first index.
-    ids = words[first].conversation_ids(session)
-    return and_(col(Conversation.id).in_(ids), *(w.within() for i, w in enumerate(words) if i != first))
+    others = [w.within() for i, w in enumerate(words) if i != first]
+    if not words[first].postgres and count >= RARE["postgresql"]:
+        # Thousands of conversations: walk the newest-first index, test membership (the "+ 0" keeps
+        # SQLite from driving the query by the list), and check the other words only on members.
+        message_ids, customer_ids = words[first]._sides()
+        member = or_((col(Conversation.id) + 0).in_(message_ids), (col(Conversation.customer_id) + 0).in_(customer_ids))
+        return and_(member, *others)
+    if not words[first].postgres:
+        return and_(words[first].among(), *others)
+    # Its few conversations, listed first: as a subquery PostgreSQL's planner would walk the newest-first
+    # index instead, filtering a million rows against them.
+    return and_(col(Conversation.id).in_(words[first].conversation_ids(session)), *others)
 
 
 __all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "Word", "fts5_query", "include_name", "tokens",

@@ -43,8 +43,12 @@ _SQLITE_UP = (
     "INSERT INTO customers_fts(customers_fts, rowid, handle, name) VALUES ('delete', old.id, old.handle, old.name); "
     "INSERT INTO customers_fts(rowid, handle, name) VALUES (new.id, new.handle, new.name); END",
     "INSERT INTO customers_fts(customers_fts) VALUES ('rebuild')",
+    # The terms each index holds: `find` spells a typed prefix out as them (bot/store/search.py).
+    "CREATE VIRTUAL TABLE messages_fts_vocab USING fts5vocab(messages_fts, 'row')",
+    "CREATE VIRTUAL TABLE customers_fts_vocab USING fts5vocab(customers_fts, 'row')",
 )
 _SQLITE_DOWN = (
+    "DROP TABLE IF EXISTS messages_fts_vocab", "DROP TABLE IF EXISTS customers_fts_vocab",
     "DROP TRIGGER IF EXISTS messages_fts_ai", "DROP TRIGGER IF EXISTS messages_fts_ad",
     "DROP TRIGGER IF EXISTS messages_fts_au", "DROP TABLE IF EXISTS messages_fts",
     "DROP TRIGGER IF EXISTS customers_fts_ai", "DROP TRIGGER IF EXISTS customers_fts_ad",
