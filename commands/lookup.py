@@ -8,10 +8,11 @@ the full-text index (bot/store/search.py: SQLite FTS5, PostgreSQL tsvector; the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt import Respond
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, union
 from sqlmodel import Session, col, select
 
 from bot import ids
@@ -75,27 +76,35 @@ def search(session: Session, words: Sequence[str], limit: int = FIND_MAX) -> lis
     return list(session.exec(query).all())
 
 
-def customers_named(session: Session, who: str) -> list[Customer]:
+@dataclass(frozen=True)
+class Accounts:
+    """The customer accounts a `/social customer` question names: the first few (the answer lists
+    them with a profile) and all their ids (for their history and the count)."""
+
+    listed: list[Customer]
+    ids: list[int]
+
+
+def customers_named(session: Session, who: str, listed: int = ACCOUNTS_SHOWN) -> Accounts:
     """Every customer account whose handle or name is `who` (any case, with or without "@"), on any
     platform, plus accounts with the same display name as one of those (the same person on X and
-    Facebook usually shares a name, never a handle)."""
+    Facebook usually shares a name, never a handle): those first, then the others, each by id. A common
+    display name can match thousands of accounts: their ids are read, only `listed` are loaded."""
     wanted = who.strip().lstrip("@").lower()
     if not wanted:
-        return []
-    found = list(session.exec(select(Customer).where(or_(func.lower(Customer.handle) == wanted,
-                                                         func.lower(Customer.name) == wanted))
-                              .order_by(col(Customer.id))).all())
-    names = {c.name.lower() for c in found if c.name.strip()}
-    if names:
-        known = {c.id for c in found}
-        found += [c for c in session.exec(select(Customer).where(func.lower(Customer.name).in_(names))
-                                          .order_by(col(Customer.id))).all() if c.id not in known]
-    return found
+        return Accounts([], [])
+    direct = select(col(Customer.id)).where(or_(func.lower(Customer.handle) == wanted,
+                                                func.lower(Customer.name) == wanted))
+    names = select(func.lower(Customer.name)).where(col(Customer.id).in_(direct), func.trim(Customer.name) != "")
+    same_name = select(col(Customer.id)).where(func.lower(Customer.name).in_(names))
+    first = set(session.exec(direct).all())
+    ids = sorted(session.execute(union(direct, same_name)).scalars(), key=lambda i: (i not in first, i))
+    loaded = {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(ids[:listed]))).all()}
+    return Accounts([loaded[i] for i in ids[:listed]], ids)
 
 
-def conversations_of(session: Session, customers: Sequence[Customer], limit: int = HISTORY_MAX) -> list[Conversation]:
-    ids_ = [c.id for c in customers]
-    return list(session.exec(select(Conversation).where(col(Conversation.customer_id).in_(ids_))
+def conversations_of(session: Session, customer_ids: Sequence[int], limit: int = HISTORY_MAX) -> list[Conversation]:
+    return list(session.exec(select(Conversation).where(col(Conversation.customer_id).in_(customer_ids))
                              .order_by(*_newest_order()).limit(limit)).all())
 
 
@@ -159,12 +168,11 @@ def customer(parley: Parley, invocation: Invocation, respond: Respond) -> None:
                         "or `/social customer Fox Mulder`.")
     with parley.store.transaction() as session:
         accounts = customers_named(session, who)
-        if not accounts:
+        if not accounts.listed:
             shown = escape(who)
             raise UserError(f"No customer is called `{shown}`. Check the spelling, or search their words with "
                             f"`/social find {shown.lstrip('@')}`.")
-        rows = _rows(parley, session, conversations_of(session, accounts))
-        handles = [(c.platform, c.handle, c.name) for c in accounts]
-        # Only the accounts the answer lists get a profile (a common display name can match hundreds).
-        profiles = [customer_profile(session, c) for c in accounts[:ACCOUNTS_SHOWN]]
-    _show(respond, customer_history(handles, rows, _now(parley), profiles))
+        rows = _rows(parley, session, conversations_of(session, accounts.ids))
+        handles = [(c.platform, c.handle, c.name) for c in accounts.listed]
+        profiles = [customer_profile(session, c) for c in accounts.listed]
+    _show(respond, customer_history(handles, rows, _now(parley), profiles, accounts_total=len(accounts.ids)))

@@ -57,11 +57,12 @@ def conversation_list(
 
 def customer_history(
     handles: Sequence[tuple[str, str, str]], rows: Sequence[ConversationRow], now: datetime,
-    profiles: Sequence[CustomerProfile] = (),
+    profiles: Sequence[CustomerProfile] = (), accounts_total: int | None = None,
 ) -> SlackMessage:
     """Every conversation with one customer across platforms. `handles`: (platform, handle, name);
     `profiles`, when given, one per handle: each account then gets its own line with its profile,
-    and accounts on different networks are said to be matched by name only."""
+    and accounts on different networks are said to be matched by name only. `accounts_total`: how many
+    accounts there are when `handles` lists only the first (default: as many as `handles`)."""
     who = []
     for i, (platform, handle, name) in enumerate(handles[:ACCOUNTS_SHOWN]):
         label = handle_label(platform, handle)
@@ -71,8 +72,9 @@ def customer_history(
         who.append(f"• {label} — {profile_line(profiles[i], on_card=False)}" if i < len(profiles) else label)
     lines = "\n".join(who) if profiles else "; ".join(who)
     head = "*Customer history*:" + ("\n" if profiles else " ") + (lines or "unknown customer")
-    if len(handles) > ACCOUNTS_SHOWN:
-        head += f"; and {len(handles) - ACCOUNTS_SHOWN} more accounts"
+    total = len(handles) if accounts_total is None else max(accounts_total, len(handles))
+    if total > ACCOUNTS_SHOWN:
+        head += f"; and {total - ACCOUNTS_SHOWN} more accounts"
     blocks = [section(ids.BLOCK_CUSTOMER_HANDLES, head)]
     if profiles and len({platform for platform, _, _ in handles}) > 1:
         blocks.append(context(f"{ids.BLOCK_CUSTOMER_HANDLES}.linking",
