@@ -25,7 +25,7 @@ from bot.reports.headline import headline
 from bot.runtime import Parley
 from bot.sla.hours import zone
 from bot.store.claims import claim_once, prune
-from bot.store.models import Claim, Conversation, Status
+from bot.store.models import ACTIVE, Claim, Conversation, Status
 from commands.acking import after_ack
 from commands.lookup import assigned_to
 from connectors.base import Connector
@@ -53,7 +53,7 @@ def unassigned_open(session: Session, limit: int = HOME_LIST_MAX) -> list[Conver
     """Open conversations (waiting on us) with no assignee, oldest wait first."""
     waited = func.coalesce(Conversation.waiting_since, Conversation.first_seen_at)
     return list(session.exec(select(Conversation).where(
-        Conversation.status == Status.OPEN, col(Conversation.assignee).is_(None))
+        ACTIVE, Conversation.status == Status.OPEN, col(Conversation.assignee).is_(None))
         .order_by(waited.asc(), col(Conversation.id).asc()).limit(limit)).all())
 
 

@@ -1,36 +1,38 @@
 """`/social queue|mine|find|customer`: lists of conversations, answered ephemerally.
 
 Queries here read only; bot/reports.py `conversation_rows` turns conversations into the rows the
-list builders (bot/cards/lists.py) take, with SLA state, in two queries for any number of rows. Text search is
-case-insensitive through lower() … LIKE, the same on SQLite and PostgreSQL (SQLite's lower()
-folds ASCII letters only), with % and _ in what people type matched literally.
+list builders (bot/cards/lists.py) take, with SLA state, in two queries for any number of rows. `find` reads
+the full-text index (bot/store/search.py: SQLite FTS5, PostgreSQL tsvector; the same tokens on both).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt import Respond
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import func, or_, union
 from sqlmodel import Session, col, select
 
 from bot import ids
 from bot.cards import ConversationRow, SlackMessage, conversation_list, customer_history, escape
+from bot.cards.lists import ACCOUNTS_SHOWN
 from bot.reports.figures import conversation_rows
 from bot.runtime import Parley
-from bot.store.models import Conversation, Customer, Message, Status
+from bot.store.models import ACTIVE, Conversation, Customer, Status
 from bot.store.profile import customer_profile
+from bot.store.search import words_condition
 from commands.context import UserError, slack_to_plain
 from commands.social import Invocation, subcommand
 
 QUEUE_MAX = 200  # the builder names every row beyond the ones it shows
 MINE_MAX = 200
 FIND_MAX = 20
-FIND_WORDS_MAX = 20  # each word is a LIKE over text, handle and name: a thousand make SQLite's tree too large
+FIND_WORDS_MAX = 20  # each word is a subquery on the index: a thousand would make SQLite's tree too large
 FIND_CHARS_MAX = 200
 HISTORY_MAX = 100
-_ACTIVE = (Status.OPEN, Status.PENDING, Status.SNOOZED)
+_UNRESOLVED = (Status.OPEN, Status.PENDING, Status.SNOOZED)
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -44,67 +46,65 @@ def _newest_order() -> tuple:
     return newest.desc(), col(Conversation.id).desc()
 
 
-def like_pattern(word: str) -> str:
-    """A lower-case LIKE pattern matching `word` anywhere, with \\ % _ taken literally (escape='\\')."""
-    literal = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{literal}%"
-
-
 def open_queue(session: Session, limit: int = QUEUE_MAX) -> list[Conversation]:
     """Conversations waiting on us (status open), oldest wait first. Snoozed cases are hidden."""
-    return list(session.exec(select(Conversation).where(Conversation.status == Status.OPEN)
+    return list(session.exec(select(Conversation).where(ACTIVE, Conversation.status == Status.OPEN)
                              .order_by(*_waiting_order()).limit(limit)).all())
 
 
 def snoozed_count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(Conversation)
-                        .where(Conversation.status == Status.SNOOZED)).one()
+                        .where(ACTIVE, Conversation.status == Status.SNOOZED)).one()
 
 
 def assigned_to(session: Session, user_id: str, limit: int = MINE_MAX) -> list[Conversation]:
     """Open, pending and snoozed cases assigned to `user_id`, oldest wait first."""
-    return list(session.exec(select(Conversation).where(Conversation.assignee == user_id,
-                                                        col(Conversation.status).in_(_ACTIVE))
+    # ACTIVE (the partial index) leads: an agent's resolved cases pile up, their open ones do not.
+    return list(session.exec(select(Conversation).where(ACTIVE, Conversation.assignee == user_id,
+                                                        col(Conversation.status).in_(_UNRESOLVED))
                              .order_by(*_waiting_order()).limit(limit)).all())
 
 
 def search(session: Session, words: Sequence[str], limit: int = FIND_MAX) -> list[Conversation]:
-    """Conversations, newest first, where every word appears in one of their messages (customer's,
-    staff replies or notes) or in the customer's handle or name."""
-    conditions = []
-    for word in words:
-        pattern, name_pattern = like_pattern(word), like_pattern(word.lstrip("@") or word)
-        in_text = exists().where(col(Message.conversation_id) == Conversation.id,
-                                 func.lower(Message.text).like(pattern, escape="\\"))
-        conditions.append(or_(in_text,
-                              func.lower(Customer.handle).like(name_pattern, escape="\\"),
-                              func.lower(Customer.name).like(name_pattern, escape="\\")))
-    query = (select(Conversation).join(Customer, col(Customer.id) == Conversation.customer_id)
-             .where(and_(*conditions)).order_by(*_newest_order()).limit(limit))
+    """Conversations, newest first, where every word is found (as a prefix of a word, any case) in one
+    of their messages (customer's, staff replies or notes) or in the customer's handle or name; the
+    full-text index (bot/store/search.py) answers it. A word of punctuation alone finds nothing."""
+    condition = words_condition(session, words)
+    if condition is None:
+        return []
+    query = select(Conversation).where(condition).order_by(*_newest_order()).limit(limit)
     return list(session.exec(query).all())
 
 
-def customers_named(session: Session, who: str) -> list[Customer]:
+@dataclass(frozen=True)
+class Accounts:
+    """The customer accounts a `/social customer` question names: the first few (the answer lists
+    them with a profile) and all their ids (for their history and the count)."""
+
+    listed: list[Customer]
+    ids: list[int]
+
+
+def customers_named(session: Session, who: str, listed: int = ACCOUNTS_SHOWN) -> Accounts:
     """Every customer account whose handle or name is `who` (any case, with or without "@"), on any
     platform, plus accounts with the same display name as one of those (the same person on X and
-    Facebook usually shares a name, never a handle)."""
+    Facebook usually shares a name, never a handle): those first, then the others, each by id. A common
+    display name can match thousands of accounts: their ids are read, only `listed` are loaded."""
     wanted = who.strip().lstrip("@").lower()
     if not wanted:
-        return []
-    found = list(session.exec(select(Customer).where(or_(func.lower(Customer.handle) == wanted,
-                                                         func.lower(Customer.name) == wanted))
-                              .order_by(col(Customer.id))).all())
-    names = {c.name.lower() for c in found if c.name.strip()}
-    if names:
-        known = {c.id for c in found}
-        found += [c for c in session.exec(select(Customer).where(func.lower(Customer.name).in_(names))
-                                          .order_by(col(Customer.id))).all() if c.id not in known]
-    return found
+        return Accounts([], [])
+    direct = select(col(Customer.id)).where(or_(func.lower(Customer.handle) == wanted,
+                                                func.lower(Customer.name) == wanted))
+    names = select(func.lower(Customer.name)).where(col(Customer.id).in_(direct), func.trim(Customer.name) != "")
+    same_name = select(col(Customer.id)).where(func.lower(Customer.name).in_(names))
+    first = set(session.exec(direct).all())
+    ids = sorted(session.execute(union(direct, same_name)).scalars(), key=lambda i: (i not in first, i))
+    loaded = {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(ids[:listed]))).all()}
+    return Accounts([loaded[i] for i in ids[:listed]], ids)
 
 
-def conversations_of(session: Session, customers: Sequence[Customer], limit: int = HISTORY_MAX) -> list[Conversation]:
-    ids_ = [c.id for c in customers]
-    return list(session.exec(select(Conversation).where(col(Conversation.customer_id).in_(ids_))
+def conversations_of(session: Session, customer_ids: Sequence[int], limit: int = HISTORY_MAX) -> list[Conversation]:
+    return list(session.exec(select(Conversation).where(col(Conversation.customer_id).in_(customer_ids))
                              .order_by(*_newest_order()).limit(limit)).all())
 
 
@@ -168,11 +168,11 @@ def customer(parley: Parley, invocation: Invocation, respond: Respond) -> None:
                         "or `/social customer Fox Mulder`.")
     with parley.store.transaction() as session:
         accounts = customers_named(session, who)
-        if not accounts:
+        if not accounts.listed:
             shown = escape(who)
             raise UserError(f"No customer is called `{shown}`. Check the spelling, or search their words with "
                             f"`/social find {shown.lstrip('@')}`.")
-        rows = _rows(parley, session, conversations_of(session, accounts))
-        handles = [(c.platform, c.handle, c.name) for c in accounts]
-        profiles = [customer_profile(session, c) for c in accounts]
-    _show(respond, customer_history(handles, rows, _now(parley), profiles))
+        rows = _rows(parley, session, conversations_of(session, accounts.ids))
+        handles = [(c.platform, c.handle, c.name) for c in accounts.listed]
+        profiles = [customer_profile(session, c) for c in accounts.listed]
+    _show(respond, customer_history(handles, rows, _now(parley), profiles, accounts_total=len(accounts.ids)))

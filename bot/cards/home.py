@@ -29,8 +29,10 @@ def _list(key: str, title: str, rows: Sequence[ConversationRow], now: datetime, 
     blocks = [section(f"{prefix}.title", f"*{title}* · {len(rows)}")]
     if not rows:
         return [*blocks, context(f"{prefix}.empty", empty)]
+    # Rows past HOME_ROWS_MAX are only named by "#N": their lines are never drawn, only counted.
+    lines = [row_line(r, now, assignee=assignee) for r in rows[:HOME_ROWS_MAX]]
     return blocks + pack_lines(
-        [row_line(r, now, assignee=assignee) for r in rows],
+        lines + [""] * (len(rows) - len(lines)),
         block_id=f"{prefix}.rows",
         max_sections=_HOME_SECTIONS_MAX,
         max_lines=HOME_ROWS_MAX,

@@ -19,6 +19,7 @@ from bot.store.profile import CustomerProfile
 LIST_ROWS_MAX = 60  # a longer list is unreadable in one message; the rest are named by "#N"
 LIST_SECTIONS_MAX = 40  # of Slack's 50 blocks; the rest hold the title and the "more" line
 TEMPLATES_MAX = 100
+ACCOUNTS_SHOWN = 10  # customer history: accounts listed with their profile; the rest are counted
 _VARIABLES_HELP = "Variables: " + " ".join(f"`{{{v}}}`" for v in placeholders.VARIABLES)
 
 
@@ -56,13 +57,14 @@ def conversation_list(
 
 def customer_history(
     handles: Sequence[tuple[str, str, str]], rows: Sequence[ConversationRow], now: datetime,
-    profiles: Sequence[CustomerProfile] = (),
+    profiles: Sequence[CustomerProfile] = (), accounts_total: int | None = None,
 ) -> SlackMessage:
     """Every conversation with one customer across platforms. `handles`: (platform, handle, name);
     `profiles`, when given, one per handle: each account then gets its own line with its profile,
-    and accounts on different networks are said to be matched by name only."""
+    and accounts on different networks are said to be matched by name only. `accounts_total`: how many
+    accounts there are when `handles` lists only the first (default: as many as `handles`)."""
     who = []
-    for i, (platform, handle, name) in enumerate(handles[:10]):
+    for i, (platform, handle, name) in enumerate(handles[:ACCOUNTS_SHOWN]):
         label = handle_label(platform, handle)
         if name and name != handle:
             label = f"{clip(name, 60)} ({label})"
@@ -70,8 +72,9 @@ def customer_history(
         who.append(f"• {label} — {profile_line(profiles[i], on_card=False)}" if i < len(profiles) else label)
     lines = "\n".join(who) if profiles else "; ".join(who)
     head = "*Customer history*:" + ("\n" if profiles else " ") + (lines or "unknown customer")
-    if len(handles) > 10:
-        head += f"; and {len(handles) - 10} more accounts"
+    total = len(handles) if accounts_total is None else max(accounts_total, len(handles))
+    if total > ACCOUNTS_SHOWN:
+        head += f"; and {total - ACCOUNTS_SHOWN} more accounts"
     blocks = [section(ids.BLOCK_CUSTOMER_HANDLES, head)]
     if profiles and len({platform for platform, _, _ in handles}) > 1:
         blocks.append(context(f"{ids.BLOCK_CUSTOMER_HANDLES}.linking",

@@ -18,7 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, union
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from bot.store.keys import row_id
@@ -32,6 +33,11 @@ from bot.store.models import (
     MessageMatch,
 )
 from connectors.registry import shipped_op
+
+# What `load_period_cases` reads of a conversation: the headline KPIs and the SLA clock (ClockInput.of).
+_ROW_COLUMNS = ("id", "ref", "customer_id", "status", "priority", "platform", "channel", "tone", "complaint",
+                "first_seen_at", "waiting_since", "first_response_at", "resolved_at", "sla_paused_since",
+                "sla_paused_seconds")
 
 # Audit actions that end a snooze (a customer message ends one too; see `snoozed_intervals`).
 _SNOOZE_ENDS = ("wake", "reopen", "resolve")
@@ -124,6 +130,24 @@ def load_cases(session: Session, start: datetime, end: datetime, now: datetime) 
                           tuple(sorted(replies[key], key=lambda r: r.at)),
                           snoozed_intervals(snoozed[key], ended[key], heard, until)))
     return cases
+
+
+def load_period_cases(session: Session, start: datetime, end: datetime) -> list[Case]:
+    """The conversations first seen, first answered or resolved in [start, end), ordered by id, with their
+    customer and nothing else (no messages, replies or snoozes): enough for the KPIs that read only the
+    conversation row (App Home's headline). Each of the three is found through its own index, so the
+    cost follows the period's cases, not the size of the store."""
+    periods = [select(col(Conversation.id)).where(column >= start, column < end)
+               for column in (col(Conversation.first_seen_at), col(Conversation.first_response_at),
+                              col(Conversation.resolved_at))]
+    ids = union(*periods).subquery()
+    # Only the columns these KPIs and the SLA clock read: a week of a busy store is thousands of rows,
+    # and every timestamp read costs a parse.
+    rows = session.exec(select(Conversation, Customer.handle, Customer.followers)
+                        .options(load_only(*(getattr(Conversation, name) for name in _ROW_COLUMNS)))
+                        .join(Customer, col(Customer.id) == Conversation.customer_id)
+                        .where(col(Conversation.id).in_(select(ids.c.id))).order_by(col(Conversation.id))).all()
+    return [Case(conversation, handle, followers, (), ()) for conversation, handle, followers in rows]
 
 
 def load_voices(session: Session, start: datetime, end: datetime) -> list[Voice]:

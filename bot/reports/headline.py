@@ -6,18 +6,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from bot.cards.headline import Headline
-from bot.reports.cases import load_cases
-from bot.reports.figures import Period
-from bot.reports.kpis import kpis
+from bot.reports import timing
+from bot.reports.cases import load_period_cases
+from bot.reports.figures import Period, nearest_rank
+from bot.reports.kpis import first_responses, new_cases, response_rate, sla_compliance, tone_mix
 from bot.reports.service_level import ServiceLevel
+from bot.store.models import Conversation, Status
 
 
 def headline(session: Session, period: Period, sl: ServiceLevel, now: datetime) -> Headline:
-    """The headline KPIs of `period` as of `now`: medians in business time."""
-    k = kpis(load_cases(session, period.start, period.end, now), period, sl, now)
-    return Headline(period_label=period.label, first_response_median=k.first_response.business.median,
-                    resolution_median=k.resolution.business.median, response_rate_pct=k.response_rate_pct,
-                    sla_compliance_pct=k.sla_compliance_pct, backlog=k.backlog, tone_mix=dict(k.tone_mix))
+    """The headline KPIs of `period` as of `now`: medians in business time. Each is the KPI module's
+    own function over the cases it counts (new, answered or resolved in the period: `load_period_cases`,
+    without the messages the other KPIs need); the backlog is counted in SQL."""
+    cases = load_period_cases(session, period.start, period.end)
+    answered = [took.business for _, took in first_responses(cases, period, sl)]
+    resolved = [took.business for c in cases if c.conversation.resolved_at is not None
+                and period.start <= c.conversation.resolved_at < period.end
+                and (took := timing.resolution(c, sl.hours)) is not None]
+    backlog = session.exec(select(func.count()).select_from(Conversation)
+                           .where(Conversation.status == Status.OPEN)).one()
+    return Headline(period_label=period.label, first_response_median=nearest_rank(answered, 50),
+                    resolution_median=nearest_rank(resolved, 50),
+                    response_rate_pct=response_rate(new_cases(cases, period), now),
+                    sla_compliance_pct=sla_compliance(cases, period, sl, now), backlog=backlog,
+                    tone_mix=dict(tone_mix(cases, period)))

@@ -171,7 +171,7 @@ def tone_mix(cases: Sequence[Case], period: Period) -> dict[str, int]:
     return dict(sorted(Counter(c.conversation.tone for c in new_cases(cases, period)).items()))
 
 
-def _response_rate(new: Sequence[Case], now: datetime) -> float | None:
+def response_rate(new: Sequence[Case], now: datetime) -> float | None:
     answered = sum(1 for c in new if c.conversation.first_response_at is not None
                    and c.conversation.first_response_at <= now)
     return _pct(answered, len(new))
@@ -206,8 +206,8 @@ def kpis(cases: Sequence[Case], period: Period, sl: ServiceLevel, now: datetime)
         resolution=Timing.of([t for c in resolved if (t := timing.resolution(c, sl.hours)) is not None]),
         handling=Timing.of([t for c in resolved if (t := timing.handling(c, sl.hours)) is not None]),
         first_contact_resolution_pct=_first_contact_resolution(resolved),
-        response_rate_pct=_response_rate(new, now),
-        complaint_response_rate_pct=_response_rate([c for c in new if c.conversation.complaint], now),
+        response_rate_pct=response_rate(new, now),
+        complaint_response_rate_pct=response_rate([c for c in new if c.conversation.complaint], now),
         sla_compliance_pct=sla_compliance(cases, period, sl, now),
         backlog=sum(1 for c in cases if c.conversation.status == Status.OPEN),
         overdue=sum(1 for c in waiting if sl.status(c.conversation, now).overdue),

@@ -35,12 +35,13 @@ from bot.delivery.directory import SlackDirectory, mention
 from bot.replies.actions import ConversationActions
 from bot.replies.permissions import parse_agents
 from bot.reports.service_level import ServiceLevel
-from bot.schedule.due import BREACH, ESCALATION, THRESHOLDS, WARNING, Due, sla_due, window_due
+from bot.schedule.due import BREACH, ESCALATION, THRESHOLDS, WARNING, Due, sla_due, sla_key, window_due
+from bot.sla.clock import wait_period
 from bot.store import outbox
 from bot.store.claims import claim
 from bot.store.database import Store
 from bot.store.keys import row_id
-from bot.store.models import Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
+from bot.store.models import ACTIVE, Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class ReminderTick:
         """End snoozes whose time has passed (the same change as Sender.wake, at the tick's `now`)."""
         actions = ConversationActions(lambda: now, self.service_level.pause_meter)
         with self.store.transaction() as session:
-            ended = session.exec(select(Conversation).where(Conversation.status == Status.SNOOZED,
+            ended = session.exec(select(Conversation).where(ACTIVE, Conversation.status == Status.SNOOZED,
                                                             col(Conversation.snoozed_until) <= now)).all()
             woken = sum(actions.wake(session, conversation) for conversation in ended)
         if woken:
@@ -133,16 +134,20 @@ class ReminderTick:
     def _plan(self, session: Session, now: datetime) -> list[_Fired]:
         """Every reminder due now, claimed or not. Snoozed cases are paused; resolved ones wait on nobody."""
         waiting = session.exec(select(Conversation).where(
-            col(Conversation.waiting_since).is_not(None),
+            ACTIVE, col(Conversation.waiting_since).is_not(None),
             col(Conversation.status).in_((Status.OPEN, Status.PENDING)),
         ).order_by(col(Conversation.id))).all()
+        # A case already escalated in its current wait has no SLA threshold left to cross: its clock
+        # is not evaluated again (on a neglected store, most of the backlog).
+        escalated = self._claimed(session, [_escalation_key(c) for c in waiting])
         out: list[_Fired] = []
         for conversation in waiting:
             assert conversation.id is not None and conversation.waiting_since is not None
-            status = self.service_level.status(conversation, now)
-            due = sla_due(conversation.id, conversation.channel, status)
-            if due is not None:
-                out.append((conversation, due))
+            if _escalation_key(conversation) not in escalated:
+                status = self.service_level.status(conversation, now)
+                due = sla_due(conversation.id, conversation.channel, status)
+                if due is not None:
+                    out.append((conversation, due))
             wrote = conversation.last_customer_message_at or conversation.waiting_since
             window = window_due(conversation.id, conversation.channel, conversation.platform,
                                 conversation.kind, wrote, now, self.window_leads)
@@ -150,15 +155,18 @@ class ReminderTick:
                 out.append((conversation, window))
         return out
 
+    @classmethod
+    def _unclaimed(cls, session: Session, dues: Sequence[Due]) -> list[Due]:
+        claimed = cls._claimed(session, [d.key for d in dues])
+        return [d for d in dues if d.key not in claimed]
+
     @staticmethod
-    def _unclaimed(session: Session, dues: Sequence[Due]) -> list[Due]:
-        keys = [d.key for d in dues]
+    def _claimed(session: Session, keys: Sequence[str]) -> set[str]:
         claimed: set[str] = set()
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            query = select(Claim.key).where(col(Claim.key).in_(chunk))
-            claimed.update(session.exec(query).all())
-        return [d for d in dues if d.key not in claimed]
+            claimed.update(session.exec(select(Claim.key).where(col(Claim.key).in_(chunk))).all())
+        return claimed
 
     @staticmethod
     def _claim(session: Session, due: Due, now: datetime) -> bool:
@@ -262,6 +270,11 @@ class ReminderTick:
         return {c.id: self.service_level.row(c, customers.get(c.customer_id), latest.get(c.id, ""), now,
                                              permalink=self.directory.permalink(c.channel, c.slack_ts))
                 for c in conversations if c.id is not None}
+
+
+def _escalation_key(conversation: Conversation) -> str:
+    assert conversation.id is not None and conversation.waiting_since is not None
+    return sla_key(conversation.id, ESCALATION, wait_period(conversation.first_response_at, conversation.waiting_since))
 
 
 def _digest(keys: Iterable[str]) -> str:

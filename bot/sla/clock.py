@@ -98,6 +98,12 @@ def _paused_seconds(inp: ClockInput, hours: BusinessHours, now: datetime) -> flo
     return total
 
 
+def wait_period(first_response_at: datetime | None, waiting_since: datetime) -> str:
+    """The name of one waiting period (`SlaStatus.period`): its kind and when the wait began."""
+    kind = FIRST_RESPONSE if first_response_at is None else NEXT_RESPONSE
+    return f"{kind}:{int(waiting_since.timestamp())}"
+
+
 def evaluate(inp: ClockInput, config: SlaConfig, hours: BusinessHours, now: datetime) -> SlaStatus:
     """The SLA status of one conversation at `now` (an aware datetime)."""
     if now.tzinfo is None:
@@ -119,7 +125,7 @@ def evaluate(inp: ClockInput, config: SlaConfig, hours: BusinessHours, now: date
     escalate_offset = config.escalation_offset(target)
     paused_now = SlaStatus(at=now, state=SlaState.PAUSED, kind=kind, target=target, started_at=waiting_since,
                            elapsed=elapsed, remaining=target - elapsed,
-                           period=f"{kind}:{int(waiting_since.timestamp())}",
+                           period=wait_period(inp.first_response_at, waiting_since),
                            resolution_due_at=resolution_due_at)
     if inp.sla_paused_since is not None or inp.status == "snoozed":
         return paused_now

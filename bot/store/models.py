@@ -53,6 +53,8 @@ class DeliveryStatus(enum.StrEnum):
 
 class Customer(SQLModel, table=True):
     __tablename__ = "customers"
+    # Also indexed on lower(handle) and lower(name) for `/social customer` (revision 0009; autogenerate
+    # cannot compare expression indexes, so bot/store/search.include_name leaves them out).
     __table_args__ = (sa.UniqueConstraint("platform", "external_id", name="uq_customer_platform_ext"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -66,12 +68,18 @@ class Customer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
 
+# Cases not resolved, written out literally (as QUEUED below) so the planners match the partial index:
+# the scheduler and reports read only these, a few thousand among a million resolved.
+ACTIVE = sa.text("status IN ('open', 'pending', 'snoozed')")
+
+
 class Conversation(SQLModel, table=True):
     """One customer's case: a thread of messages on one platform, mirrored to one Slack thread."""
 
     __tablename__ = "conversations"
     __table_args__ = (
         sa.UniqueConstraint("platform", "thread_key", "customer_id", name="uq_conversation_thread"),
+        sa.Index("ix_conversations_active", "id", sqlite_where=ACTIVE, postgresql_where=ACTIVE),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -91,11 +99,11 @@ class Conversation(SQLModel, table=True):
     assignee: str | None = Field(default=None, max_length=32)  # Slack user id
     channel: str = Field(max_length=32)  # Slack channel the thread lives in
     slack_ts: str | None = Field(default=None, max_length=32)  # ts of the parent card
-    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False, index=True)
     last_customer_message_at: datetime | None = ts_field()
-    first_response_at: datetime | None = ts_field()
+    first_response_at: datetime | None = ts_field(index=True)
     last_response_at: datetime | None = ts_field()
-    resolved_at: datetime | None = ts_field()
+    resolved_at: datetime | None = ts_field(index=True)
     snoozed_until: datetime | None = ts_field()
     # SLA clock (bot/sla/): when the customer's current unanswered wait began (None: nobody waits on
     # us), and the business time of that wait spent snoozed (a pause in progress began at
@@ -108,9 +116,9 @@ class Conversation(SQLModel, table=True):
     replying_at: datetime | None = ts_field()
     # CSAT (bot/replies/survey.py): when the one satisfaction question reached the customer, and their
     # 1-5 answer with when they gave it.
-    csat_asked_at: datetime | None = ts_field()
+    csat_asked_at: datetime | None = ts_field(index=True)
     csat_score: int | None = None
-    csat_at: datetime | None = ts_field()
+    csat_at: datetime | None = ts_field(index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
 
@@ -139,7 +147,7 @@ class Message(SQLModel, table=True):
     complaint: bool = False
     priority: str | None = Field(default=None, max_length=16)
     priority_reasons: str = Field(default="", max_length=512)
-    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False, index=True)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     delivered_at: datetime | None = ts_field()
     delivery_status: str = Field(default=DeliveryStatus.RECEIVED, max_length=16)
@@ -182,8 +190,7 @@ class OutboxStatus(enum.StrEnum):
     ROLLED_UP = "rolled_up"  # a POST_CARD shown in a ROLLUP instead (slack_ts: the roll-up's, once sent)
 
 
-# Written out literally (not bound parameters) so that SQLite's and PostgreSQL's planners can prove a
-# query's status filter matches the partial index's predicate.
+# Literal for the planners, like ACTIVE.
 QUEUED = sa.text("status IN ('pending', 'sending')")
 
 

@@ -1,5 +1,5 @@
 """What people type after `/social`: references, people, Slack markup, template names,
-and the search pattern (snooze times: tests/commands/test_snooze.py) — pure functions, no Slack and no database."""
+and the search words (snooze times: tests/commands/test_snooze.py) — pure functions, no Slack and no database."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.replies.templates import normalise_name
+from bot.store.search import fts5_query, tokens, tsquery
 from commands.case_state import parse_assignee
 from commands.context import UserError, echo, slack_to_plain, split_ref
-from commands.lookup import like_pattern
 
 NOW = datetime(2026, 3, 10, 22, 30, tzinfo=UTC)
 
@@ -72,6 +72,10 @@ def test_template_names_are_letters_digits_dash_underscore(name):
         normalise_name(name)
 
 
-def test_search_patterns_take_percent_underscore_and_backslash_literally():
-    assert like_pattern("Refund") == "%refund%"
-    assert like_pattern("100%_\\") == "%100\\%\\_\\\\%"
+def test_search_words_become_tokens_with_no_query_syntax_left():
+    assert tokens("order#100_5") == ["order", "100", "5"]
+    assert tokens("devolución") == ["devolución"]
+    assert tokens('%_\\" OR * NEAR(:') == ["OR", "NEAR"]  # quoted below: words, never operators
+    assert tokens("!!!") == []
+    assert fts5_query(["OR", "x"]) == '"OR"* AND "x"*'
+    assert tsquery(["OR", "x"]) == "'OR':* & 'x':*"

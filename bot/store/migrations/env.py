@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.store.database import make_engine
+from bot.store.search import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -21,6 +22,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=include_name,  # the full-text index is not on the metadata (bot/store/search.py)
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -22,6 +22,7 @@ from bot.schedule.reminders import HERE, ReminderTick
 from bot.sla import SlaState, SlaStatus
 from bot.sla.policy import parse_sla_config
 from bot.store import outbox
+from bot.store.keys import row_id
 from bot.store.models import AuditEntry, Claim, Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
 from connectors.facebook.rules import MESSENGER_24H
 from sandbox.emulators.slack_api import SlackEmulator
@@ -208,6 +209,29 @@ def test_after_downtime_past_every_threshold_only_the_escalation_fires(store):
     period = f"first_response:{int(T0.timestamp())}"
     assert sla_key(conversation, "warning", period) in claims(store)
     assert sla_key(conversation, "breach", period) in claims(store)
+
+
+class CountingServiceLevel(ServiceLevel):
+    """Counts the clocks evaluated (a frozen dataclass: the count lives in a shared list)."""
+
+    def __init__(self, base: ServiceLevel, calls: list[int]) -> None:
+        object.__setattr__(self, "config", base.config)
+        object.__setattr__(self, "hours", base.hours)
+        object.__setattr__(self, "calls", calls)
+
+    def status(self, conversation, now):  # type: ignore[no-untyped-def]
+        self.calls.append(row_id(conversation))
+        return super().status(conversation, now)
+
+
+def test_a_case_escalated_in_its_current_wait_is_not_evaluated_again(store):
+    escalated, fresh = case(store), case(store, waiting_since=T0 + 4 * HOUR)
+    calls: list[int] = []
+    tick = ReminderTick(store, CountingServiceLevel(service(), calls))
+    assert tick.run(T0 + 3 * HOUR).fired == {"escalation": 1}
+    calls.clear()
+    assert tick.run(T0 + 4 * HOUR + timedelta(minutes=50)).fired == {"warning": 1}  # only the fresh case
+    assert escalated not in calls and fresh in calls
 
 
 def test_a_new_customer_message_after_an_answer_starts_a_new_period(store):
