@@ -46,23 +46,21 @@ class _Model:
     def features(self, data: bytes) -> np.ndarray:
         """The feature number counted at each byte of `data` (the longest one ending there)."""
         n = len(data)
-        padded = np.frombuffer(data + bytes(MAX_GRAM), dtype=np.uint8).astype(np.uint64)
-        # grams[s, j]: the bytes s .. s+j+1 (length j+2) as one key; all lengths looked up at once.
-        value = padded[:n].copy()
+        pad = MAX_GRAM - 1
+        padded = np.frombuffer(bytes(pad) + data, dtype=np.uint8).astype(np.uint64)
+        # grams[e, j]: the gram of length j+2 that ends at byte e, as one key; every length is
+        # looked up at once, and the longest hit of each row wins.
         grams = np.empty((n, MAX_GRAM - 1), dtype=np.uint64)
+        value = padded[pad:].copy()
         for j in range(MAX_GRAM - 1):
-            value = value << np.uint64(8) | padded[j + 1:j + 1 + n]
+            value += padded[pad - j - 1:pad - j - 1 + n] << np.uint64(8 * (j + 1))
             grams[:, j] = value << np.uint64(3) | np.uint64(j + 2)
-        end = np.arange(n)[:, None] + np.arange(1, MAX_GRAM)  # the last byte of each gram
-        at = np.searchsorted(self.keys, grams.ravel()).clip(max=len(self.keys) - 1)
-        hit = (self.keys[at] == grams.ravel()) & (end.ravel() < n)
-        ends, found = end.ravel()[hit], at[hit]
-        if ends.size == 0:
-            return found
-        # Keep the longest gram per end byte: sort by (end, length), take the last of each end.
-        order = np.argsort(ends * MAX_GRAM + (np.flatnonzero(hit) % (MAX_GRAM - 1)), kind="stable")
-        ends, found = ends[order], found[order]
-        return found[np.append(ends[1:] != ends[:-1], True)]
+        at = np.searchsorted(self.keys, grams).clip(max=len(self.keys) - 1)
+        hit = self.keys[at] == grams
+        hit &= np.arange(n)[:, None] >= np.arange(1, MAX_GRAM)  # the gram starts inside the text
+        longest = MAX_GRAM - 2 - hit[:, ::-1].argmax(axis=1)
+        rows = np.flatnonzero(hit.any(axis=1))
+        return at[rows, longest[rows]]
 
     def probabilities(self, text: str) -> np.ndarray:
         if text.isupper():
@@ -85,6 +83,11 @@ def _get() -> _Model:
         if _model is None:
             _model = _Model(ARTEFACT)
         return _model
+
+
+def probabilities(text: str) -> np.ndarray:
+    """The probability of each language of `LANGUAGES` (in that order) for `text`."""
+    return _get().probabilities(text)
 
 
 def rank(text: str) -> list[tuple[str, float]]:

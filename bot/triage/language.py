@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+
 from bot.triage import langid
 
 CANDIDATES = langid.LANGUAGES
@@ -21,6 +23,8 @@ CANDIDATES = langid.LANGUAGES
 # torn between look-alikes (es / pt / gl, en / nl / id); the prior settles those, while a longer
 # text in any candidate language outweighs it easily.
 PRIOR = {"en": 4.0, "es": 4.0, "pt": 2.0, "fr": 2.0, "de": 2.0, "it": 2.0}
+_PRIOR = np.array([PRIOR.get(lang, 1.0) for lang in CANDIDATES])
+_EN, _ES = CANDIDATES.index("en"), CANDIDATES.index("es")
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|ly|me|io|co|example)(?:/\S*)?", re.I)
 _HANDLE = re.compile(r"[@#]\w+")
@@ -71,20 +75,18 @@ def detect_language(text: str, lang_hint: str | None = None) -> str:
     if letters == 0:
         return hint if hint in CANDIDATES else "und"
 
-    scores = {lang: p * PRIOR.get(lang, 1.0) for lang, p in langid.rank(clean)}
-    mass = sum(scores.values())
-    scores = {lang: p / mass for lang, p in scores.items()}
+    scores = langid.probabilities(clean) * _PRIOR
+    scores /= scores.sum()
     # Function words: a clear majority for one language is strong evidence even in five words.
     es_hits = sum(1 for w in words if w in ES_WORDS or _fold(w) in ES_WORDS)
     en_hits = sum(1 for w in words if w in EN_WORDS)
     es_chars = sum(1 for c in clean.lower() if c in _ES_CHARS)
-    scores["es"] = scores.get("es", 0.0) + 0.25 * es_hits + 0.15 * min(es_chars, 3)
-    scores["en"] = scores.get("en", 0.0) + 0.25 * en_hits
+    scores[_ES] += 0.25 * es_hits + 0.15 * min(es_chars, 3)
+    scores[_EN] += 0.25 * en_hits
     if hint in CANDIDATES:
         # Weighted so that a short text follows the platform unless the words clearly disagree.
-        scores[hint] = scores.get(hint, 0.0) + (0.6 if letters >= 12 else 1.5)
-    best, best_score = max(scores.items(), key=lambda kv: kv[1])
-    total = sum(scores.values()) or 1.0
-    if hint is None and ((letters < 4 and es_hits + en_hits == 0) or best_score / total < 0.4):
+        scores[CANDIDATES.index(hint)] += 0.6 if letters >= 12 else 1.5
+    best = int(scores.argmax())
+    if hint is None and ((letters < 4 and es_hits + en_hits == 0) or scores[best] / scores.sum() < 0.4):
         return "und"
-    return best
+    return CANDIDATES[best]
