@@ -66,7 +66,10 @@ def build(out: Path) -> None:
     model = read_py3langid()
     classes = model["classes"].tolist()
     keep = [classes.index(lang) for lang in LANGUAGES]  # first column of a duplicated code
-    keys = np.array([feature_key(s) for s in feature_strings(model)], dtype=np.uint64)
+    strings = feature_strings(model)
+    # bot.triage.langid pads the text with NUL bytes and relies on no feature starting with one.
+    assert not any(s.startswith(b"\0") for s in strings)
+    keys = np.array([feature_key(s) for s in strings], dtype=np.uint64)
     order = np.argsort(keys)
     ptc = model["ptc"].astype(np.float32)[order][:, keep]
     low, high = float(ptc.min()), float(ptc.max())

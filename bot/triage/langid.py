@@ -26,6 +26,9 @@ LANGUAGES = (
     "hu", "tr", "id", "vi", "ru", "uk", "bg", "el", "ar", "fa", "he", "hi", "bn", "ur", "th", "ja", "ko", "zh",
 )
 
+_LENGTHS = np.arange(2, MAX_GRAM + 1, dtype=np.uint64)
+_MASKS = (np.uint64(1) << (np.uint64(8) * _LENGTHS)) - np.uint64(1)
+
 _lock = threading.Lock()
 _model: _Model | None = None
 
@@ -46,18 +49,15 @@ class _Model:
     def features(self, data: bytes) -> np.ndarray:
         """The feature number counted at each byte of `data` (the longest one ending there)."""
         n = len(data)
-        pad = MAX_GRAM - 1
-        padded = np.frombuffer(bytes(pad) + data, dtype=np.uint8).astype(np.uint64)
-        # grams[e, j]: the gram of length j+2 that ends at byte e, as one key; every length is
-        # looked up at once, and the longest hit of each row wins.
-        grams = np.empty((n, MAX_GRAM - 1), dtype=np.uint64)
-        value = padded[pad:].copy()
-        for j in range(MAX_GRAM - 1):
-            value += padded[pad - j - 1:pad - j - 1 + n] << np.uint64(8 * (j + 1))
-            grams[:, j] = value << np.uint64(3) | np.uint64(j + 2)
+        # One unaligned big-endian view: element e is the 8 bytes ending at byte e (zeros before the
+        # text), so the gram of length L ending there is its low 8·L bits. Every length is looked
+        # up at once, and the longest hit of each byte wins.
+        window = np.ndarray((n,), dtype=">u8", buffer=bytes(7) + data, strides=(1,)).astype(np.uint64)
+        grams = (window[:, None] & _MASKS) << np.uint64(3) | _LENGTHS
         at = np.searchsorted(self.keys, grams).clip(max=len(self.keys) - 1)
+        # A gram reaching into the zeros before the text starts with a NUL byte, which no feature
+        # does (scripts/build_langid.py checks), so it never hits.
         hit = self.keys[at] == grams
-        hit &= np.arange(n)[:, None] >= np.arange(1, MAX_GRAM)  # the gram starts inside the text
         longest = MAX_GRAM - 2 - hit[:, ::-1].argmax(axis=1)
         rows = np.flatnonzero(hit.any(axis=1))
         return at[rows, longest[rows]]
