@@ -33,9 +33,10 @@ def test_the_shipped_artefact_loads_every_model() -> None:
     dense = len(model.dense_features(0.0))
     for name, m in models.items():
         classes = 2 if name.startswith("complaint") else 3
-        assert m.weights.shape == ((1 << BITS) + dense, classes)
+        assert m.weights.shape == (len(m.columns) + dense, classes) and m.idf.shape == m.columns.shape
         assert m.bias.shape == (classes,)
-        assert (m.vocab.idf > 0).sum() > 10_000  # trained, not an empty vocabulary
+        assert len(m.columns) > 10_000 and (m.idf > 0).all()  # trained, not an empty vocabulary
+        assert (np.diff(m.columns) > 0).all() and m.columns[-1] < 1 << BITS
         p = m.probabilities(count(columns("@acme thank you so much!")), 0.5)
         assert p.shape == (classes,) and abs(p.sum() - 1) < 1e-6
 
@@ -98,3 +99,14 @@ def test_the_complaint_hold_out_is_never_trained_on() -> None:
     (train_texts, _), (held_texts, held_labels) = triage_data.complaints()
     assert not set(train_texts) & set(held_texts)
     assert len(held_texts) == 490 and sum(held_labels) == 119
+
+
+def test_the_stored_columns_give_the_training_vectors() -> None:
+    """Storing only the kept columns changes nothing: the compact model sees what training saw."""
+    docs = [count(columns(t)) for t in ("good service", "bad service", "good food", "service was good")]
+    vocab = Vocabulary.fit(docs, min_df=2)
+    kept = np.flatnonzero(vocab.idf > 0)
+    m = model.Model(kept, vocab.idf[kept], np.zeros((len(kept) + 3, 3)), np.zeros(3))
+    full_cols, full_values = vocab.vector(count(columns("good good service, new")))
+    rows, values = m.vector(count(columns("good good service, new")))
+    assert np.array_equal(kept[rows], full_cols) and np.allclose(values, full_values)
