@@ -173,8 +173,17 @@ class Drill:
         open_ = [r[0] for r in rows if r[0] not in self.requested]
         for conversation in self.rng.sample(open_, min(n, len(open_))):
             text = f"Sorry about that, we are on it ({uuid.uuid4().hex[:10]})"
-            if self._command(f"reply #{conversation} {text}"):
-                self.requested[conversation] = text
+            for _ in range(3):  # staff told "Nothing was saved; try again" (e.g. SQLite busy) do try again
+                if self._command(f"reply #{conversation} {text}") and self._stored(text):
+                    self.requested[conversation] = text
+                    break
+
+    def _stored(self, text: str) -> bool:
+        """Whether a reply Slack was answered for is stored: a 200 may carry "Nothing was saved" (the
+        database was busy), which is no loss — Parley said so — and is not counted as requested."""
+        with self._db() as conn:
+            return bool(conn.execute(sa.text("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' "
+                                             "AND text LIKE :t"), {"t": f"%{text}%"}).scalar_one())
 
     def _command(self, text: str) -> bool:
         """Send one signed slash command; when a replica gives no answer (being killed), send the same

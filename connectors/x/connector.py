@@ -43,6 +43,8 @@ from connectors.x.streams import DmReader, TweetReader
 from connectors.x.transport import TWEEPY_HOST, detail, mount_base_url, problem_type, read_retry, reset_time
 
 log = logging.getLogger(__name__)
+# How long after a send began X's refusal of a duplicate post is relied on (see `find_sent`).
+DUPLICATE_REFUSAL_TRUSTED = timedelta(minutes=15)
 
 MENTIONS, DMS, SEARCH_PREFIX = "x:mentions", "x:dm", "x:search:"
 
@@ -199,8 +201,10 @@ class XConnector(Connector):
         """A public reply may be sent again: X refuses a post whose text the brand posted recently (403 "You
         are not allowed to create a Tweet with duplicate content", for hours; X documents no figure, see
         https://www.ayrshare.com/solutions/x-twitter-api-error-403-duplicate-post-how-to-fix-it/), which
-        `send` raises as SendError code "duplicate". A DM cannot be told."""
-        if isinstance(action, PublicReply):
+        `send` raises as SendError code "duplicate". That refusal is only trusted for a send that began
+        minutes ago (a restart after kill -9): for an older one the window may have passed, and a second
+        public post is worse than asking staff to check. A DM cannot be told."""
+        if isinstance(action, PublicReply) and datetime.now(UTC) - _aware(since) <= DUPLICATE_REFUSAL_TRUSTED:
             return None
         raise CannotTell(self.platform)
 
@@ -290,3 +294,8 @@ def _class(stream: str) -> str:
 
 def _endpoint(stream: str) -> str:
     return {MENTIONS: pacing.MENTIONS, DMS: pacing.DM_EVENTS}.get(stream, pacing.SEARCH)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive (stored as UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
