@@ -204,7 +204,8 @@ class XConnector(Connector):
         `send` raises as SendError code "duplicate". That refusal is only trusted for a send that began
         minutes ago (a restart after kill -9): for an older one the window may have passed, and a second
         public post is worse than asking staff to check. A DM cannot be told."""
-        if isinstance(action, PublicReply) and datetime.now(UTC) - _aware(since) <= DUPLICATE_REFUSAL_TRUSTED:
+        started = since if since.tzinfo is not None else since.replace(tzinfo=UTC)  # SQLite: naive UTC
+        if isinstance(action, PublicReply) and datetime.now(UTC) - started <= DUPLICATE_REFUSAL_TRUSTED:
             return None
         raise CannotTell(self.platform)
 
@@ -294,8 +295,3 @@ def _class(stream: str) -> str:
 
 def _endpoint(stream: str) -> str:
     return {MENTIONS: pacing.MENTIONS, DMS: pacing.DM_EVENTS}.get(stream, pacing.SEARCH)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive (stored as UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
