@@ -78,8 +78,7 @@ def register(app: App, parley: Parley) -> None:
     does, so a process killed right after Slack was answered can never lose a reply staff were told
     was accepted (bench/kill_drill.py found that loss)."""
     def ack_social(ack: Ack, command: dict, respond: Respond) -> None:
-        sub = _subcommand_of(command)
-        if sub is not None and sub.durable:
+        if _durable(command):
             def answer_slack() -> None:
                 ack()
             _run(parley, command, respond, answer_slack)
@@ -88,14 +87,19 @@ def register(app: App, parley: Parley) -> None:
 
     @after_ack(app.command(ids.SLASH_COMMAND), ack=ack_social)
     def social(command: dict, respond: Respond) -> None:
-        sub = _subcommand_of(command)
-        if sub is None or not sub.durable:  # a durable one already ran, before the ack
+        if not _durable(command):  # a durable one already ran, before the ack
             _run(parley, command, respond, lambda: None)
 
 
-def _subcommand_of(command: dict) -> Subcommand | None:
+def _parsed(command: dict) -> tuple[str, str]:
+    """The subcommand's name (lower case; `help` when none is given) and everything after it."""
     words = (command.get("text") or "").strip().split(None, 1)  # any whitespace, newlines too
-    return SUBCOMMANDS.get(words[0].lower() if words else ids.SUB_HELP)
+    return (words[0].lower() if words else ids.SUB_HELP), (words[1] if len(words) > 1 else "")
+
+
+def _durable(command: dict) -> bool:
+    sub = SUBCOMMANDS.get(_parsed(command)[0])
+    return sub is not None and sub.durable
 
 
 def _run(parley: Parley, command: dict, respond: Respond, ack: Callable[[], None]) -> None:
@@ -108,15 +112,13 @@ def _run(parley: Parley, command: dict, respond: Respond, ack: Callable[[], None
             acked.append(True)
             ack()
 
-    words = (command.get("text") or "").strip().split(None, 1)
-    name = words[0].lower() if words else ids.SUB_HELP
+    name, args = _parsed(command)
     sub = SUBCOMMANDS.get(name)
     if sub is None:
         ack_once()
         respond(response_type="ephemeral",
                 text=f"`/social {name}` is not a Parley command. Try `/social help` for the list.")
         return
-    args = words[1] if len(words) > 1 else ""
     invocation = Invocation(command["user_id"], command.get("channel_id", ""), args.strip(),
                             trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""),
                             ack=ack_once)

@@ -204,8 +204,7 @@ class XConnector(Connector):
         `send` raises as SendError code "duplicate". That refusal is only trusted for a send that began
         minutes ago (a restart after kill -9): for an older one the window may have passed, and a second
         public post is worse than asking staff to check. A DM cannot be told."""
-        started = since if since.tzinfo is not None else since.replace(tzinfo=UTC)  # SQLite: naive UTC
-        if isinstance(action, PublicReply) and datetime.now(UTC) - started <= DUPLICATE_REFUSAL_TRUSTED:
+        if isinstance(action, PublicReply) and datetime.now(UTC) - since <= DUPLICATE_REFUSAL_TRUSTED:
             return None
         raise CannotTell(self.platform)
 
