@@ -11,8 +11,8 @@ there), runs the outbox worker, and prints:
   or how many were by `--budget` seconds and the projection at the measured rate; then the time
   until the spike's CSV is in the alert's thread (when the storm ends), with its row count;
 - top-level messages posted (cards, roll-ups, the spike alert), 429s answered, and memory: Parley
-  runs in this process with the emulators, so the peak RSS of the process is printed beside its
-  RSS just before Parley was built (emulators up, mentions seeded): the difference is Parley's;
+  runs in its own (spawned) process, as deployed, so its peak RSS is Parley's alone; the
+  emulators' process is printed beside it;
 and beside them the floor, measured in the same run: a bare loop of tweepy (reading the mentions) +
 one chat.postMessage per mention, against an unlimited Slack emulator, and what Slack's 1 msg/s
 per channel allows any client at best.
@@ -26,11 +26,13 @@ The outbox worker runs from before the poll, as in production (woken as each bat
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import resource
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import tweepy
@@ -164,9 +166,9 @@ def watch(stack: EmulatorStack, cases: dict[int, tuple[bool, int]], started: flo
         time.sleep(0.25)
 
 
-def rss_mb(field_name: str) -> float:
-    """This process's current (VmRSS) or peak (VmHWM) resident memory, in MB (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(field_name: str, pid: int | str = "self") -> float:
+    """A process's current (VmRSS) or peak (VmHWM) resident memory, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field_name + ":"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -174,40 +176,61 @@ def rss_mb(field_name: str) -> float:
 
 @dataclass
 class Memory:
-    before_parley: float = 0.0  # emulators up, the app imported, Parley not built
-    seeded: float = 0.0  # what seeding the X emulator added (Parley idle meanwhile)
-    peak: float = 0.0
+    idle: float = 0.0  # Parley's process once built and polled once (nothing there yet)
+    peak: float = 0.0  # its peak over the whole spike
+    emulators: float = 0.0  # this process (emulators with the seeded mentions), for comparison
 
 
-def run(args: argparse.Namespace, url: str, stack: EmulatorStack, times: Times,
-        memory: Memory) -> tuple[dict[int, tuple[bool, int]], int]:
-    """The spike against Parley: its cases (id -> (complaint, followers)) and the complaints seeded."""
-    env = stack.environment(database_url=url, channel=CHANNEL, port=free_port())
-    env |= {"FACEBOOK_PAGE_ID": "", "FACEBOOK_PAGE_TOKEN": "", "INSTAGRAM_ACCOUNT_ID": ""}  # X only
-    memory.before_parley = rss_mb("VmRSS")
+def parley_process(env: dict[str, str], pipe: Connection) -> None:
+    """Parley alone in its own process, as deployed: built, polled once (a quiet new install: the
+    stream's starting point), then on "go" the outbox worker starts and the spike is polled; the
+    stored cases and the ingest time go back to the bench, and on "stop" the peak RSS."""
     parley = build(load_settings(_env_file=None, **{k.lower(): v for k, v in env.items() if v}))
-    parley.poll_all()  # a quiet new install: the stream's starting point
-    idle = rss_mb("VmRSS")
-    complaints = seed(stack.x, args.n, args.complaints, args.high)
-    memory.seeded = rss_mb("VmRSS") - idle
+    parley.poll_all()
+    pipe.send(rss_mb("VmRSS"))
+    pipe.recv()  # "go": the mentions are seeded
     stop = threading.Event()
     worker = threading.Thread(target=parley.outbox.run, args=(stop,), daemon=True)
     worker.start()
     started = time.perf_counter()
     parley.poll_all()
-    times.ingested = time.perf_counter() - started
+    ingested = time.perf_counter() - started
     with parley.store.transaction() as session:
         cases = {int(cid or 0): (bool(complaint), followers or 0) for cid, complaint, followers in session.exec(
             select(Conversation.id, Conversation.complaint, Customer.followers)
             .join(Customer, col(Customer.id) == col(Conversation.customer_id))).all()}
+    pipe.send((ingested, cases))
+    pipe.recv()  # "stop"
+    stop.set()
+    parley.outbox.wake()
+    worker.join(timeout=30)
+    parley.stop()
+    pipe.send(rss_mb("VmHWM"))
+
+
+def run(args: argparse.Namespace, url: str, stack: EmulatorStack, times: Times,
+        memory: Memory) -> tuple[dict[int, tuple[bool, int]], int]:
+    """The spike against Parley: its cases (id -> (complaint, followers)) and the complaints seeded.
+    Parley runs in a fresh (spawned) process so its memory is its own, not the emulators'."""
+    env = stack.environment(database_url=url, channel=CHANNEL, port=free_port())
+    env |= {"FACEBOOK_PAGE_ID": "", "FACEBOOK_PAGE_TOKEN": "", "INSTAGRAM_ACCOUNT_ID": ""}  # X only
+    ours, theirs = multiprocessing.get_context("spawn").Pipe()
+    child = multiprocessing.get_context("spawn").Process(target=parley_process, args=(env, theirs), daemon=True)
+    child.start()
     try:
-        watch(stack, cases, started, args.budget, times)
+        memory.idle = ours.recv()
+        complaints = seed(stack.x, args.n, args.complaints, args.high)
+        started = time.perf_counter()
+        ours.send("go")
+        times.ingested, cases = ours.recv()
+        try:
+            watch(stack, cases, started, args.budget, times)
+        finally:
+            ours.send("stop")
+            memory.peak = ours.recv()
     finally:
-        stop.set()
-        parley.outbox.wake()
-        worker.join(timeout=30)
-        parley.stop()
-    memory.peak = rss_mb("VmHWM")
+        child.join(timeout=60)
+    memory.emulators = rss_mb("VmHWM")
     return cases, complaints
 
 
@@ -237,9 +260,8 @@ def report(args: argparse.Namespace, url: str, slack: CountingSlack, cases: dict
               f"{len(cases) / rate if rate else float('inf'):.0f}s")
     print(f"CSV of the whole spike in the alert's thread after: {_at(times.csv, args.budget)} ({times.csv_rows} rows)")
     print(f"top-level messages posted: {view.top_level}; HTTP 429s: {slack.rate_limited}")
-    print(f"peak RSS {memory.peak:.0f} MB: this process runs Parley with the emulators; before Parley was built "
-          f"{memory.before_parley:.0f} MB, the seeded X emulator {memory.seeded:+.0f} MB, so Parley's share "
-          f"≈ {memory.peak - memory.before_parley - memory.seeded:.0f} MB")
+    print(f"Parley's own process: peak RSS {memory.peak:.0f} MB (built and idle: {memory.idle:.0f} MB); "
+          f"the emulators' process, for comparison: {memory.emulators:.0f} MB")
     print(f"bare tweepy + chat.postMessage loop, no pacing: {bare:.0f} posts/s")
 
 
