@@ -111,6 +111,20 @@ _LIFT = sa.update(OutboxItem).where(
 ).values(rank=sa.bindparam("to"))
 
 
+def rolled_up_only(session: Session, conversation_ids: set[int]) -> set[int]:
+    """Which of the conversations were shown only in a storm roll-up (a card ROLLED_UP, none queued):
+    the cases `open_card` would give a card. One query for a batch, so a batch of follow-ups does not
+    ask once per message (each ask also flushed the rows added before it, one INSERT per item)."""
+    if not conversation_ids:
+        return set()
+    cards: dict[int, list[str]] = {}
+    for conversation_id, status in session.exec(select(OutboxItem.conversation_id, OutboxItem.status).where(
+            col(OutboxItem.conversation_id).in_(conversation_ids), OutboxItem.kind == OutboxKind.POST_CARD)).all():
+        cards.setdefault(conversation_id, []).append(status)
+    return {c for c, statuses in cards.items()
+            if OutboxStatus.ROLLED_UP in statuses and not any(s in ACTIVE for s in statuses)}
+
+
 def open_card(session: Session, conversation: Conversation, *, rank: int | None = None) -> OutboxItem | None:
     """Queue its own card for a case that was shown only in a storm roll-up (its card rolled up, none
     posted or queued since); None for any other case. Keyed once per case, so a second click or a
