@@ -48,6 +48,7 @@ class Share:
     bench: float  # CPU seconds of this process (the emulators)
     database: float  # CPU seconds of the PostgreSQL backends of the bench database
     items: int
+    idle: int  # drains that found nothing due (the rest held by other replicas)
 
     def line(self) -> str:
         cores = os.cpu_count() or 1
@@ -56,7 +57,8 @@ class Share:
         return (f"  CPU while draining ({cores} cores x {self.wall:.2f}s = {cores * self.wall:.2f} core-s): "
                 f"replicas {self.replicas:.2f}s ({self.replicas * per:.2f} ms/item), PostgreSQL backends "
                 f"{self.database:.2f}s ({self.database * per:.2f} ms/item), emulators {self.bench:.2f}s; "
-                f"{used / (cores * self.wall):.0%} of the machine; replicas waited {self.in_sql:.2f}s in SQL")
+                f"{used / (cores * self.wall):.0%} of the machine; replicas waited {self.in_sql:.2f}s in SQL, "
+                f"{self.idle} drains found nothing due")
 
 
 class Meter:
@@ -72,7 +74,7 @@ class Meter:
         after = backend_cpu(self.url)
         database = sum(after[pid] - self.backends.get(pid, 0.0) for pid in after)
         return Share(wall, sum(r["cpu"] for r in reports), sum(r["sql"] for r in reports), cpu, database,
-                     int(sum(r["sent"] for r in reports)))
+                     int(sum(r["sent"] for r in reports)), int(sum(r["idle"] for r in reports)))
 
 
 class SqlClock:

@@ -249,9 +249,10 @@ def replica_worker() -> None:
         if not n:
             if not _left(parley):
                 break
-            idle_rounds += 1
+            idle_rounds += 1  # others hold the rest (or the cards its thread items wait for): look again soon
             time.sleep(0.005)
-    print(json.dumps({"sent": sent, "cpu": time.process_time() - cpu, "sql": sql.seconds}), flush=True)
+    print(json.dumps({"sent": sent, "cpu": time.process_time() - cpu, "sql": sql.seconds, "idle": idle_rounds}),
+          flush=True)
     sys.stdin.readline()
     parley.stop()
 
