@@ -173,8 +173,9 @@ class Store:
         `durable=False` is for work that is safely redone if its commit is lost to an operating-system
         crash or power cut (never to a process crash: a killed process loses nothing committed). It
         spares the commit's disk flush, which is most of a small transaction's cost. Used for a
-        delivered item's "sent" mark (lost, the item is found in Slack by its key) and an ingest batch
-        (lost, its cursor is lost with it and the posts are read again); a claim stays durable."""
+        delivered item's "sent" mark (lost, the item is found in Slack by its key) and a polled ingest
+        batch (lost, the poll's cursor, stored with its last batch, is lost with it and the posts are
+        read again; every page of a backlog, not just the last); a claim stays durable."""
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 _set_durability(session, durable)

@@ -209,3 +209,21 @@ def test_a_batch_of_follow_ups_runs_as_many_statements_whatever_its_size(store, 
     with store.transaction() as s:
         threads = s.exec(select(OutboxItem).where(OutboxItem.kind == "thread_message")).all()
     assert len(threads) == 55
+
+
+def test_every_polled_batch_commits_relaxed_and_a_webhook_batch_durably(store, ingestor, monkeypatch):
+    # A backlog's pages before the last carry no cursor yet, but the poll reads them again until the
+    # cursor (stored with the last page, later in the log) is: only a webhook's batch is never re-sent.
+    seen: list[bool] = []
+    transaction = store.transaction
+
+    def spy(*, durable: bool = True):
+        seen.append(durable)
+        return transaction(durable=durable)
+
+    monkeypatch.setattr(store, "transaction", spy)
+    ingestor.ingest(Batch("x:mentions", [_msg("1", "hi")]), polled=True)  # a page before the last
+    ingestor.ingest(Batch("x:mentions", [_msg("2", "hello", thread="t2")], cursor="2"), polled=True)
+    ingestor.ingest(Batch("x:mentions", [_msg("3", "from a webhook", thread="t3")]))
+
+    assert seen == [False, False, True]
