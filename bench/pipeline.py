@@ -36,6 +36,7 @@ from slack_sdk import WebClient
 from sqlmodel import func, select
 
 from app import build
+from bench import cpu_share
 from bot.delivery.slack import key_of
 from bot.settings import load_settings
 from bot.store.database import make_engine
@@ -84,6 +85,7 @@ class Result:
     drained: float  # seconds
     left: int
     duplicates: int
+    note: str  # where the CPU went (replica runs)
 
 
 def beside_floor(measure: Callable[[], Result], mentions: int) -> None:
@@ -100,6 +102,8 @@ def beside_floor(measure: Callable[[], Result], mentions: int) -> None:
     print(f"  outbox → Slack emulator: {r.sent} deliveries ({r.posts} posts, {r.updates} card updates) "
           f"in {r.drained:.2f}s = {r.sent / r.drained:.0f}/s = {r.sent / r.drained / floor:.2f}x the bare loop, "
           f"{r.left} left undelivered, {r.duplicates} duplicate posts (pacing off; production paces 1/s per channel)")
+    if r.note:
+        print(r.note)
     both = r.total / (r.polled + r.drained)
     print(f"  end to end: {both:.0f} mentions/s = {both / floor:.2f}x the bare loop", flush=True)
 
@@ -168,9 +172,9 @@ def run(url: str, args: argparse.Namespace, *, replicas: int) -> Result:
             stored = session.exec(select(func.count()).select_from(Message)).one()
         if replicas:
             parley.stop()
-            sent, drained = drain_with_replicas(env, replicas)
+            sent, drained, note = drain_with_replicas(env, replicas)
         else:
-            sent, drained = drain_here(parley)
+            (sent, drained), note = drain_here(parley), ""
             parley.stop()
         left = _left(parley)
         posts = stack.slack.posts()
@@ -178,7 +182,7 @@ def run(url: str, args: argparse.Namespace, *, replicas: int) -> Result:
         updates = len(stack.slack.calls_to(r"chat\.update$"))
     label = f"database: {url.split(':')[0]}" + (f", {replicas} replica process(es) delivering" if replicas else "")
     return Result(label, args.mentions + args.followups, stored, polled, sent, len(posts), updates, drained, left,
-                  sum(n - 1 for n in keys.values()))
+                  sum(n - 1 for n in keys.values()), note)
 
 
 def pacing_off(parley) -> None:  # type: ignore[no-untyped-def]
@@ -204,8 +208,9 @@ def _left(parley) -> int:  # type: ignore[no-untyped-def]
                             .where(OutboxItem.status != OutboxStatus.SENT)).one()
 
 
-def drain_with_replicas(env: dict[str, str], replicas: int) -> tuple[int, float]:
-    """Start `replicas` processes that each drain the shared outbox; time them from a common start."""
+def drain_with_replicas(env: dict[str, str], replicas: int) -> tuple[int, float, str]:
+    """Start `replicas` processes that each drain the shared outbox; time them from a common start,
+    and say where the CPU went meanwhile (bench/cpu_share.py)."""
     procs = [subprocess.Popen([sys.executable, __file__, "--replica-worker"], cwd=ROOT, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ | {"PYTHONPATH": str(ROOT)})
              for _ in range(replicas)]
@@ -214,35 +219,42 @@ def drain_with_replicas(env: dict[str, str], replicas: int) -> tuple[int, float]
         proc.stdin.write(json.dumps(env) + "\n")
         proc.stdin.flush()
         assert proc.stdout.readline().strip() == "ready"
-    started = time.perf_counter()
+    meter = cpu_share.Meter(env["database_url"])
     for proc in procs:
         assert proc.stdin is not None
         proc.stdin.write("go\n")
         proc.stdin.flush()
-    sent = sum(int(proc.communicate()[0].strip() or 0) for proc in procs)
-    return sent, time.perf_counter() - started
+    reports = [json.loads(proc.stdout.readline()) for proc in procs if proc.stdout is not None]
+    share = meter.stop(reports)
+    for proc in procs:
+        proc.communicate("exit\n")
+    return share.items, share.wall, share.line()
 
 
 def replica_worker() -> None:
-    """One replica: build the app from the settings on stdin, drain when told, print what it sent.
-    Its first drain does not take over SENDING items (they belong to the other replicas)."""
+    """One replica: build the app from the settings on stdin, drain when told, report what it sent
+    (and its CPU and SQL time) as JSON, stop when told. Its first drain does not take over SENDING
+    items (they belong to the other replicas)."""
     env = json.loads(sys.stdin.readline())
     parley = build(load_settings(_env_file=None, **env))
     pacing_off(parley)
     parley.outbox._recovering = False  # several replicas start at once and none crashed: nothing to recover
+    sql = cpu_share.SqlClock(parley.store.engine)
     print("ready", flush=True)
     sys.stdin.readline()
-    sent, idle_rounds = 0, 0
+    cpu, sent, idle_rounds = time.process_time(), 0, 0
     while idle_rounds < 400:
         n = parley.outbox.drain()
         sent += n
         if not n:
             if not _left(parley):
                 break
-            idle_rounds += 1
+            idle_rounds += 1  # others hold the rest (or the cards its thread items wait for): look again soon
             time.sleep(0.005)
+    print(json.dumps({"sent": sent, "cpu": time.process_time() - cpu, "sql": sql.seconds, "idle": idle_rounds}),
+          flush=True)
+    sys.stdin.readline()
     parley.stop()
-    print(sent, flush=True)
 
 
 if __name__ == "__main__":

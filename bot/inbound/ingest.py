@@ -76,18 +76,19 @@ class Ingestor:
         self.clock = clock
         self.pause_meter = pause_meter
 
-    def ingest(self, batch: Batch) -> IngestResult:
+    def ingest(self, batch: Batch, *, polled: bool = False) -> IngestResult:
         """Store one batch atomically, its text cleaned first (`connectors.text.clean_message`).
 
         Another replica (or the webhook) storing the same message at the same moment makes our
         commit conflict; we then retry, and the rows are seen as stored. Should the batch still
         fail, its messages are stored one by one and any that fails alone is quarantined, so one
         item never blocks its stream; the cursor moves only once every item is stored or quarantined.
+        `polled`: the batch comes from a poll, which reads it again until its cursor is stored.
         """
         batch = Batch(stream=batch.stream, messages=[clean_message(m) for m in batch.messages],
                       cursor=batch.cursor)
         try:
-            result = self._store(batch)
+            result = self._store(batch, redone=polled or batch.cursor is not None)
         except UnroutableError:
             raise  # configuration, not content: every message would fail the same way
         except Exception as exc:
@@ -108,13 +109,14 @@ class Ingestor:
             self.on_committed()
         return result
 
-    def _store(self, batch: Batch) -> IngestResult:
+    def _store(self, batch: Batch, *, redone: bool = False) -> IngestResult:
         triaged = triage_all(batch.messages)  # before the transaction: no lock is held while scoring
         for attempt in range(1, _CONFLICT_RETRIES + 1):
             try:
-                # A batch that carries its cursor is read again if its commit is lost to a power cut,
-                # so it need not wait for the disk; a webhook's batch (no cursor) is never re-sent.
-                with self.store.transaction(durable=batch.cursor is None) as session:
+                # A polled batch is read again if its commit is lost to a power cut (the cursor moves
+                # only with the poll's last batch, after it in the log), so it need not wait for the
+                # disk; a webhook's batch is never re-sent.
+                with self.store.transaction(durable=not redone) as session:
                     return self._ingest(session, batch, triaged)
             except IntegrityError:
                 if attempt == _CONFLICT_RETRIES:

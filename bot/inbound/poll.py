@@ -34,7 +34,7 @@ def poll_connector(connector: Connector, store: Store, ingestor: Ingestor, now: 
     summary = PollSummary(connector=connector.platform)
     try:
         for batch in connector.poll(store.cursors(), now):
-            result = ingestor.ingest(batch)
+            result = ingestor.ingest(batch, polled=True)
             if metrics is not None:
                 metrics.polled(connector.platform, batch.stream, len(batch.messages), result.stored)
             summary.batches += 1

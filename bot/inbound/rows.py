@@ -129,14 +129,16 @@ def announce(session: Session, pending: list[Pending]) -> None:
         return
     session.flush()
     carded = {p.conversation.id for p in pending if OutboxKind.POST_CARD in p.kinds}
-    queued = []
+    # Cases shown only in a storm roll-up get their own card first: asked once for the whole batch.
+    rolled = outbox.rolled_up_only(session, {row_id(p.conversation) for p in pending if p.kinds
+                                             and p.conversation.slack_ts is None and p.conversation.id not in carded})
+    fresh: list[tuple[OutboxKind, Conversation, Message]] = []
     for item in pending:
         add_matches(session, item.message, item.record)
-        if item.conversation.slack_ts is None and item.conversation.id not in carded and item.kinds:
-            outbox.open_card(session, item.conversation)  # a case shown only in a storm roll-up
+        if item.conversation.id in rolled and item.conversation.id not in carded:
+            outbox.open_card(session, item.conversation)
             carded.add(item.conversation.id)
-        queued += [outbox.enqueue(session, kind=kind, conversation=item.conversation, message=item.message,
-                                  fresh=True) for kind in item.kinds]
+        fresh += [(kind, item.conversation, item.message) for kind in item.kinds]
     session.flush()
-    outbox.lift_ranks(session, queued)
+    outbox.lift_ranks(session, outbox.insert_fresh(session, fresh))
     pending.clear()

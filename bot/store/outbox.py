@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Protocol
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -50,7 +51,6 @@ def enqueue(
     payload: Payload | None = None,
     reply_broadcast: bool = False,
     channel: str | None = None,
-    fresh: bool = False,
 ) -> OutboxItem:
     """Queue a Slack delivery inside the caller's transaction. Enqueueing an existing key is a no-op
     that returns the existing item, so a repeated poll never queues a second post.
@@ -60,22 +60,17 @@ def enqueue(
     The conversation still orders it: it goes after that conversation's earlier items.
 
     The item's delivery class is `rank_of` now; the conversation's queued items of a lower class are
-    raised to it (they must go before it, so they must not wait longer than it).
-
-    `fresh` (a batch of new messages, bot/inbound/ingest.py): `message` was stored in this transaction,
-    so no item can have its key yet; the lookup is skipped, the row is left for the caller's next flush
-    (the unique key still stops a repeat), and the caller opens roll-up cases' cards (`open_card`)
-    before and raises ranks (`lift_ranks`) after, for the whole batch at once."""
+    raised to it (they must go before it, so they must not wait longer than it). A batch of new
+    messages queues its items with `insert_fresh` instead."""
     if conversation.id is None or (message is not None and message.id is None):
         session.flush()
     if key is None:
         suffix = message.id if message is not None else uuid.uuid4().hex
         key = f"{kind}:{conversation.id}:{suffix}"
-    existing = None if fresh and message is not None else session.exec(
-        select(OutboxItem).where(OutboxItem.key == key)).first()
+    existing = session.exec(select(OutboxItem).where(OutboxItem.key == key)).first()
     if existing is not None:
         return existing
-    if kind in (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) and conversation.slack_ts is None and not fresh:
+    if kind in (OutboxKind.THREAD_MESSAGE, OutboxKind.UPDATE_CARD) and conversation.slack_ts is None:
         # A case shown only in a storm roll-up has no thread to add to: it gets its own card first.
         open_card(session, conversation)
     stored = None
@@ -86,14 +81,53 @@ def enqueue(
                       message_id=message.id if message is not None else None, text=text, payload=stored,
                       channel=channel or conversation.channel, rank=rank_of(kind, conversation, message))
     session.add(item)
-    if not fresh:
-        session.flush()  # the id is the delivery order within the conversation (a flush inserts in add order)
-    if not fresh:
-        lift_ranks(session, [item])
+    session.flush()  # the id is the delivery order within the conversation (a flush inserts in add order)
+    lift_ranks(session, [item])
     return item
 
 
-def lift_ranks(session: Session, items: list[OutboxItem]) -> None:
+class Queued(Protocol):
+    """What `lift_ranks` reads of a queued item."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def conversation_id(self) -> int: ...
+    @property
+    def rank(self) -> int: ...
+
+
+class Fresh(NamedTuple):
+    """An item `insert_fresh` queued."""
+
+    id: int
+    kind: str
+    conversation_id: int
+    rank: int
+
+
+def insert_fresh(session: Session, items: Sequence[tuple[OutboxKind, Conversation, Message]]) -> list[Fresh]:
+    """Queue deliveries of messages stored in this transaction (bot/inbound/rows.py): one INSERT for the
+    batch, without an ORM object per row (building those was the costliest part of storing a batch's
+    rows). No item can have these keys yet, so none is looked up (the unique key still stops a
+    repeat); the ids follow the order given, the delivery order within a conversation. The caller
+    opens roll-up cases' cards (`open_card`) before and raises ranks (`lift_ranks`) after."""
+    if not items:
+        return []
+    queued = [(kind, conversation, message, rank_of(kind, conversation, message))
+              for kind, conversation, message in items]
+    rows = [{"key": f"{kind}:{row_id(conversation)}:{row_id(message)}", "kind": kind,
+             "conversation_id": row_id(conversation), "message_id": row_id(message),
+             "channel": conversation.channel, "rank": rank} for kind, conversation, message, rank in queued]
+    ids = session.connection().execute(
+        sa.insert(OutboxItem).returning(col(OutboxItem.id), sort_by_parameter_order=True), rows).scalars().all()
+    return [Fresh(int(i or 0), kind, row_id(conversation), rank)
+            for i, (kind, conversation, _, rank) in zip(ids, queued, strict=True)]
+
+
+def lift_ranks(session: Session, items: Sequence[Queued]) -> None:
     """What must go before each item (its card, earlier thread items) is lifted to the item's class,
     so a conversation that became a complaint is not held behind routine cards by its own card. One
     statement for all the (flushed) items; the same as lifting after each, as a lift only lowers
@@ -109,6 +143,20 @@ _LIFT = sa.update(OutboxItem).where(
     sa.text("outbox.status IN ('pending', 'sending')"),  # ACTIVE, written out: executemany takes no IN list
     col(OutboxItem.rank) > sa.bindparam("to"), col(OutboxItem.id) < sa.bindparam("before"),
 ).values(rank=sa.bindparam("to"))
+
+
+def rolled_up_only(session: Session, conversation_ids: set[int]) -> set[int]:
+    """Which of the conversations were shown only in a storm roll-up (a card ROLLED_UP, none queued):
+    the cases `open_card` would give a card. One query for a batch, so a batch of follow-ups does not
+    ask once per message (each ask also flushed the rows added before it, one INSERT per item)."""
+    if not conversation_ids:
+        return set()
+    cards: dict[int, list[str]] = {}
+    for conversation_id, status in session.exec(select(OutboxItem.conversation_id, OutboxItem.status).where(
+            col(OutboxItem.conversation_id).in_(conversation_ids), OutboxItem.kind == OutboxKind.POST_CARD)).all():
+        cards.setdefault(conversation_id, []).append(status)
+    return {c for c, statuses in cards.items()
+            if OutboxStatus.ROLLED_UP in statuses and not any(s in ACTIVE for s in statuses)}
 
 
 def open_card(session: Session, conversation: Conversation, *, rank: int | None = None) -> OutboxItem | None:

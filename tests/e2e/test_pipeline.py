@@ -85,11 +85,11 @@ def test_crash_mid_batch_rereads_without_loss_or_duplicates(stack, make_parley, 
     real_ingest = parley.ingestor.ingest
     calls = {"n": 0}
 
-    def crash_on_second_batch(batch):
+    def crash_on_second_batch(batch, **kwargs):
         calls["n"] += bool(batch.messages)  # the stream's starting point comes first, on its own
         if calls["n"] == 2:
             raise RuntimeError("process died mid-batch")
-        return real_ingest(batch)
+        return real_ingest(batch, **kwargs)
 
     monkeypatch.setattr(parley.ingestor, "ingest", crash_on_second_batch)
     parley.poll_all()

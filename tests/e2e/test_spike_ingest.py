@@ -98,8 +98,8 @@ class ArmAfter:
     def __init__(self, ingestor: Ingestor, x: XEmulator, after: int) -> None:
         self.ingestor, self.x, self.after, self.reset = ingestor, x, after, 0
 
-    def ingest(self, batch: Batch) -> IngestResult:
-        result = self.ingestor.ingest(batch)
+    def ingest(self, batch: Batch, *, polled: bool = False) -> IngestResult:
+        result = self.ingestor.ingest(batch, polled=polled)
         if batch.stream == "x:mentions" and batch.messages:
             self.after -= 1
             if self.after == 0:

@@ -1,4 +1,5 @@
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.config_file import ConfigError
@@ -63,3 +64,24 @@ def test_store_from_url_waits_only_when_asked(tmp_path):
                                  "postgresql://u:p@db:5432/parley", "sqlite:///:memory:"])
 def test_usable_database_urls(url):
     assert check_database_url(f"  {url} ") == url
+
+
+def _synchronous(session) -> str:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return {1: "relaxed", 2: "durable"}[connection.exec_driver_sql("PRAGMA synchronous").scalar()]
+    return {"off": "relaxed", "on": "durable"}[connection.exec_driver_sql("SHOW synchronous_commit").scalar()]
+
+
+def test_only_a_relaxed_transaction_skips_the_disk_flush(store):
+    # SET LOCAL lasts one transaction: the pooled connection's next, durable, one flushes again.
+    for durable in (False, True, False, True):
+        with store.transaction(durable=durable) as s:
+            assert _synchronous(s) == ("durable" if durable else "relaxed")
+
+
+def test_statements_with_percent_signs_and_repeated_parameters_run_as_written(store):
+    # PostgreSQL gets its own $1 placeholders, sent as written (bot/store/database.py, RawCursor).
+    with store.transaction() as s:
+        row = s.connection().execute(sa.text("SELECT '100%' || :a || :b || :a"), {"a": "%s", "b": "%(x)s"}).one()
+    assert row[0] == "100%%s%(x)s%s"

@@ -258,8 +258,8 @@ class RateLimitAfter:
     def __init__(self, ingestor: Ingestor, graph: GraphEmulator, path: str, after: int) -> None:
         self.ingestor, self.graph, self.path, self.after = ingestor, graph, path, after
 
-    def ingest(self, batch: Batch) -> IngestResult:
-        result = self.ingestor.ingest(batch)
+    def ingest(self, batch: Batch, *, polled: bool = False) -> IngestResult:
+        result = self.ingestor.ingest(batch, polled=polled)
         self.after -= bool(batch.messages)
         if self.after == 0:
             self.graph.fail_with_graph_error(self.path, 4)
