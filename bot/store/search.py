@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 from bot.store.models import Conversation
 
 # A token, as both databases cut text into tokens (see the module docstring).
-_TOKEN = re.compile(r"[^\W_]+")
+TOKEN = re.compile(r"[^\W_]+")
 # Letters whose lower case Python and FTS5's unicode61 agree on: ASCII, Latin-1 and Latin Extended-A
 # but the dotted capital I (Python lowers it to two characters).
 _FOLDS_ALIKE = re.compile("[\x00-\u012f\u0131-\u017f]+")
@@ -68,10 +68,15 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return True
 
 
+def folds_alike(token: str) -> bool:
+    """Whether Python's lower() folds `token` as the index does (bot/store/search_walk.py relies on it)."""
+    return _FOLDS_ALIKE.fullmatch(token) is not None
+
+
 def tokens(word: str) -> list[str]:
     """The tokens of what someone typed as one word ("order#100_5" → order, 100, 5); punctuation alone
     has none."""
-    return _TOKEN.findall(word)[:_TOKENS_MAX]
+    return TOKEN.findall(word)[:_TOKENS_MAX]
 
 
 def fts5_query(parts: Sequence[str]) -> str:
@@ -115,7 +120,7 @@ class Word:
         become cheap. False (nothing changed) for a token beyond Latin letters (FTS5 folds case with its
         own tables, which Python's lower() does not match everywhere: final sigma, dotted I) or with more
         than `cap` terms."""
-        if not all(_FOLDS_ALIKE.fullmatch(t) for t in self.parts):
+        if not all(folds_alike(t) for t in self.parts):
             return False
         expanded = {}
         for fts in SEARCH_TABLES:
@@ -207,5 +212,6 @@ def words_condition(session: Session, typed: Sequence[str], rare: int | None = N
     return and_(col(Conversation.id).in_(words[first].conversation_ids(session)), *others)
 
 
-__all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "Word", "fts5_query", "include_name", "tokens",
+__all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "TOKEN", "Word", "folds_alike", "fts5_query",
+           "include_name", "tokens",
            "tsquery", "words_condition"]
