@@ -50,7 +50,7 @@ SEARCH_COLUMN = "search_vector"  # PostgreSQL, on messages and customers
 SEARCH_INDEXES = ("ix_messages_search", "ix_customers_search")
 # Revision 0009 also makes these; the last is the newest-first order `find` and `customer` list in.
 EXPRESSION_INDEXES = ("ix_customers_handle_lower", "ix_customers_name_lower", "ix_conversations_newest",
-                      "ix_conversations_customer_newest")
+                      "ix_conversations_customer_newest", "ix_customers_name_lower_id")
 # Lightweight handles on what the metadata does not declare.
 _MESSAGES = sa.table("messages", sa.column("id"), sa.column("conversation_id"), sa.column(SEARCH_COLUMN))
 _CUSTOMERS = sa.table("customers", sa.column("id"), sa.column(SEARCH_COLUMN))
