@@ -19,17 +19,19 @@ branch_labels = None
 depends_on = None
 
 
-# PostgreSQL reads these from the index alone (an index-only scan: no visit to the table's rows), so a
-# profile's cases (bot/store/profile.py) and a common name's accounts cost no random reads. SQLite
-# has no INCLUDE and was not slow there: it gets the key columns only.
+# Both databases read these from the index alone (no visit to the table's rows), so a heavy writer's
+# profile (bot/store/profile.py: its cases' status, ref and CSAT) costs no random reads: PostgreSQL
+# carries them as INCLUDE columns, SQLite (no INCLUDE) as trailing key columns. PostgreSQL also gets
+# a name index carrying ids (SQLite's rowid is in every index already).
 _CASE_COLUMNS = ['last_customer_message_at', 'first_seen_at', 'ref', 'status', 'csat_score', 'csat_at']
 
 
 def upgrade() -> None:
-    op.create_index('ix_conversations_customer_newest', 'conversations',
-                    ['customer_id', sa.text('coalesce(last_customer_message_at, first_seen_at)'), 'id'], unique=False,
-                    postgresql_include=_CASE_COLUMNS)
-    if op.get_bind().dialect.name == 'postgresql':
+    postgres = op.get_bind().dialect.name == 'postgresql'
+    key = ['customer_id', sa.text('coalesce(last_customer_message_at, first_seen_at)'), 'id']
+    op.create_index('ix_conversations_customer_newest', 'conversations', key if postgres else key + _CASE_COLUMNS,
+                    unique=False, postgresql_include=_CASE_COLUMNS)
+    if postgres:
         op.create_index('ix_customers_name_lower_id', 'customers', [sa.text('lower(name)')], unique=False,
                         postgresql_include=['id', 'name'])
 
