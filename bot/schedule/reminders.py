@@ -39,10 +39,10 @@ from bot.reports.service_level import ServiceLevel
 from bot.schedule.due import BREACH, ESCALATION, THRESHOLDS, WARNING, Due, sla_due, sla_key, window_due
 from bot.sla.clock import wait_period
 from bot.store import outbox
-from bot.store.claims import claim
+from bot.store.claims import claim, claimed_among
 from bot.store.database import Store
 from bot.store.keys import row_id
-from bot.store.models import ACTIVE, Claim, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
+from bot.store.models import ACTIVE, Conversation, Customer, Direction, Message, OutboxKind, Status, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +174,7 @@ class ReminderTick:
 
     @staticmethod
     def _claimed(session: Session, keys: Sequence[str]) -> set[str]:
-        claimed: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            claimed.update(session.exec(select(Claim.key).where(col(Claim.key).in_(chunk))).all())
-        return claimed
+        return claimed_among(session, keys)
 
     @staticmethod
     def _claim(session: Session, due: Due, now: datetime) -> bool:
