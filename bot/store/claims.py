@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -66,6 +67,22 @@ def claim_once(store: Store, key: str, *, now: datetime, owner: str | None = Non
 
 def is_claimed(session: Session, key: str) -> bool:
     return session.get(Claim, key) is not None
+
+
+def claimed_among(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` are claimed. PostgreSQL gets them as one array parameter: psycopg prepares a
+    statement of hundreds of placeholders afresh each time (it caches only short ones), which cost
+    the reminder tick ~40 ms a minute for 1 400 waiting cases. SQLite takes them 500 at a time."""
+    if not keys:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        array = sa.bindparam("keys", list(keys), type_=postgresql.ARRAY(sa.String()))
+        return set(session.execute(sa.select(col(Claim.key)).where(col(Claim.key) == sa.any_(array))).scalars())
+    claimed: set[str] = set()
+    for start in range(0, len(keys), 500):
+        claimed.update(session.execute(sa.select(col(Claim.key)).where(
+            col(Claim.key).in_(keys[start:start + 500]))).scalars())
+    return claimed
 
 
 def prune(store: Store, *, prefix: str, older_than: timedelta, now: datetime) -> int:

@@ -45,16 +45,40 @@ def customer_profile(session: Session, customer: Customer, current: Conversation
 def customer_profiles(session: Session,
                       accounts: Sequence[tuple[Customer, Conversation | None]]) -> list[CustomerProfile]:
     """`customer_profile` for several (customer, current case) pairs, in two queries whatever their
-    number (their cases; the tone of each one's latest messages): a batch of cards asks for many."""
+    number (their cases; the tone of each one's latest messages; a third only for an account whose
+    latest messages are not in its newest cases): a batch of cards asks for many."""
     ids = list({customer.id for customer, _ in accounts})
     cases: dict[int | None, list[Any]] = {}
     for case in session.connection().execute(_CASES, {"customers": ids}):
         cases.setdefault(case.customer_id, []).append(case)
-    tones: dict[int | None, list[str]] = {}
-    for tone in session.connection().execute(_TONES, {"customers": ids}):
-        tones.setdefault(tone.customer_id, []).append(tone.tone)
+    tones = _latest_tones(session, cases)
     return [_profile(customer, current, cases.get(customer.id, []), tones.get(customer.id, []))
             for customer, current in accounts]
+
+
+def _latest_tones(session: Session, cases: dict[int | None, list[Any]]) -> dict[int | None, list[str]]:
+    """Each account's latest TONE_TREND_MAX customer tones, newest first. They are looked for in its
+    newest TONE_TREND_MAX cases only (a customer who wrote a thousand times has a thousand cases of
+    messages): a case's customer messages are never newer than its newest-first key (ingest keeps
+    `last_customer_message_at` at the latest), so once the fifth tone found is newer than the next
+    case's key, no older case can change the answer. Otherwise that account is read in full."""
+    newest = {customer: sorted(own, key=lambda c: (c.newest, c.id), reverse=True) for customer, own in cases.items()}
+    owner = {c.id: customer for customer, own in newest.items() for c in own[:TONE_TREND_MAX]}
+    found: dict[int | None, list[Any]] = {}
+    for row in session.connection().execute(_CASE_TONES, {"cases": list(owner)}):
+        found.setdefault(owner[row.conversation_id], []).append(row)
+    tones, unsure = {}, []
+    for customer, own in newest.items():
+        rows = found.get(customer, [])[:TONE_TREND_MAX]
+        beyond = own[TONE_TREND_MAX].newest if len(own) > TONE_TREND_MAX else None
+        if beyond is None or (len(rows) == TONE_TREND_MAX and rows[-1].created_at > beyond):
+            tones[customer] = [r.tone for r in rows]
+        else:
+            unsure.append(customer)
+    if unsure:
+        for tone in session.connection().execute(_TONES, {"customers": unsure}):
+            tones.setdefault(tone.customer_id, []).append(tone.tone)
+    return tones
 
 
 def _profile(customer: Customer, current: Conversation | None, cases: list[Any], tones: list[str]) -> CustomerProfile:
@@ -72,8 +96,14 @@ def _profile(customer: Customer, current: Conversation | None, cases: list[Any],
 
 _CUSTOMERS: sa.BindParameter[list[int]] = sa.bindparam("customers", expanding=True)
 _CASES = sa.select(col(Conversation.customer_id), col(Conversation.id), col(Conversation.ref),
-                   col(Conversation.status), col(Conversation.csat_score), col(Conversation.csat_at)
+                   col(Conversation.status), col(Conversation.csat_score), col(Conversation.csat_at),
+                   sa.func.coalesce(Conversation.last_customer_message_at, Conversation.first_seen_at).label("newest"),
                    ).where(col(Conversation.customer_id).in_(_CUSTOMERS))
+# The customer's tones in some cases, newest first.
+_CASE_TONES = sa.select(col(Message.conversation_id), col(Message.tone), col(Message.created_at)).where(
+    col(Message.conversation_id).in_(sa.bindparam("cases", expanding=True)),
+    col(Message.direction) == Direction.INBOUND, col(Message.tone).is_not(None)
+).order_by(col(Message.created_at).desc(), col(Message.id).desc())
 # Each customer's latest TONE_TREND_MAX tones, newest first: numbered per customer, then cut.
 _LATEST = sa.select(col(Conversation.customer_id), col(Message.tone), sa.func.row_number().over(
     partition_by=col(Conversation.customer_id),

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 from bot.store.models import Conversation
 
 # A token, as both databases cut text into tokens (see the module docstring).
-_TOKEN = re.compile(r"[^\W_]+")
+TOKEN = re.compile(r"[^\W_]+")
 # Letters whose lower case Python and FTS5's unicode61 agree on: ASCII, Latin-1 and Latin Extended-A
 # but the dotted capital I (Python lowers it to two characters).
 _FOLDS_ALIKE = re.compile("[\x00-\u012f\u0131-\u017f]+")
@@ -42,13 +42,15 @@ _TOKENS_MAX = 8  # per word: "a.b.c.d…" typed by someone cannot grow the query
 # while collecting hits costs about the same per hit on both: SQLite walks row by row only for words
 # in several percent of all messages.
 RARE = {"postgresql": 2_000, "sqlite": 50_000}
+COMMON_ESTIMATE = 10  # PostgreSQL: an estimate this many times `cap` (and 1 % of messages) is not counted
 EXPANSIONS_MAX = 64  # SQLite: terms one typed prefix may stand for in per-row checks (`Word.expand`)
 
 SEARCH_TABLES = ("messages_fts", "customers_fts")  # SQLite (each with FTS5's shadow tables and an fts5vocab)
 SEARCH_COLUMN = "search_vector"  # PostgreSQL, on messages and customers
 SEARCH_INDEXES = ("ix_messages_search", "ix_customers_search")
 # Revision 0009 also makes these; the last is the newest-first order `find` and `customer` list in.
-EXPRESSION_INDEXES = ("ix_customers_handle_lower", "ix_customers_name_lower", "ix_conversations_newest")
+EXPRESSION_INDEXES = ("ix_customers_handle_lower", "ix_customers_name_lower", "ix_conversations_newest",
+                      "ix_conversations_customer_newest", "ix_customers_name_lower_id")
 # Lightweight handles on what the metadata does not declare.
 _MESSAGES = sa.table("messages", sa.column("id"), sa.column("conversation_id"), sa.column(SEARCH_COLUMN))
 _CUSTOMERS = sa.table("customers", sa.column("id"), sa.column(SEARCH_COLUMN))
@@ -68,10 +70,15 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return True
 
 
+def folds_alike(token: str) -> bool:
+    """Whether Python's lower() folds `token` as the index does (bot/store/search_walk.py relies on it)."""
+    return _FOLDS_ALIKE.fullmatch(token) is not None
+
+
 def tokens(word: str) -> list[str]:
     """The tokens of what someone typed as one word ("order#100_5" → order, 100, 5); punctuation alone
     has none."""
-    return _TOKEN.findall(word)[:_TOKENS_MAX]
+    return TOKEN.findall(word)[:_TOKENS_MAX]
 
 
 def fts5_query(parts: Sequence[str]) -> str:
@@ -101,6 +108,7 @@ class Word:
         self.query: Any = (sa.func.to_tsquery(sa.literal_column("'simple'"), tsquery(parts)) if self.postgres
                            else fts5_query(parts))
         self.expanded: dict[str, str] = {}  # SQLite: FTS table -> the same query with its prefixes spelled out
+        self.in_customers: int | None = None  # customers it is found in (up to a cap), once counted
 
     def _matches(self, table: Any) -> ColumnElement[bool]:
         if self.postgres:
@@ -115,7 +123,7 @@ class Word:
         become cheap. False (nothing changed) for a token beyond Latin letters (FTS5 folds case with its
         own tables, which Python's lower() does not match everywhere: final sigma, dotted I) or with more
         than `cap` terms."""
-        if not all(_FOLDS_ALIKE.fullmatch(t) for t in self.parts):
+        if not all(folds_alike(t) for t in self.parts):
             return False
         expanded = {}
         for fts in SEARCH_TABLES:
@@ -133,11 +141,28 @@ class Word:
         return True
 
     def hits(self, session: Session, cap: int) -> int:
-        """Messages and customers the word is found in, counted up to `cap` each."""
+        """Messages and customers the word is found in, counted up to `cap` each (PostgreSQL: at least
+        `cap`, messages uncounted, when the planner's statistics already say the word is everywhere).
+        A word in no customer's handle or name is then not looked for there case by case (`within`)."""
         tables = (_MESSAGES, _CUSTOMERS) if self.postgres else (_MESSAGES_FTS, _CUSTOMERS_FTS)
-        return sum(session.execute(select(sa.func.count()).select_from(
-            select(sa.literal_column("1")).select_from(t).where(self._matches(t)).limit(cap).subquery())).scalar_one()
-            for t in tables)
+        self.in_customers = self._count(session, tables[1], max(cap, 1))  # 0 must mean none
+        if self.postgres and self._surely_common(session, cap):
+            return cap + self.in_customers
+        return self._count(session, tables[0], cap) + self.in_customers
+
+    def _count(self, session: Session, table: Any, cap: int) -> int:
+        return session.execute(select(sa.func.count()).select_from(select(sa.literal_column("1")).select_from(
+            table).where(self._matches(table)).limit(cap).subquery())).scalar_one()
+
+    def _surely_common(self, session: Session, cap: int) -> bool:
+        # Counting even `cap` hits reads `cap` rows of messages (tens of milliseconds per common word
+        # at a million cases). The planner's estimate is a fraction of a millisecond and close for
+        # words in its statistics (most common elements); a word outside them is estimated at under
+        # half a percent of the rows, so only an estimate above 1 % (and well above `cap`) is trusted.
+        plan = session.execute(sa.text("EXPLAIN (FORMAT JSON) SELECT 1 FROM messages WHERE search_vector @@ "
+                                       "to_tsquery('simple', :q)"), {"q": tsquery(self.parts)}).scalar_one()
+        rows = session.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass")).scalar_one()
+        return float(plan[0]["Plan"]["Plan Rows"]) >= max(COMMON_ESTIMATE * cap, 0.01 * float(rows))
 
     def _sides(self) -> tuple[Any, Any]:
         """(conversation ids of the messages, customer ids) the word is found in, as subqueries."""
@@ -155,6 +180,8 @@ class Word:
     def conversation_ids(self, session: Session) -> list[int]:
         """The conversations the word is found in, as a list (one query; each side through its index)."""
         message_ids, customer_ids = self._sides()
+        if self.in_customers == 0:  # else PostgreSQL, expecting thousands of customers, may scan every case
+            return list(session.execute(message_ids.distinct()).scalars())
         found = union(message_ids, select(col(Conversation.id)).where(col(Conversation.customer_id).in_(customer_ids)))
         return list(session.execute(found).scalars())
 
@@ -172,7 +199,8 @@ class Word:
                                             self._matches(_MESSAGES_FTS))
             in_customer = sa.exists().where(_CUSTOMERS_FTS.c.rowid == Conversation.customer_id,
                                             self._matches(_CUSTOMERS_FTS))
-        return or_(in_messages, in_customer)
+        # Counted in no customer (hits): one probe per case instead of two (product words, verbs).
+        return in_messages if self.in_customers == 0 else or_(in_messages, in_customer)
 
 
 def words_condition(session: Session, typed: Sequence[str], rare: int | None = None) -> ColumnElement[bool] | None:
@@ -207,5 +235,6 @@ def words_condition(session: Session, typed: Sequence[str], rare: int | None = N
     return and_(col(Conversation.id).in_(words[first].conversation_ids(session)), *others)
 
 
-__all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "Word", "fts5_query", "include_name", "tokens",
+__all__ = ["SEARCH_COLUMN", "SEARCH_INDEXES", "SEARCH_TABLES", "TOKEN", "Word", "folds_alike", "fts5_query",
+           "include_name", "tokens",
            "tsquery", "words_condition"]

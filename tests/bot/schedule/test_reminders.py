@@ -234,6 +234,15 @@ def test_a_case_escalated_in_its_current_wait_is_not_evaluated_again(store):
     assert escalated not in calls and fresh in calls
 
 
+def test_an_escalated_case_is_still_reminded_of_its_closing_window(store):
+    # Escalated cases are read as columns only (the tick's cheap path), yet their windows still count.
+    messenger = case(store, platform="facebook", kind="messenger")
+    tick = ReminderTick(store, service())
+    assert tick.run(T0 + 3 * HOUR).fired == {"escalation": 1}
+    assert tick.run(T0 + 22 * HOUR).fired == {"messenger_24h": 1}
+    assert f"#{messenger}" in reminders(store)[-1]["text"]
+
+
 def test_a_new_customer_message_after_an_answer_starts_a_new_period(store):
     conversation = case(store)
     tick = ReminderTick(store, service())

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.store.claims import claim, claim_once, default_owner, is_claimed, prune
+from bot.store.claims import claim, claim_once, claimed_among, default_owner, is_claimed, prune
 from bot.store.database import Store
 from bot.store.models import Claim, Template
 
@@ -90,3 +90,15 @@ def test_prune_deletes_only_old_claims_of_the_given_prefix(store):
 def test_prune_refuses_to_run_without_a_prefix(store):
     with pytest.raises(ValueError, match="prefix"):
         prune(store, prefix="", older_than=timedelta(days=1), now=NOW)
+
+
+def test_which_of_many_keys_are_claimed_is_one_answer(store):
+    # 1 200 keys: one array on PostgreSQL, chunks of 500 on SQLite; quotes and commas are just text.
+    keys = [f"sla:{n}:escalation:first_response:{n * 7}" for n in range(1_200)] + ["it's, \"odd\""]
+    with store.transaction() as session:
+        for key in keys[::3]:
+            claim(session, key, now=NOW)
+    with store.transaction() as session:
+        assert claimed_among(session, keys) == set(keys[::3])
+        assert claimed_among(session, []) == set()
+        assert claimed_among(session, ["sla:9999:warning:x"]) == set()

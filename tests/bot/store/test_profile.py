@@ -50,3 +50,20 @@ def test_a_profile_counts_this_accounts_cases_only(store):
     assert old.ref not in profile.open_elsewhere
     assert profile.tone_trend == ("neutral", "negative", "positive", "positive", "unknown")  # last 5, oldest first
     assert (whole.earlier_cases, whole.open_elsewhere) == (4, (current.ref, snoozed.ref, pending.ref))
+
+
+def test_the_tone_trend_reaches_past_the_newest_cases_when_they_are_quiet(store):
+    # Seven cases: the newest five hold two tones, so the older ones are read too; a heavy writer's
+    # trend is otherwise read from its newest cases only (bot/store/profile.py `_latest_tones`).
+    with store.transaction() as s:
+        dana, busy = account(s, 1), account(s, 2)
+        for n, tones in enumerate([("negative",), ("neutral", "negative"), (), (), (), ("positive",), (None,)]):
+            c = case(s, dana, 10 + n, Status.RESOLVED, tones)
+            c.first_seen_at = c.last_customer_message_at = T0 + timedelta(hours=10 + n, minutes=5)
+        for n in range(8):
+            c = case(s, busy, 30 + n, Status.RESOLVED, ("negative" if n < 3 else "positive",))
+            c.first_seen_at = c.last_customer_message_at = T0 + timedelta(hours=30 + n, minutes=5)
+        s.flush()
+        quiet, heavy = customer_profile(s, dana), customer_profile(s, busy)
+    assert quiet.tone_trend == ("negative", "neutral", "negative", "positive")
+    assert heavy.tone_trend == ("positive",) * 5
