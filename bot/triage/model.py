@@ -12,10 +12,12 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from bot.triage.features import BITS
 
 ARTEFACT = Path(__file__).with_name("models.npz")
 NAMES = ("tone_en", "tone_es", "complaint_en")
@@ -38,14 +40,23 @@ class Model:
     idf: np.ndarray  # their idf
     weights: np.ndarray  # rows: the kept columns, then the dense features; one column per class
     bias: np.ndarray
+    # Hashed column -> row of `weights` (-1: not kept), so that a text's columns find their rows
+    # with one gather instead of a binary search per model; int16 (0.5 MB) while the rows fit.
+    row_of: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        dtype = np.int16 if len(self.columns) < 2**15 else np.int32
+        row_of = np.full(1 << BITS, -1, dtype=dtype)
+        row_of[self.columns] = np.arange(len(self.columns), dtype=dtype)
+        object.__setattr__(self, "row_of", row_of)
 
     def vector(self, counted: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Rows of `weights` and L2-normalised TF-IDF values of `count(columns(text))`, as
         bot.triage.features.Vocabulary.vector computes them; columns the model did not keep drop out."""
         cols, tf = counted
-        rows = np.searchsorted(self.columns, cols).clip(max=len(self.columns) - 1)
-        kept = self.columns[rows] == cols
-        rows = rows[kept]
+        rows = self.row_of[cols]
+        kept = rows >= 0
+        rows = rows[kept].astype(np.intp)
         values = (1.0 + np.log(tf[kept])) * self.idf[rows]
         norm = float(np.sqrt(values @ values)) or 1.0
         return rows, values / norm
