@@ -8,6 +8,10 @@ split only. Its L2 strength C is chosen by stratified 5-fold cross-validation on
 split (macro-F1); the validation splits and the complaint hold-out are never looked at here
 (bench/triage_accuracy.py reports them). Everything is deterministic, fold assignment included,
 so a run re-creates the shipped weights; --report prints the cross-validation table.
+
+Then the Spanish complaint model of bot.triage.transfer: a logistic regression over six signals
+(the Spanish tone model just trained, VADER, the rules, a question, persistence markers), fitted on
+the train half of the project's own labelled Spanish tweets, C chosen by the same cross-validation.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import triage_data  # noqa: E402
 
+from bot.triage import transfer  # noqa: E402
 from bot.triage.features import Vocabulary, columns, count  # noqa: E402
-from bot.triage.model import ARTEFACT, dense_features, save  # noqa: E402
+from bot.triage.model import ARTEFACT, dense_features, from_stored, save, stored  # noqa: E402
+from bot.triage.rules import scan  # noqa: E402
 from bot.triage.tone import tone_score  # noqa: E402
 
 C_GRID = (0.3, 1.0, 3.0, 10.0)
@@ -133,6 +139,30 @@ def train(texts: list[str], labels: list[int], lang: str, classes: int, report: 
     return {"idf": vocab.idf, "weights": w, "bias": b, "c": best, "cv_f1": cv[best]}
 
 
+def train_transfer(tone_es: dict, report: bool) -> dict:
+    """bot.triage.transfer's weights: C by cross-validation on the own Spanish train half, then a fit on it all."""
+    (texts, labels), _held_out = triage_data.spanish_complaints()
+    tone = from_stored(stored(tone_es))
+    rows = []
+    for text in texts:
+        score = tone_score(text, "es")
+        probabilities = tone.probabilities(count(columns(text)), score)
+        rows.append(transfer.features(probabilities, score, scan(text), text))
+    x, y, fold = csr_matrix(np.array(rows)), np.array(labels), np.array(folds(labels, FOLDS))
+    cv = {}
+    for c in C_GRID:
+        scores = []
+        for k in range(FOLDS):
+            w, b = fit_logreg(x[fold != k], y[fold != k], 2, c)
+            scores.append(macro_f1(y[fold == k], (x[fold == k] @ w + b).argmax(axis=1), 2))
+        cv[c] = float(np.mean(scores))
+    if report:
+        print("  " + transfer.NAME + " " + "  ".join(f"C={c}: {f1:.3f}" for c, f1 in cv.items()))
+    best = max(C_GRID, key=lambda c: (cv[c], -c))
+    w, b = fit_logreg(x, y, 2, best)
+    return {"weights": w, "bias": b, "c": best, "cv_f1": cv[best]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ARTEFACT)
@@ -144,9 +174,10 @@ def main() -> int:
         models[f"tone_{lang}"] = train(texts, labels, lang, 3, args.report)
     (texts, labels), _held_out = triage_data.complaints()
     models["complaint_en"] = train(texts, labels, "en", 2, args.report)
+    models[transfer.NAME] = train_transfer(models["tone_es"], args.report)
     save(args.out, models)
     for name, m in models.items():
-        used = int((m["idf"] > 0).sum())
+        used = int((m["idf"] > 0).sum()) if "idf" in m else len(m["weights"])
         print(f"{name}: {used} feature columns, C={m['c']}, cross-validated macro-F1 {m['cv_f1']:.3f}")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
     return 0

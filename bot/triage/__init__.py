@@ -10,7 +10,9 @@ Tone in English and Spanish, and complaints in English, come from models trained
 tweets (bot.triage.model, scripts/train_triage.py); text with no letters ("und", mostly emoji) is
 read by VADER, which knows emoji; other languages get tone "unknown". A named problem from the keyword
 rules is a complaint in any language; Spanish has no public complaint data, so otherwise a Spanish
-complaint is what transfers: a negative tone from the Spanish model. `score` is VADER's compound
+complaint is what transfers (bot.triage.transfer: the Spanish tone model, VADER, the rules, a
+question, persistence markers, weighed on the project's own labelled Spanish tweets); in other
+languages, a negative tone. `score` is VADER's compound
 score (0.0 where tone is not scored).
 
 Priority, highest factor wins:
@@ -38,7 +40,7 @@ from typing import TextIO
 import numpy as np
 
 from bot.store.models import Priority, Tone
-from bot.triage import model
+from bot.triage import model, transfer
 from bot.triage.features import columns, count
 from bot.triage.language import detect_language
 from bot.triage.rules import Findings, scan
@@ -90,20 +92,31 @@ def format_followers(count: int) -> str:
     return f"{count} followers"
 
 
-def read_tone(text: str, language: str, features: Counted) -> tuple[Tone, float, list[str]]:
-    """(tone, VADER's compound score, notes) for `text` written in `language`, with its counted features."""
+@dataclass(frozen=True)
+class ToneReading:
+    """What `read_tone` found: the tone, VADER's compound score, notes for `reasons`, and the tone
+    model's class probabilities (None where no model read the text)."""
+
+    tone: Tone
+    score: float
+    notes: list[str]
+    probabilities: np.ndarray | None = None
+
+
+def read_tone(text: str, language: str, features: Counted) -> ToneReading:
+    """The tone of `text` written in `language`, with its counted features."""
     if language not in SCORED_LANGUAGES:
-        return Tone.UNKNOWN, 0.0, [f"tone not scored for {language}"]
+        return ToneReading(Tone.UNKNOWN, 0.0, [f"tone not scored for {language}"])
     score = round(tone_score(text, language), 4)
     if language == "und":
-        return Tone(tone_label(score)), score, []
+        return ToneReading(Tone(tone_label(score)), score, [])
     probabilities = model.get(f"tone_{language}").probabilities(features, score)
-    return TONES[int(probabilities.argmax())], score, []
+    return ToneReading(TONES[int(probabilities.argmax())], score, [], probabilities)
 
 
-def is_complaint(features: Counted, language: str, tone: Tone, score: float, found: Findings) -> str | None:
+def is_complaint(text: str, features: Counted, language: str, reading: ToneReading, found: Findings) -> str | None:
     """Why the text is a complaint, for the card ("problem: no funciona", "complaint model 83%"),
-    or None when it is not: the English model, else what transfers to other languages."""
+    or None when it is not: the English model, the Spanish transfer model, else a negative tone."""
     if found.urgent:
         return None  # "urgent: …" is already the reason
     if found.complaint_cues:
@@ -111,10 +124,13 @@ def is_complaint(features: Counted, language: str, tone: Tone, score: float, fou
         # which the public tweets the model learnt from rarely contain.
         return f"problem: {found.complaint_cues[0]}"
     if language in ("en", "und"):
-        p = float(model.get("complaint_en").probabilities(features, score)[1])
-        return f"complaint model {p:.0%}" if p >= COMPLAINT_PROBABILITY else None
-    # No Spanish (or other) complaint data to learn from: what transfers is a negative tone.
-    return "negative tone" if tone is Tone.NEGATIVE else None
+        p = float(model.get("complaint_en").probabilities(features, reading.score)[1])
+    elif language == "es" and reading.probabilities is not None:
+        # No Spanish complaint data to learn n-grams from: what transfers (bot.triage.transfer).
+        p = transfer.probability(transfer.features(reading.probabilities, reading.score, found, text))
+    else:
+        return "negative tone" if reading.tone is Tone.NEGATIVE else None
+    return f"complaint model {p:.0%}" if p >= COMPLAINT_PROBABILITY else None
 
 
 def classify(
@@ -132,7 +148,8 @@ def classify(
 def _classify(text: str, *, followers: int | None, verified: bool, lang_hint: str | None) -> Triage:
     language = detect_language(text, lang_hint)
     features = count(columns(text))  # once: both models read the same hashed n-grams
-    tone, score, notes = read_tone(text, language, features)
+    reading = read_tone(text, language, features)
+    tone, score, notes = reading.tone, reading.score, reading.notes
     found = scan(text)
     if found.complaint_cues and tone in (Tone.POSITIVE, Tone.NEUTRAL):
         # "Great, late again. Love that for me": positive words around a named problem are sarcasm
@@ -145,7 +162,7 @@ def _classify(text: str, *, followers: int | None, verified: bool, lang_hint: st
     if found.spam:
         return Triage(language, tone.value, False, Priority.LOW.value, ("looks like spam", *notes), score)
 
-    why = is_complaint(features, language, tone, score, found)
+    why = is_complaint(text, features, language, reading, found)
     if why is not None and why != "negative tone":  # "negative tone" is listed as a factor anyway
         notes.insert(0, why)
     complaint = bool(found.urgent) or why is not None  # safety, legal, fraud: always a complaint

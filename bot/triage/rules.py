@@ -17,8 +17,17 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+def _word_starts(*patterns: str) -> re.Pattern[str]:
+    """`_any` for patterns that all begin a word (\\b, then a word character), checked once for all of
+    them: the engine then tries the 110 branches of COMPLAINT at word starts only, not at every
+    character, which halves its time (every classification runs it)."""
+    if not all(p.startswith(r"\b") for p in patterns):
+        raise ValueError("every pattern must start with \\b")
+    return re.compile(r"\b(?=\w)(?:" + "|".join(f"(?:{p[2:]})" for p in patterns) + ")")
+
+
 # Problems and demands. Each is evidence of a complaint on its own.
-COMPLAINT = _any(
+COMPLAINT = _word_starts(
     # English
     r"\b(not|n'?t|never|stopped|stop) (even )?(work|working|load|loading|open|opening)\b",
     r"\bdoes ?n'?t work\b", r"\b(keeps?|kept) (crashing|failing|freezing|dropping|breaking)\b",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from bot.triage import langid
+from bot.triage import langid, language
 from bot.triage.language import detect_language
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -63,3 +63,20 @@ def test_it_scores_like_py3langid_and_the_build_is_reproducible(tmp_path: Path) 
     spec.loader.exec_module(module)
     module.build(tmp_path / "langid.npz")
     assert (tmp_path / "langid.npz").read_bytes() == langid.ARTEFACT.read_bytes()
+
+
+SETTLED_TEXTS = [
+    "hola, no me llegó el pedido y nadie responde", "the app is down again and nobody answers",
+    "gracias", "thanks", "ok", "no", "me", "a", "obrigado pela ajuda, o pedido chegou", "merci beaucoup",
+    "@acme where is my order??? #fail https://t.co/x", "el the la of de", "😀😀", "Danke schön für alles",
+    "is the store open today?", "la tienda está abierta hoy?", "I can't log in to my account",
+]
+
+
+@pytest.mark.parametrize("hint", [None, "en", "es", "pt", "xx", "und"])
+def test_texts_settled_by_their_words_get_the_identifiers_answer(hint: str | None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the identifier when the words and hint decide is a shortcut, never another answer."""
+    quick = [detect_language(t, hint) for t in SETTLED_TEXTS]
+    monkeypatch.setattr(language, "_settled", lambda *args: None)
+    assert quick == [detect_language(t, hint) for t in SETTLED_TEXTS]
