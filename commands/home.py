@@ -64,7 +64,7 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
     with parley.store.transaction() as session:
         mine = conversation_rows(session, assigned_to(session, user_id, HOME_LIST_MAX), service_level, now)
         unassigned = conversation_rows(session, unassigned_open(session), service_level, now)
-        overdue = conversation_rows(session, overdue_conversations(session, service_level, now)[:HOME_LIST_MAX],
+        overdue = conversation_rows(session, overdue_conversations(session, service_level, now, HOME_LIST_MAX),
                                     service_level, now)
         today = figures(session, today_so_far(now, tz), service_level, now)
         # The same periods as `/social stats` would read now: today so far, and "7d".

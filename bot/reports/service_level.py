@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cards.records import ConversationRow, SlaBadge
 from bot.sla import BusinessHours, ClockInput, SlaConfig, SlaState, SlaStatus, evaluate, format_duration, sla_label
+from bot.sla.measured import FirstResponseMeter
 from bot.sla.waiting import PauseMeter
 from bot.store.keys import row_id
 from bot.store.models import Conversation, Customer
@@ -41,6 +42,11 @@ class ServiceLevel:
     def pause_meter(self) -> PauseMeter:
         """Business seconds between two instants: what a snooze keeps out of a customer's wait."""
         return self.hours.business_seconds
+
+    @property
+    def first_response_meter(self) -> FirstResponseMeter:
+        """Measures (and names) first-response times under these business hours (bot/sla/measured.py)."""
+        return FirstResponseMeter(self.hours)
 
     def status(self, conversation: Conversation, now: datetime) -> SlaStatus:
         return evaluate(ClockInput.of(conversation), self.config, self.hours, now)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
@@ -35,3 +35,25 @@ class UTCDateTime(sa.types.TypeDecorator):
 def ts_field(nullable: bool = True, **kw: Any) -> Any:
     # Any, like sqlmodel.Field itself: the class attribute is declared as `datetime | None`.
     return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, **kw)
+
+
+class FirstResponseMeasures(SQLModel):
+    """A conversation's first-response time as measured when the first reply was recorded (revision
+    0010; bot/sla/measured.py): business and calendar microseconds, and the fingerprint of the business
+    hours the business time was measured with. NULL until answered, and for rows measured by nobody."""
+
+    first_response_business_us: int | None = Field(default=None, sa_type=sa.BigInteger())
+    first_response_calendar_us: int | None = Field(default=None, sa_type=sa.BigInteger())
+    first_response_hours: str | None = Field(default=None, max_length=16)
+
+
+# The reports' indexes (revision 0010): a period figure reads one range of an index, never the rows.
+CONVERSATION_REPORT_INDEXES = (
+    # Answered in a period, with everything the first-response figures read (bot/reports/first_times.py).
+    sa.Index("ix_conversations_first_response_measured", "first_response_at", "first_response_business_us",
+             "first_response_calendar_us", "first_response_hours", "priority", "platform", "channel"),
+    # Complaints first seen in a period, and when they were answered (the complaint response rate).
+    sa.Index("ix_conversations_complaints", "complaint", "first_seen_at", "first_response_at"),
+)
+# Customer messages of one network and kind in a period (share of voice, bot/reports/figures.py).
+MESSAGE_REPORT_INDEXES = (sa.Index("ix_messages_voice", "platform", "kind", "direction", "created_at"),)
