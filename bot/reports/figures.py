@@ -45,7 +45,7 @@ from sqlmodel import Session, col, select
 
 from bot.cards import ConversationRow, ReportFigures, clip, escape
 from bot.reports.first_times import first_responses
-from bot.reports.overdue import waiting
+from bot.reports.overdue import Waiting, waiting
 from bot.reports.satisfaction import load_csat
 from bot.reports.service_level import ServiceLevel
 from bot.sla.clock import FIRST_RESPONSE
@@ -130,10 +130,11 @@ def _count(session: Session, *conditions: ColumnElement[bool] | bool) -> int:
 
 
 def overdue_conversations(session: Session, service_level: ServiceLevel, now: datetime,
-                          limit: int | None = None) -> list[Conversation]:
+                          limit: int | None = None, waits: Sequence[Waiting] | None = None) -> list[Conversation]:
     """Waiting conversations whose SLA clock is breached or escalated at `now`, oldest wait first
-    (the first `limit` of them when given)."""
-    ids = [w.id for w in waiting(session, service_level, now) if w.overdue][:limit]
+    (the first `limit` of them when given); `waits` as for `figures`."""
+    judged = waiting(session, service_level, now) if waits is None else waits
+    ids = [w.id for w in judged if w.overdue][:limit]
     rows = {row_id(c): c for c in session.exec(select(Conversation).where(col(Conversation.id).in_(ids))).all()}
     return [rows[key] for key in ids]
 
@@ -173,11 +174,12 @@ def share_of_voice(session: Session, period: Period, sources: VoiceSources | Non
 
 
 def figures(session: Session, period: Period, service_level: ServiceLevel, now: datetime,
-            voice_sources: VoiceSources | None = None) -> ReportFigures:
+            voice_sources: VoiceSources | None = None, waits: Sequence[Waiting] | None = None) -> ReportFigures:
     """The team figures for `period`, with the "now" figures (open, overdue, oldest) as of `now`;
-    `voice_sources` as for `share_of_voice`."""
+    `voice_sources` as for `share_of_voice`; `waits` are the waiting cases judged at `now`
+    (`overdue.waiting`) when the caller has them already (App Home judges them once)."""
     answered = first_responses(session, service_level, period.start, period.end)
-    waits = waiting(session, service_level, now)
+    waits = waiting(session, service_level, now) if waits is None else waits
     overdue = [w for w in waits if w.overdue]
     misses_unanswered = sum(
         1 for w in overdue
