@@ -140,8 +140,13 @@ def overdue_conversations(session: Session, service_level: ServiceLevel, now: da
 
 
 def conversation_rows(session: Session, conversations: Sequence[Conversation], service_level: ServiceLevel,
-                      now: datetime) -> list[ConversationRow]:
-    """Rows (with SLA badges at `now` and the customer's latest words) in the given order."""
+                      now: datetime, *, drawn: int | None = None) -> list[ConversationRow]:
+    """Rows (with SLA badges at `now` and the customer's latest words) in the given order. With `drawn`,
+    the rows after the first `drawn` are bare (no badge, words or handle): for a list that draws only
+    its first rows and names the others by "#N" (App Home)."""
+    if drawn is not None and len(conversations) > drawn:
+        bare = [service_level.row(c, None, "", now, badge=False) for c in conversations[drawn:]]
+        return conversation_rows(session, conversations[:drawn], service_level, now) + bare
     if not conversations:
         return []
     conv_ids = [c.id for c in conversations]

@@ -92,7 +92,7 @@ def target_us(config: SlaConfig) -> ColumnElement[int]:
     return sa.case(*whens, else_=by_priority(base)) if whens else by_priority(base)
 
 
-def _nearest_ranks(values: np.ndarray, *percents: float) -> list[timedelta]:
+def nearest_ranks(values: np.ndarray, *percents: float) -> list[timedelta]:
     """figures.nearest_rank of each percent over microseconds: the value at rank ceil(p/100 · n) of
     the ascending order (found by partitioning, not sorting)."""
     ranks = [max(1, math.ceil(percent / 100 * len(values))) - 1 for percent in percents]
@@ -123,7 +123,7 @@ def first_responses(session: Session, service_level: ServiceLevel, start: dateti
         table = _read(session, service_level, where)
     if not len(table):
         return FirstResponses()
-    median_business, p90_business = _nearest_ranks(table[:, 0], 50, 90)
-    median_calendar, p90_calendar = _nearest_ranks(table[:, 1], 50, 90)
+    median_business, p90_business = nearest_ranks(table[:, 0], 50, 90)
+    median_calendar, p90_calendar = nearest_ranks(table[:, 1], 50, 90)
     return FirstResponses(len(table), int(table[:, 2].sum()), median_business, p90_business,
                           median_calendar, p90_calendar)

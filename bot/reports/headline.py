@@ -4,8 +4,8 @@ show the same numbers for the same period.
 
 Home asks for two periods at every refresh of every open Home, on stores of a million cases, so
 nothing here loads conversation rows: counts and the tone mix are counted in SQL, first responses are
-the stored times (bot/reports/first_times.py, shared with figures.py), resolution times are measured
-from two columns of the period's resolved cases, and the unanswered SLA misses are taken from the
+the stored times (bot/reports/first_times.py, shared with figures.py), and so are resolution times
+(bot/reports/resolved_times.py), and the unanswered SLA misses are taken from the
 judged waiting cases (bot/reports/overdue.py), which App Home judges once for all its figures.
 """
 
@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.cards.headline import Headline
-from bot.reports.figures import Period, nearest_rank
+from bot.reports.figures import Period
 from bot.reports.first_times import first_responses
 from bot.reports.overdue import Waiting, waiting
+from bot.reports.resolved_times import median_resolution
 from bot.reports.service_level import ServiceLevel
 from bot.sla.clock import FIRST_RESPONSE
 from bot.store.models import Conversation, Status
@@ -37,8 +38,6 @@ def headline(session: Session, period: Period, sl: ServiceLevel, now: datetime,
     `waits` are the waiting cases judged at `now` (`overdue.waiting`), when the caller has them."""
     seen = (col(Conversation.first_seen_at) >= period.start, col(Conversation.first_seen_at) < period.end)
     answered = first_responses(session, sl, period.start, period.end)
-    resolved = session.execute(sa.select(col(Conversation.first_seen_at), col(Conversation.resolved_at)).where(
-        col(Conversation.resolved_at) >= period.start, col(Conversation.resolved_at) < period.end)).all()
     tones = dict(session.execute(sa.select(col(Conversation.tone), func.count()).where(*seen)
                                  .group_by(col(Conversation.tone))).all())
     new = sum(tones.values())
@@ -50,8 +49,7 @@ def headline(session: Session, period: Period, sl: ServiceLevel, now: datetime,
     backlog = session.exec(select(func.count()).select_from(Conversation)
                            .where(Conversation.status == Status.OPEN)).one()
     return Headline(period_label=period.label, first_response_median=answered.median_business,
-                    resolution_median=nearest_rank([sl.hours.business_time(first_seen_at, resolved_at)
-                                                    for first_seen_at, resolved_at in resolved], 50),
+                    resolution_median=median_resolution(session, sl, period.start, period.end),
                     response_rate_pct=_pct(replied, new),
                     sla_compliance_pct=_pct(answered.hits, answered.answered + misses), backlog=backlog,
                     tone_mix=dict(sorted(tones.items())))

@@ -72,10 +72,10 @@ class ServiceLevel:
         return SlaBadge("none", f"first reply in {format_duration(took)} (target {target})")
 
     def row(self, conversation: Conversation, customer: Customer | None, snippet: str, now: datetime, *,
-            permalink: str | None = None) -> ConversationRow:
+            permalink: str | None = None, badge: bool = True) -> ConversationRow:
         return ConversationRow(
             ref=conversation.ref or row_id(conversation), platform=conversation.platform, kind=conversation.kind,
             handle=(customer.handle if customer else "") or "", snippet=snippet, status=conversation.status,
             priority=conversation.priority, assignee=conversation.assignee,
             first_seen_at=conversation.first_seen_at, waiting_since=conversation.waiting_since,
-            sla=self.badge(conversation, now), permalink=permalink)
+            sla=self.badge(conversation, now) if badge else None, permalink=permalink)

@@ -45,6 +45,12 @@ class FirstResponseMeasures(SQLModel):
     first_response_business_us: int | None = Field(default=None, sa_type=sa.BigInteger())
     first_response_calendar_us: int | None = Field(default=None, sa_type=sa.BigInteger())
     first_response_hours: str | None = Field(default=None, max_length=16)
+    # The same for the resolution time (first message -> resolution), measured by the first report that
+    # reads it (bot/reports/resolved_times.py) for the `resolved_at` it names: a reopened and resolved
+    # again case is measured again.
+    resolution_business_us: int | None = Field(default=None, sa_type=sa.BigInteger())
+    resolution_measured_for: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    resolution_hours: str | None = Field(default=None, max_length=16)
 
 
 # The reports' indexes (revision 0010): a period figure reads one range of an index, never the rows.
@@ -52,6 +58,9 @@ CONVERSATION_REPORT_INDEXES = (
     # Answered in a period, with everything the first-response figures read (bot/reports/first_times.py).
     sa.Index("ix_conversations_first_response_measured", "first_response_at", "first_response_business_us",
              "first_response_calendar_us", "first_response_hours", "priority", "platform", "channel"),
+    # Resolved in a period, with the stored resolution time and what it was measured for.
+    sa.Index("ix_conversations_resolution_measured", "resolved_at", "resolution_business_us",
+             "resolution_measured_for", "resolution_hours"),
     # Complaints first seen in a period, and when they were answered (the complaint response rate).
     sa.Index("ix_conversations_complaints", "complaint", "first_seen_at", "first_response_at"),
 )
