@@ -467,7 +467,7 @@ def test_the_first_reply_stores_its_first_response_time_measured_in_business_hou
     hours = BusinessHours.weekly("UTC", {d: ["09:00-10:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat",
                                                                         "sun")})
     sender = make_sender(store, x, graph, clock, first_response_meter=FirstResponseMeter(hours))
-    clock.now = clock.now.replace(hour=9, minute=5)
+    clock.now = clock.now.replace(hour=9, minute=5, second=0)
     conv, _, _ = x_mention(store, x, clock)  # first seen 9 minutes ago: 08:56
     sender.deliver(queue(store, sender, conv, "One", key="a"))
     c = get(store, Conversation, conv)
