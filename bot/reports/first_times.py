@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col
 
 from bot.reports.service_level import ServiceLevel
-from bot.sla.measured import FirstResponseMeter
+from bot.sla.measured import FirstResponseMeter, microseconds
 from bot.sla.policy import SlaConfig
 from bot.store.models import Conversation
 
@@ -60,7 +60,8 @@ def remeasure(session: Session, meter: FirstResponseMeter, *answered_in: ColumnE
     under other business hours, or never; returns how many."""
     stale = session.execute(sa.select(col(Conversation.id), col(Conversation.first_seen_at), answered_at)
                             .where(answered_at.is_not(None), *answered_in,
-                                   or_(measured_under.is_(None), measured_under != meter.fingerprint))).all()
+                                   or_(measured_under.is_(None), measured_under != meter.fingerprint))
+                            .order_by(col(Conversation.id))).all()  # in id order: two readers lock alike
     if not stale:
         return 0
     rows = []
@@ -73,17 +74,14 @@ def remeasure(session: Session, meter: FirstResponseMeter, *answered_in: ColumnE
     return len(rows)
 
 
-def _us(value: timedelta) -> int:
-    return value // timedelta(microseconds=1)
-
-
 def target_us(config: SlaConfig) -> ColumnElement[int]:
     """Each row's business-time first-response target in microseconds, as `SlaConfig.targets` gives it:
     the policy's rules as one CASE, so the database judges every case against its own target."""
     priority = col(Conversation.priority)
 
     def by_priority(targets: dict[str, timedelta]) -> ColumnElement[int]:
-        return sa.case({p: _us(t) for p, t in targets.items()}, value=priority, else_=_us(targets["normal"]))
+        return sa.case({p: microseconds(t) for p, t in targets.items()}, value=priority,
+                       else_=microseconds(targets["normal"]))
 
     *overrides, (_, _, base) = config.first_response_rules()
     whens = [(sa.and_(sa.true(), *([col(Conversation.platform) == platform] if platform is not None else []),

@@ -39,7 +39,8 @@ def remeasure(session: Session, sl: ServiceLevel, *where: ColumnElement[bool]) -
     missing, or were measured for another resolution or under other business hours; how many."""
     fingerprint = sl.first_response_meter.fingerprint
     stale = session.execute(sa.select(col(Conversation.id), col(Conversation.first_seen_at), resolved_at)
-                            .where(resolved_at.is_not(None), *where, _stale(fingerprint))).all()
+                            .where(resolved_at.is_not(None), *where, _stale(fingerprint))
+                            .order_by(col(Conversation.id))).all()  # in id order: two readers lock alike
     if stale:
         # `at` bound as the column's type, so it is stored exactly as `resolved_at` is (compared above).
         session.execute(sa.text("UPDATE conversations SET resolution_business_us = :business, "

@@ -64,5 +64,10 @@ CONVERSATION_REPORT_INDEXES = (
     # Complaints first seen in a period, and when they were answered (the complaint response rate).
     sa.Index("ix_conversations_complaints", "complaint", "first_seen_at", "first_response_at"),
 )
-# Customer messages of one network and kind in a period (share of voice, bot/reports/figures.py).
-MESSAGE_REPORT_INDEXES = (sa.Index("ix_messages_voice", "platform", "kind", "direction", "created_at"),)
+MESSAGE_REPORT_INDEXES = (
+    # Customer messages of one network and kind in a period (share of voice, bot/reports/figures.py).
+    sa.Index("ix_messages_voice", "platform", "kind", "direction", "created_at"),
+    # Messages of a period with their ids (the search queries' share of voice joins them): PostgreSQL
+    # reads the ids from the index instead of the rows (SQLite's index holds the rowid anyway).
+    sa.Index("ix_messages_created_id", "created_at", "id"),
+)

@@ -148,7 +148,7 @@ class Message(SQLModel, table=True):
     complaint: bool = False
     priority: str | None = Field(default=None, max_length=16)
     priority_reasons: str = Field(default="", max_length=512)
-    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)  # indexed with id: MESSAGE_REPORT_INDEXES
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     delivered_at: datetime | None = ts_field()
     delivery_status: str = Field(default=DeliveryStatus.RECEIVED, max_length=16)

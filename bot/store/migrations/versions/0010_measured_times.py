@@ -10,7 +10,7 @@ the first report that reads them, as after any change of business hours.
 
 The indexes: answered cases with these times (and what their targets depend on), resolved cases with
 theirs, complaints by first seen and answered, customer messages by network, kind and time (share of
-voice).
+voice), and messages by time with their ids (in place of time alone).
 
 Revision ID: 0010
 Revises: 0009
@@ -41,6 +41,7 @@ _INDEXES = (
      ["resolved_at", "resolution_business_us", "resolution_measured_for", "resolution_hours"]),
     ("conversations", "ix_conversations_complaints", ["complaint", "first_seen_at", "first_response_at"]),
     ("messages", "ix_messages_voice", ["platform", "kind", "direction", "created_at"]),
+    ("messages", "ix_messages_created_id", ["created_at", "id"]),  # replaces ix_messages_created_at
 )
 _conversations = sa.table("conversations", sa.column("id", sa.Integer()), sa.column("first_seen_at", UTCDateTime()),
                           sa.column("first_response_at", UTCDateTime()), sa.column("resolved_at", UTCDateTime()))
@@ -70,6 +71,7 @@ def upgrade() -> None:
             _backfill_in_python(column, assignments)
     for table, name, columns in _INDEXES:
         op.create_index(name, table, columns, unique=False)
+    op.drop_index('ix_messages_created_at', table_name='messages')
 
 
 def _backfill_in_python(column: str, assignments: str) -> None:
@@ -88,12 +90,11 @@ def _backfill_in_python(column: str, assignments: str) -> None:
 
 
 def downgrade() -> None:
+    op.create_index('ix_messages_created_at', 'messages', ['created_at'], unique=False)
     for table, name, _ in _INDEXES:
         op.drop_index(name, table_name=table)
-    with op.batch_alter_table('conversations', schema=None) as batch_op:
-        batch_op.drop_column('resolution_hours')
-        batch_op.drop_column('resolution_measured_for')
-        batch_op.drop_column('resolution_business_us')
-        batch_op.drop_column('first_response_hours')
-        batch_op.drop_column('first_response_calendar_us')
-        batch_op.drop_column('first_response_business_us')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch copy: SQLite cannot drop the referenced
+    # conversations table while messages point at it.
+    for column in ('resolution_hours', 'resolution_measured_for', 'resolution_business_us', 'first_response_hours',
+                   'first_response_calendar_us', 'first_response_business_us'):
+        op.execute(f'ALTER TABLE conversations DROP COLUMN {column}')
