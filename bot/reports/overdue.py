@@ -37,7 +37,7 @@ class Waiting:
 def waiting(session: Session, service_level: ServiceLevel, now: datetime) -> list[Waiting]:
     """Conversations someone waits on (not resolved, `waiting_since` set), oldest wait first (ties: id),
     each judged at `now`."""
-    rows = session.execute(sa.select(*_CLOCK_COLUMNS).where(
+    rows = session.connection().execute(sa.select(*_CLOCK_COLUMNS).where(  # Core: no ORM loading per row
         ACTIVE, col(Conversation.status) != Status.RESOLVED, col(Conversation.waiting_since).is_not(None))
         .order_by(col(Conversation.waiting_since).asc(), col(Conversation.id).asc())).all()
     found = []
@@ -45,5 +45,6 @@ def waiting(session: Session, service_level: ServiceLevel, now: datetime) -> lis
         clock = ClockInput(status=str(status), priority=str(priority), platform=str(platform), channel=channel,
                            first_seen_at=seen, waiting_since=since, first_response_at=answered,
                            resolved_at=resolved, sla_paused_since=paused, sla_paused_seconds=float(paused_for or 0.0))
+        assert key is not None  # a primary key read back
         found.append(Waiting(key, clock, overdue_kind(clock, service_level.config, service_level.hours, now)))
     return found

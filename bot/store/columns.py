@@ -53,6 +53,9 @@ class FirstResponseMeasures(SQLModel):
     resolution_hours: str | None = Field(default=None, max_length=16)
 
 
+# Cases not resolved (models.ACTIVE, which says why it is written out literally).
+ACTIVE = sa.text("status IN ('open', 'pending', 'snoozed')")
+
 # The reports' indexes (revision 0010): a period figure reads one range of an index, never the rows.
 CONVERSATION_REPORT_INDEXES = (
     # Answered in a period, with everything the first-response figures read (bot/reports/first_times.py).
@@ -61,6 +64,11 @@ CONVERSATION_REPORT_INDEXES = (
     # Resolved in a period, with the stored resolution time and what it was measured for.
     sa.Index("ix_conversations_resolution_measured", "resolved_at", "resolution_business_us",
              "resolution_measured_for", "resolution_hours"),
+    # The waiting cases in wait order with every column their SLA clock reads (bot/reports/overdue.py):
+    # partial, so it holds the few thousand cases not resolved, whatever the size of the store.
+    sa.Index("ix_conversations_waiting", "waiting_since", "id", "status", "priority", "platform", "channel",
+             "first_seen_at", "first_response_at", "resolved_at", "sla_paused_since", "sla_paused_seconds",
+             sqlite_where=ACTIVE, postgresql_where=ACTIVE),
     # Complaints first seen in a period, and when they were answered (the complaint response rate).
     sa.Index("ix_conversations_complaints", "complaint", "first_seen_at", "first_response_at"),
 )

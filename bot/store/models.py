@@ -70,7 +70,7 @@ class Customer(SQLModel, table=True):
 
 # Cases not resolved, written out literally (as QUEUED below) so the planners match the partial index:
 # the scheduler and reports read only these, a few thousand among a million resolved.
-ACTIVE = sa.text("status IN ('open', 'pending', 'snoozed')")
+ACTIVE = columns.ACTIVE
 
 
 class Conversation(columns.FirstResponseMeasures, table=True):

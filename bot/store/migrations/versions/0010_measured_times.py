@@ -10,7 +10,8 @@ the first report that reads them, as after any change of business hours.
 
 The indexes: answered cases with these times (and what their targets depend on), resolved cases with
 theirs, complaints by first seen and answered, customer messages by network, kind and time (share of
-voice), and messages by time with their ids (in place of time alone).
+voice), messages by time with their ids (in place of time alone), and the waiting cases with their
+clock's columns (partial: only the cases not resolved).
 
 Revision ID: 0010
 Revises: 0009
@@ -45,6 +46,8 @@ _INDEXES = (
 )
 _conversations = sa.table("conversations", sa.column("id", sa.Integer()), sa.column("first_seen_at", UTCDateTime()),
                           sa.column("first_response_at", UTCDateTime()), sa.column("resolved_at", UTCDateTime()))
+_WAITING = ("waiting_since", "id", "status", "priority", "platform", "channel", "first_seen_at", "first_response_at",
+            "resolved_at", "sla_paused_since", "sla_paused_seconds")
 # What each backfill sets from the time between first_seen_at and its column: (column, SET clause).
 _MEASURES = (
     ("first_response_at", "first_response_business_us = :us, first_response_calendar_us = :us, "
@@ -72,6 +75,9 @@ def upgrade() -> None:
     for table, name, columns in _INDEXES:
         op.create_index(name, table, columns, unique=False)
     op.drop_index('ix_messages_created_at', table_name='messages')
+    active = sa.text("status IN ('open', 'pending', 'snoozed')")
+    op.create_index('ix_conversations_waiting', 'conversations', list(_WAITING), unique=False, sqlite_where=active,
+                    postgresql_where=active)
 
 
 def _backfill_in_python(column: str, assignments: str) -> None:
@@ -90,6 +96,7 @@ def _backfill_in_python(column: str, assignments: str) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_conversations_waiting', table_name='conversations')
     op.create_index('ix_messages_created_at', 'messages', ['created_at'], unique=False)
     for table, name, _ in _INDEXES:
         op.drop_index(name, table_name=table)
