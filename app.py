@@ -179,6 +179,7 @@ def build_sender(settings: Settings, store: Store, registry: Registry, client: W
         nudge_template=settings.parley_nudge_template,
         on_committed=on_committed,
         pause_meter=service_level.pause_meter,
+        first_response_meter=service_level.first_response_meter,
         csat_kinds=settings.parley_csat,
         presence=presence,
     )

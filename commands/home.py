@@ -20,8 +20,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.cards import PlatformHealthRow, home_view
+from bot.cards.home import HOME_ROWS_MAX
 from bot.reports.figures import conversation_rows, figures, overdue_conversations, parse_period, today_so_far
 from bot.reports.headline import headline
+from bot.reports.overdue import waiting
 from bot.runtime import Parley
 from bot.sla.hours import zone
 from bot.store.claims import claim_once, prune
@@ -62,14 +64,17 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
     service_level = parley.service_level
     tz = zone(service_level.hours.timezone)
     with parley.store.transaction() as session:
-        mine = conversation_rows(session, assigned_to(session, user_id, HOME_LIST_MAX), service_level, now)
-        unassigned = conversation_rows(session, unassigned_open(session), service_level, now)
-        overdue = conversation_rows(session, overdue_conversations(session, service_level, now)[:HOME_LIST_MAX],
-                                    service_level, now)
-        today = figures(session, today_so_far(now, tz), service_level, now)
+        # Only the first HOME_ROWS_MAX rows of a list are drawn; the others are named by "#N".
+        mine = conversation_rows(session, assigned_to(session, user_id, HOME_LIST_MAX), service_level, now,
+                                 drawn=HOME_ROWS_MAX)
+        unassigned = conversation_rows(session, unassigned_open(session), service_level, now, drawn=HOME_ROWS_MAX)
+        waits = waiting(session, service_level, now)  # judged once for every figure below
+        overdue = conversation_rows(session, overdue_conversations(session, service_level, now, HOME_LIST_MAX,
+                                                                   waits), service_level, now, drawn=HOME_ROWS_MAX)
+        today = figures(session, today_so_far(now, tz), service_level, now, waits=waits)
         # The same periods as `/social stats` would read now: today so far, and "7d".
-        headlines = (headline(session, today_so_far(now, tz), service_level, now),
-                     headline(session, parse_period("7d", now), service_level, now))
+        headlines = (headline(session, today_so_far(now, tz), service_level, now, waits),
+                     headline(session, parse_period("7d", now), service_level, now, waits))
     problems = [c.line for c in (parley.doctor.latest if parley.doctor else []) if c.status is not CheckStatus.OK]
     return home_view(user_id=user_id, mine=mine, unassigned=unassigned, overdue=overdue, today=today,
                      platforms=health_rows(parley.connectors, now), now=now, headline=headlines, checks=problems)

@@ -32,6 +32,7 @@ from bot.replies.outcome import DeliveryOutcome, with_followup
 from bot.replies.permissions import AgentPolicy
 from bot.replies.rules import Mode, Refused, ReplyRefused
 from bot.sla import waiting
+from bot.sla.measured import ALWAYS_OPEN, FirstResponseMeter
 from bot.store.database import Store
 from bot.store.keys import row_id
 from bot.store.models import (
@@ -79,8 +80,10 @@ class Sender(ConversationActions):
         presence: Presence | None = None,
         pause_meter: waiting.PauseMeter = waiting.calendar_seconds,
         csat_kinds: frozenset[str] = frozenset(),
+        first_response_meter: FirstResponseMeter = ALWAYS_OPEN,
     ) -> None:
         super().__init__(clock, pause_meter)
+        self.first_response_meter = first_response_meter  # the business hours first replies are timed in
         self.csat_kinds = csat_kinds  # conversation kinds asked for a rating when resolved (PARLEY_CSAT)
         self.store = store
         self.registry = registry
@@ -239,7 +242,7 @@ class Sender(ConversationActions):
         with self.store.transaction() as session:
             message = session.get_one(Message, message_id)  # claimed by deliver(): it exists
             message.claimed_by = None
-            return settle.finish(session, self.registry, message, result, self.clock())
+            return settle.finish(session, self.registry, message, result, self.clock(), self.first_response_meter)
 
     def _queue_nudge(self, dm_id: int, op: str) -> int | None:
         with self.store.transaction() as session:

@@ -18,6 +18,7 @@ from bot.cards.receipts import receipt
 from bot.replies import rules
 from bot.replies.outcome import DeliveryOutcome
 from bot.sla import waiting
+from bot.sla.measured import ALWAYS_OPEN, FirstResponseMeter
 from bot.store import outbox
 from bot.store.models import AuditEntry, Conversation, DeliveryStatus, Message, OutboxKind, Status
 from connectors.base import OpSpec, SendError, SendResult
@@ -57,7 +58,7 @@ def give_up_unknown(session: Session, registry: Registry, message: Message, now:
 
 
 def finish(session: Session, registry: Registry, message: Message, result: SendResult | SendError,
-           now: datetime) -> DeliveryOutcome:
+           now: datetime, meter: FirstResponseMeter = ALWAYS_OPEN) -> DeliveryOutcome:
     """Store what the platform answered for a message this deliverer sent.
 
     Sent: the platform's id and link, and the case counts as answered (an open case now waits on
@@ -75,7 +76,9 @@ def finish(session: Session, registry: Registry, message: Message, result: SendR
     elif isinstance(result, SendResult):
         message.delivery_status, message.external_id = DeliveryStatus.SENT, result.external_id
         message.url, message.delivered_at, message.delivery_error = result.url, now, None
-        conversation.first_response_at = conversation.first_response_at or now
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+            meter.record(conversation)  # the reports read the stored times (bot/reports/first_times.py)
         conversation.last_response_at = now
         if conversation.status == Status.OPEN:  # a snoozed or resolved case stays so
             conversation.status = Status.PENDING  # answered; waiting on the customer

@@ -40,17 +40,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from bot.cards import ConversationRow, ReportFigures, clip, escape
+from bot.reports.first_times import first_responses
+from bot.reports.overdue import Waiting, waiting
 from bot.reports.satisfaction import load_csat
 from bot.reports.service_level import ServiceLevel
-from bot.sla import first_response_time
 from bot.sla.clock import FIRST_RESPONSE
 from bot.store.keys import row_id
-from bot.store.models import ACTIVE, Conversation, Customer, Direction, Message, MessageMatch, Status
+from bot.store.models import Conversation, Customer, Direction, Message, MessageMatch, Status
 from connectors.registry import shipped_voice_sources
 
 VoiceSources = Mapping[str, tuple[str, tuple[str, ...]]]  # key -> (platform, inbound kinds)
@@ -129,21 +129,24 @@ def _count(session: Session, *conditions: ColumnElement[bool] | bool) -> int:
     return session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
 
 
-def waiting_conversations(session: Session) -> list[Conversation]:
-    """Conversations someone waits on (not resolved, `waiting_since` set), oldest wait first."""
-    return list(session.exec(select(Conversation).where(
-        ACTIVE, Conversation.status != Status.RESOLVED, col(Conversation.waiting_since).is_not(None))
-        .order_by(col(Conversation.waiting_since).asc(), col(Conversation.id).asc())).all())
-
-
-def overdue_conversations(session: Session, service_level: ServiceLevel, now: datetime) -> list[Conversation]:
-    """Waiting conversations whose SLA clock is breached or escalated at `now`, oldest wait first."""
-    return [c for c in waiting_conversations(session) if service_level.status(c, now).overdue]
+def overdue_conversations(session: Session, service_level: ServiceLevel, now: datetime,
+                          limit: int | None = None, waits: Sequence[Waiting] | None = None) -> list[Conversation]:
+    """Waiting conversations whose SLA clock is breached or escalated at `now`, oldest wait first
+    (the first `limit` of them when given); `waits` as for `figures`."""
+    judged = waiting(session, service_level, now) if waits is None else waits
+    ids = [w.id for w in judged if w.overdue][:limit]
+    rows = {row_id(c): c for c in session.exec(select(Conversation).where(col(Conversation.id).in_(ids))).all()}
+    return [rows[key] for key in ids]
 
 
 def conversation_rows(session: Session, conversations: Sequence[Conversation], service_level: ServiceLevel,
-                      now: datetime) -> list[ConversationRow]:
-    """Rows (with SLA badges at `now` and the customer's latest words) in the given order."""
+                      now: datetime, *, drawn: int | None = None) -> list[ConversationRow]:
+    """Rows (with SLA badges at `now` and the customer's latest words) in the given order. With `drawn`,
+    the rows after the first `drawn` are bare (no badge, words or handle): for a list that draws only
+    its first rows and names the others by "#N" (App Home)."""
+    if drawn is not None and len(conversations) > drawn:
+        bare = [service_level.row(c, None, "", now, badge=False) for c in conversations[drawn:]]
+        return conversation_rows(session, conversations[:drawn], service_level, now) + bare
     if not conversations:
         return []
     conv_ids = [c.id for c in conversations]
@@ -165,6 +168,7 @@ def share_of_voice(session: Session, period: Period, sources: VoiceSources | Non
         .join(Message, col(Message.id) == MessageMatch.message_id)
         .where(*_in(Message.created_at, period))
         .group_by(MessageMatch.query_name)).all())
+    # Each is a range of ix_messages_voice (platform, kind, direction, created_at): no row is read.
     for key, (platform, kinds) in (shipped_voice_sources() if sources is None else sources).items():
         heard = session.exec(select(func.count()).select_from(Message).where(
             Message.platform == platform, col(Message.kind).in_(kinds), Message.direction == Direction.INBOUND,
@@ -174,52 +178,35 @@ def share_of_voice(session: Session, period: Period, sources: VoiceSources | Non
     return counts
 
 
-def _first_responses(session: Session, service_level: ServiceLevel, period: Period
-                     ) -> tuple[list[timedelta], list[timedelta], int]:
-    """(business times, calendar times, how many were within target) of conversations answered in period."""
-    business, calendar, hits = [], [], 0
-    # Only the five columns it reads: a 30-day period of a busy store answers tens of thousands of cases.
-    answered = session.execute(sa.select(col(Conversation.first_seen_at), col(Conversation.first_response_at),
-                                         col(Conversation.priority), col(Conversation.platform),
-                                         col(Conversation.channel))
-                               .where(*_in(Conversation.first_response_at, period))).all()
-    for first_seen_at, first_response_at, priority, platform, channel in answered:
-        assert first_response_at is not None  # selected for its first response falling in the period
-        took_business, took_calendar = first_response_time(first_seen_at, first_response_at, service_level.hours)
-        business.append(took_business)
-        calendar.append(took_calendar)
-        hits += took_business <= service_level.config.targets(priority, platform, channel).first_response
-    return business, calendar, hits
-
-
 def figures(session: Session, period: Period, service_level: ServiceLevel, now: datetime,
-            voice_sources: VoiceSources | None = None) -> ReportFigures:
+            voice_sources: VoiceSources | None = None, waits: Sequence[Waiting] | None = None) -> ReportFigures:
     """The team figures for `period`, with the "now" figures (open, overdue, oldest) as of `now`;
-    `voice_sources` as for `share_of_voice`."""
-    business, calendar, hits = _first_responses(session, service_level, period)
-    waiting = waiting_conversations(session)
-    statuses = {c.id: service_level.status(c, now) for c in waiting}
-    overdue = [c for c in waiting if statuses[c.id].overdue]
+    `voice_sources` as for `share_of_voice`; `waits` are the waiting cases judged at `now`
+    (`overdue.waiting`) when the caller has them already (App Home judges them once)."""
+    answered = first_responses(session, service_level, period.start, period.end)
+    waits = waiting(session, service_level, now) if waits is None else waits
+    overdue = [w for w in waits if w.overdue]
     misses_unanswered = sum(
-        1 for c in overdue
-        if c.first_response_at is None and statuses[c.id].kind == FIRST_RESPONSE
-        and period.start <= c.first_seen_at < period.end)
-    judged = len(business) + misses_unanswered
+        1 for w in overdue
+        if w.clock.first_response_at is None and w.overdue == FIRST_RESPONSE
+        and period.start <= w.clock.first_seen_at < period.end)
+    judged = answered.answered + misses_unanswered
     complaints = _count(session, col(Conversation.complaint).is_(True), *_in(Conversation.first_seen_at, period))
     complaints_answered = _count(session, col(Conversation.complaint).is_(True),
                                  *_in(Conversation.first_seen_at, period),
                                  col(Conversation.first_response_at) <= now)
-    oldest = next((c for c in waiting if c.status == Status.OPEN), None)
+    oldest_id = next((w.id for w in waits if w.clock.status == Status.OPEN), None)
+    oldest = session.get(Conversation, oldest_id) if oldest_id is not None else None
     return ReportFigures(
         period_label=period.label,
         open=_count(session, Conversation.status == Status.OPEN),
         overdue=len(overdue),
-        answered=len(business),
-        median_first_response_business=nearest_rank(business, 50),
-        p90_first_response_business=nearest_rank(business, 90),
-        median_first_response_calendar=nearest_rank(calendar, 50),
-        p90_first_response_calendar=nearest_rank(calendar, 90),
-        sla_compliance_pct=100 * hits / judged if judged else None,
+        answered=answered.answered,
+        median_first_response_business=answered.median_business,
+        p90_first_response_business=answered.p90_business,
+        median_first_response_calendar=answered.median_calendar,
+        p90_first_response_calendar=answered.p90_calendar,
+        sla_compliance_pct=100 * answered.hits / judged if judged else None,
         complaint_response_rate_pct=100 * complaints_answered / complaints if complaints else None,
         oldest_waiting=conversation_rows(session, [oldest], service_level, now)[0] if oldest else None,
         new_conversations=_count(session, *_in(Conversation.first_seen_at, period)),

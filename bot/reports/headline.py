@@ -1,35 +1,55 @@
-"""App Home's headline figures for a period, read from the one KPI module (bot/reports/kpis.py), so
-Home, `parley report`, the export and — for the figures they share — `/social stats` and the digest
-show the same numbers for the same period."""
+"""App Home's headline figures for a period: the KPIs of bot/reports/kpis.py, counted by the database,
+so Home, `parley report`, the export and — for the figures they share — `/social stats` and the digest
+show the same numbers for the same period.
+
+Home asks for two periods at every refresh of every open Home, on stores of a million cases, so
+nothing here loads conversation rows: counts and the tone mix are counted in SQL, first responses are
+the stored times (bot/reports/first_times.py, shared with figures.py), and so are resolution times
+(bot/reports/resolved_times.py), and the unanswered SLA misses are taken from the
+judged waiting cases (bot/reports/overdue.py), which App Home judges once for all its figures.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
 
 from bot.cards.headline import Headline
-from bot.reports import timing
-from bot.reports.cases import load_period_cases
-from bot.reports.figures import Period, nearest_rank
-from bot.reports.kpis import first_responses, new_cases, response_rate, sla_compliance, tone_mix
+from bot.reports.figures import Period
+from bot.reports.first_times import first_responses
+from bot.reports.overdue import Waiting, waiting
+from bot.reports.resolved_times import median_resolution
 from bot.reports.service_level import ServiceLevel
+from bot.sla.clock import FIRST_RESPONSE
 from bot.store.models import Conversation, Status
 
 
-def headline(session: Session, period: Period, sl: ServiceLevel, now: datetime) -> Headline:
-    """The headline KPIs of `period` as of `now`: medians in business time. Each is the KPI module's
-    own function over the cases it counts (new, answered or resolved in the period: `load_period_cases`,
-    without the messages the other KPIs need); the backlog is counted in SQL."""
-    cases = load_period_cases(session, period.start, period.end)
-    answered = [took.business for _, took in first_responses(cases, period, sl)]
-    resolved = [took.business for c in cases if c.conversation.resolved_at is not None
-                and period.start <= c.conversation.resolved_at < period.end
-                and (took := timing.resolution(c, sl.hours)) is not None]
+def _pct(part: int, whole: int) -> float | None:
+    return 100 * part / whole if whole else None
+
+
+def headline(session: Session, period: Period, sl: ServiceLevel, now: datetime,
+             waits: Sequence[Waiting] | None = None) -> Headline:
+    """The headline KPIs of `period` as of `now`, medians in business time, exactly as kpis.py defines
+    them (first response, resolution, response rate, SLA compliance, backlog, tone mix of new cases).
+    `waits` are the waiting cases judged at `now` (`overdue.waiting`), when the caller has them."""
+    seen = (col(Conversation.first_seen_at) >= period.start, col(Conversation.first_seen_at) < period.end)
+    answered = first_responses(session, sl, period.start, period.end)
+    tones = dict(session.execute(sa.select(col(Conversation.tone), func.count()).where(*seen)
+                                 .group_by(col(Conversation.tone))).all())
+    new = sum(tones.values())
+    replied = session.exec(select(func.count()).select_from(Conversation).where(
+        *seen, col(Conversation.first_response_at) <= now)).one()
+    misses = sum(1 for w in (waiting(session, sl, now) if waits is None else waits)
+                 if w.overdue == FIRST_RESPONSE and w.clock.first_response_at is None
+                 and period.start <= w.clock.first_seen_at < period.end)
     backlog = session.exec(select(func.count()).select_from(Conversation)
                            .where(Conversation.status == Status.OPEN)).one()
-    return Headline(period_label=period.label, first_response_median=nearest_rank(answered, 50),
-                    resolution_median=nearest_rank(resolved, 50),
-                    response_rate_pct=response_rate(new_cases(cases, period), now),
-                    sla_compliance_pct=sla_compliance(cases, period, sl, now), backlog=backlog,
-                    tone_mix=dict(tone_mix(cases, period)))
+    return Headline(period_label=period.label, first_response_median=answered.median_business,
+                    resolution_median=median_resolution(session, sl, period.start, period.end),
+                    response_rate_pct=_pct(replied, new),
+                    sla_compliance_pct=_pct(answered.hits, answered.answered + misses), backlog=backlog,
+                    tone_mix=dict(sorted(tones.items())))

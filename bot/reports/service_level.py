@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cards.records import ConversationRow, SlaBadge
 from bot.sla import BusinessHours, ClockInput, SlaConfig, SlaState, SlaStatus, evaluate, format_duration, sla_label
+from bot.sla.measured import FirstResponseMeter
 from bot.sla.waiting import PauseMeter
 from bot.store.keys import row_id
 from bot.store.models import Conversation, Customer
@@ -42,6 +43,11 @@ class ServiceLevel:
         """Business seconds between two instants: what a snooze keeps out of a customer's wait."""
         return self.hours.business_seconds
 
+    @property
+    def first_response_meter(self) -> FirstResponseMeter:
+        """Measures (and names) first-response times under these business hours (bot/sla/measured.py)."""
+        return FirstResponseMeter(self.hours)
+
     def status(self, conversation: Conversation, now: datetime) -> SlaStatus:
         return evaluate(ClockInput.of(conversation), self.config, self.hours, now)
 
@@ -66,10 +72,10 @@ class ServiceLevel:
         return SlaBadge("none", f"first reply in {format_duration(took)} (target {target})")
 
     def row(self, conversation: Conversation, customer: Customer | None, snippet: str, now: datetime, *,
-            permalink: str | None = None) -> ConversationRow:
+            permalink: str | None = None, badge: bool = True) -> ConversationRow:
         return ConversationRow(
             ref=conversation.ref or row_id(conversation), platform=conversation.platform, kind=conversation.kind,
             handle=(customer.handle if customer else "") or "", snippet=snippet, status=conversation.status,
             priority=conversation.priority, assignee=conversation.assignee,
             first_seen_at=conversation.first_seen_at, waiting_since=conversation.waiting_since,
-            sla=self.badge(conversation, now), permalink=permalink)
+            sla=self.badge(conversation, now) if badge else None, permalink=permalink)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.sla.hours import BusinessHours
-from bot.sla.policy import SlaConfig
+from bot.sla.policy import SlaConfig, Targets
 
 FIRST_RESPONSE = "first_response"
 NEXT_RESPONSE = "next_response"
@@ -104,6 +104,26 @@ def wait_period(first_response_at: datetime | None, waiting_since: datetime) -> 
     return f"{kind}:{int(waiting_since.timestamp())}"
 
 
+def _wait(inp: ClockInput, targets: Targets, hours: BusinessHours, now: datetime
+          ) -> tuple[str, timedelta, timedelta, timedelta]:
+    """(kind of wait, its target, business time paused, business time waited) of a running wait."""
+    assert inp.waiting_since is not None  # callers check that someone waits
+    kind = FIRST_RESPONSE if inp.first_response_at is None else NEXT_RESPONSE
+    target = targets.first_response if kind == FIRST_RESPONSE else targets.next_response
+    paused = timedelta(seconds=_paused_seconds(inp, hours, now))
+    return kind, target, paused, max(timedelta(0), hours.business_time(inp.waiting_since, now) - paused)
+
+
+def overdue_kind(inp: ClockInput, config: SlaConfig, hours: BusinessHours, now: datetime) -> str | None:
+    """The kind of wait when `evaluate(…).overdue` (breached or escalated), else None: the same test
+    without the due times, for the reports that judge every waiting case at once."""
+    if inp.status in ("resolved", "snoozed") or inp.waiting_since is None or inp.sla_paused_since is not None:
+        return None
+    kind, target, _, elapsed = _wait(inp, config.targets(inp.priority, inp.platform, inp.channel), hours,
+                                     now.astimezone(UTC))
+    return kind if elapsed >= target else None
+
+
 def evaluate(inp: ClockInput, config: SlaConfig, hours: BusinessHours, now: datetime) -> SlaStatus:
     """The SLA status of one conversation at `now` (an aware datetime)."""
     if now.tzinfo is None:
@@ -117,10 +137,7 @@ def evaluate(inp: ClockInput, config: SlaConfig, hours: BusinessHours, now: date
         return SlaStatus(at=now, state=SlaState.NONE, resolution_due_at=resolution_due_at)
 
     waiting_since = inp.waiting_since.astimezone(UTC)
-    kind = FIRST_RESPONSE if inp.first_response_at is None else NEXT_RESPONSE
-    target = targets.first_response if kind == FIRST_RESPONSE else targets.next_response
-    paused = timedelta(seconds=_paused_seconds(inp, hours, now))
-    elapsed = max(timedelta(0), hours.business_time(waiting_since, now) - paused)
+    kind, target, paused, elapsed = _wait(inp, targets, hours, now)
     warn_offset = target * config.warning_at
     escalate_offset = config.escalation_offset(target)
     paused_now = SlaStatus(at=now, state=SlaState.PAUSED, kind=kind, target=target, started_at=waiting_since,

@@ -218,6 +218,15 @@ class SlaConfig(BaseModel):
         assert first is not None and next_ is not None  # first_response is always complete
         return Targets(first_response=first, next_response=next_, resolution=resolution)
 
+    def first_response_rules(self) -> tuple[tuple[str | None, str | None, dict[str, timedelta]], ...]:
+        """`targets(…).first_response` as rules tried in order, for a database to apply per row: (platform,
+        channel — None matches any —, target per priority; other priorities read "normal"), overrides
+        first, then the catch-all (bot/reports/first_times.py)."""
+        def per_priority(override: PriorityTargets | None) -> dict[str, timedelta]:
+            return {p: (override and override.get(p)) or self.first_response.get(p) or timedelta(0) for p in PRIORITIES}
+        return (*((o.platform, o.channel, per_priority(o.first_response)) for o in self.overrides),
+                (None, None, per_priority(None)))
+
     def escalation_offset(self, target: timedelta) -> timedelta:
         """Business time after the wait began at which it escalates."""
         if isinstance(self.escalate_after, timedelta):

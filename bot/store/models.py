@@ -1,7 +1,6 @@
-"""Tables. Idempotency lives here: unique (platform, external_id) for messages and customers,
-unique outbox keys, one conversation per (platform, thread, customer).
-
-Changing a table means adding an Alembic revision under bot/migrations/versions.
+"""Tables. Idempotency lives here: unique (platform, external_id) for messages and customers, unique
+outbox keys, one conversation per (platform, thread, customer). Changing a table means adding an
+Alembic revision under bot/migrations/versions.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from bot.store import columns
 from bot.store.billing import XCharge  # noqa: F401  (the X spend table, on the metadata with the rest)
 from bot.store.columns import UTCDateTime, ts_field, utcnow  # callers and the revisions import them from here
 
@@ -70,16 +70,17 @@ class Customer(SQLModel, table=True):
 
 # Cases not resolved, written out literally (as QUEUED below) so the planners match the partial index:
 # the scheduler and reports read only these, a few thousand among a million resolved.
-ACTIVE = sa.text("status IN ('open', 'pending', 'snoozed')")
+ACTIVE = columns.ACTIVE
 
 
-class Conversation(SQLModel, table=True):
+class Conversation(columns.FirstResponseMeasures, table=True):
     """One customer's case: a thread of messages on one platform, mirrored to one Slack thread."""
 
     __tablename__ = "conversations"
     __table_args__ = (
         sa.UniqueConstraint("platform", "thread_key", "customer_id", name="uq_conversation_thread"),
         sa.Index("ix_conversations_active", "id", sqlite_where=ACTIVE, postgresql_where=ACTIVE),
+        *columns.CONVERSATION_REPORT_INDEXES,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -127,7 +128,7 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         sa.UniqueConstraint("platform", "external_id", name="uq_message_platform_ext"),
-        sa.Index("uq_message_send_key", "send_key", unique=True),
+        sa.Index("uq_message_send_key", "send_key", unique=True), *columns.MESSAGE_REPORT_INDEXES,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,7 +148,7 @@ class Message(SQLModel, table=True):
     complaint: bool = False
     priority: str | None = Field(default=None, max_length=16)
     priority_reasons: str = Field(default="", max_length=512)
-    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)  # indexed with id: MESSAGE_REPORT_INDEXES
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), nullable=False)
     delivered_at: datetime | None = ts_field()
     delivery_status: str = Field(default=DeliveryStatus.RECEIVED, max_length=16)

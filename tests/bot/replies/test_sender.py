@@ -16,6 +16,8 @@ from sqlmodel import select
 from bot.replies.permissions import AgentPolicy
 from bot.replies.rules import Refused, ReplyRefused
 from bot.replies.sender import Mode, Sender
+from bot.sla.hours import BusinessHours
+from bot.sla.measured import FirstResponseMeter
 from bot.store.database import Store
 from bot.store.models import (
     AuditEntry,
@@ -458,6 +460,23 @@ def test_first_response_time_is_set_once_and_last_response_moves(store, sender, 
     c = get(store, Conversation, conv)
     assert (c.first_response_at, c.last_response_at) == (first_at, clock.now)
     assert posts(x) == 2
+
+
+def test_the_first_reply_stores_its_first_response_time_measured_in_business_hours(store, x, graph, clock) -> None:
+    # Open 09:00-10:00 UTC every day: of the 9 minutes the customer waited, only those inside count.
+    hours = BusinessHours.weekly("UTC", {d: ["09:00-10:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat",
+                                                                        "sun")})
+    sender = make_sender(store, x, graph, clock, first_response_meter=FirstResponseMeter(hours))
+    clock.now = clock.now.replace(hour=9, minute=5, second=0)
+    conv, _, _ = x_mention(store, x, clock)  # first seen 9 minutes ago: 08:56
+    sender.deliver(queue(store, sender, conv, "One", key="a"))
+    c = get(store, Conversation, conv)
+    assert (c.first_response_business_us, c.first_response_calendar_us) == (5 * 60 * 10**6, 9 * 60 * 10**6)
+    assert c.first_response_hours == FirstResponseMeter(hours).fingerprint
+    clock.now += timedelta(minutes=10)
+    sender.deliver(queue(store, sender, conv, "Two", key="b"))  # not the first reply: nothing changes
+    c = get(store, Conversation, conv)
+    assert (c.first_response_business_us, c.first_response_calendar_us) == (5 * 60 * 10**6, 9 * 60 * 10**6)
 
 
 def test_notes_are_stored_once_and_never_sent(store, sender, x, clock) -> None:

@@ -16,7 +16,7 @@ from alembic import command
 from sqlmodel import Session, select
 
 from bot.store.database import Store, alembic_config, make_engine, upgrade
-from bot.store.models import Conversation, Customer, Direction, Message
+from bot.store.models import Conversation, Customer, Direction, Message, UTCDateTime
 from bot.store.search import words_condition
 from commands.lookup import search
 
@@ -143,13 +143,44 @@ def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     admin.dispose()
 
 
+def old_case(conn: sa.Connection, handle: str, name: str, text: str) -> int:
+    """`case` written with the columns every revision since 0008 has (revision 0010 added more)."""
+    n = next(_N)
+    def ts() -> list[sa.ColumnClause]:
+        return [sa.column(c, UTCDateTime()) for c in ("created_at", "updated_at")]
+
+    customers = sa.table("customers", *(sa.column(c) for c in ("id", "platform", "external_id", "handle", "name",
+                                                                 "verified")), *ts())
+    who = conn.execute(customers.insert().values(platform="x", external_id=f"u{n}", handle=handle, name=name,
+                                                 verified=False, created_at=T0, updated_at=T0)
+                       .returning(sa.column("id"))).scalar_one()
+    conversations = sa.table("conversations", *(sa.column(c) for c in (
+        "id", "platform", "kind", "thread_key", "customer_id", "query_names", "status", "priority",
+        "priority_reasons", "tone", "complaint", "channel", "sla_paused_seconds")), *ts(),
+        sa.column("first_seen_at", UTCDateTime()), sa.column("last_customer_message_at", UTCDateTime()))
+    key = conn.execute(conversations.insert().values(
+        platform="x", kind="mention", thread_key=f"t{n}", customer_id=who, query_names="", status="open",
+        priority="normal", priority_reasons="", tone="neutral", complaint=False, channel="C1", sla_paused_seconds=0,
+        created_at=T0, updated_at=T0, first_seen_at=T0, last_customer_message_at=T0)
+        .returning(sa.column("id"))).scalar_one()
+    messages = sa.table("messages", *(sa.column(c) for c in (
+        "conversation_id", "platform", "external_id", "direction", "kind", "text", "author_id", "author_name",
+        "complaint", "priority_reasons", "delivery_status")), sa.column("created_at", UTCDateTime()),
+        sa.column("received_at", UTCDateTime()))
+    conn.execute(messages.insert().values(
+        conversation_id=key, platform="x", external_id=f"m{n}-0", direction=Direction.INBOUND, kind="mention",
+        text=text, author_id=f"u{n}", author_name="", complaint=False, priority_reasons="", delivery_status="received",
+        created_at=T0, received_at=T0))
+    return int(key)
+
+
 def test_revision_0009_indexes_what_was_stored_before_it_and_goes_down_and_up(empty_url):
     engine = make_engine(empty_url)
     try:
         upgrade(engine, "0008")
         store = Store(engine)
-        with store.transaction() as session:
-            old = case(session, "walter", "Walter Skinner", "Where is my refund?")
+        with engine.begin() as conn:  # the tables as 0008 had them, not today's models
+            old = old_case(conn, "walter", "Walter Skinner", "Where is my refund?")
         upgrade(engine)
         assert found(store, "refund") == [old]
         assert found(store, "skinner") == [old]

@@ -7,14 +7,14 @@ its newest first). With only `customer_id` indexed, both databases read every ma
 the order key beside `customer_id` the ids come from the index and only the listed page is read.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
