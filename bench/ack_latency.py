@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,9 @@ from sandbox.emulators.server import Emulator
 from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port
 
 ROOT = Path(__file__).resolve().parent.parent  # the servers import this tree
+# In every trigger id: a reply is stored once per trigger id, so a second run against the same
+# --database-url would otherwise find its replies stored and send nothing.
+RUN = uuid.uuid4().hex[:8]
 CHANNEL = "C0SUPPORT"
 SERVERS = ("parley", "async-bolt", "threaded-bolt")
 LABELS = {"parley": "Parley (/social + buttons)", "async-bolt": "bare async Bolt (ack only)",
@@ -133,11 +137,11 @@ def signed(body: str) -> dict[str, str]:
 def requests_mix(n: int, ref: int, response_url: str, round_no: int) -> list[str]:
     def command(text: str, i: int) -> str:
         return urlencode({"command": "/social", "text": text, "user_id": f"U0AGENT{i % 5}", "channel_id": CHANNEL,
-                          "team_id": "T0", "response_url": response_url, "trigger_id": f"{round_no}.{i}.t"})
+                          "team_id": "T0", "response_url": response_url, "trigger_id": f"{RUN}.{round_no}.{i}.t"})
 
     def click(action_id: str, i: int) -> str:
         payload = {"type": "block_actions", "user": {"id": f"U0AGENT{i % 5}"}, "team": {"id": "T0"},
-                   "api_app_id": "A0", "trigger_id": f"{round_no}.{i}.c", "channel": {"id": CHANNEL},
+                   "api_app_id": "A0", "trigger_id": f"{RUN}.{round_no}.{i}.c", "channel": {"id": CHANNEL},
                    "container": {"type": "message", "message_ts": "1.1", "channel_id": CHANNEL},
                    "response_url": response_url,
                    "actions": [{"type": "button", "action_id": action_id, "value": str(ref), "block_id": "b",
