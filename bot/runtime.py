@@ -10,7 +10,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -63,8 +63,8 @@ class Parley:
     # Jobs beyond polling that the scheduler runs: name -> (interval seconds, function). Issue 4's
     # reminder tick and digest add theirs here before start_background().
     jobs: dict[str, tuple[float, Callable[[], object]]] = field(default_factory=dict)
-    # Platform sends run here, after Slack has been acknowledged (app.py makes it an AckFirstExecutor).
-    workers: Executor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
+    # Platform sends run here, after Slack has been acknowledged.
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
     slack_link: SlackLink = field(default_factory=SlackLink)
     metrics: Metrics = field(default_factory=Metrics)  # served on /metrics (bot/web.py)
     doctor: CheckWatch | None = None  # the scheduled `parley check`; its latest results feed App Home
