@@ -119,8 +119,8 @@ def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode
         except ReplyRefused as refused:
             raise UserError(refused.message) from None
         session.flush()
-        message_id = row_id(message)
-    parley.send_soon(message_id)  # after the commit above
+        message_id, case = row_id(message), row_id(conversation)
+    parley.send_soon(message_id, case=case)  # after the commit above
     return message
 
 
