@@ -56,6 +56,7 @@ log = logging.getLogger("parley")
 OUTBOX_LANES = 4
 # Handlers (the work after an ack) that run at once; more wait their turn in order.
 SLACK_WORKERS = 8
+SEND_WORKERS = 8  # replies' platform sends, held like the handlers while Slack is being acknowledged
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -244,7 +245,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     sender = build_sender(settings, store, registry, client, on_committed=outbox.wake,
                           service_level=service_level, presence=presence)
     parley = Parley(settings=settings, store=store, connectors=list(registry), ingestor=ingestor, outbox=outbox,
-                    sender=sender, service_level=service_level, bolt=bolt, http=Starlette(), metrics=metrics)
+                    sender=sender, service_level=service_level, bolt=bolt, http=Starlette(), metrics=metrics,
+                    workers=handlers.sibling(SEND_WORKERS, name="send"))
     # A reply stored but never sent (crash between store and send) is finished or reported.
     parley.jobs["deliver_pending"] = (30.0, sender.deliver_pending)
     # SLA warnings, breaches, escalations and platform-window reminders (bot/reminders.py).

@@ -12,7 +12,9 @@ its own too), measured in the same run:
 Each round fires `--concurrency` signed requests at once at each server in turn: a mix of `/social`
 subcommands (help, queue, find, assign, reply — their work, the reply's platform call included, runs
 after the ack) and card button clicks. Between servers the bench waits until Parley's post-ack work
-is done, so one server's leftovers never load the next one's measurement. Slack's limit is 3 s.
+is done — no call to any emulator (response_url answers, Slack cards and receipts, X replies) for
+half a second — so one server's leftovers never load the next one's measurement, and the order of
+the servers turns each round, so none always runs right after Parley. Slack's limit is 3 s.
 Prints numbers; asserts nothing.
 
     PYTHONPATH=. python bench/ack_latency.py [--concurrency 50] [--rounds 4] [--database-url postgresql://…]
@@ -30,6 +32,8 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,6 +60,9 @@ from sandbox.emulators.server import Emulator
 from sandbox.emulators.stack import SIGNING_SECRET, EmulatorStack, free_port
 
 ROOT = Path(__file__).resolve().parent.parent  # the servers import this tree
+# In every trigger id: a reply is stored once per trigger id, so a second run against the same
+# --database-url would otherwise find its replies stored and send nothing.
+RUN = uuid.uuid4().hex[:8]
 CHANNEL = "C0SUPPORT"
 SERVERS = ("parley", "async-bolt", "threaded-bolt")
 LABELS = {"parley": "Parley (/social + buttons)", "async-bolt": "bare async Bolt (ack only)",
@@ -130,26 +137,30 @@ def signed(body: str) -> dict[str, str]:
 def requests_mix(n: int, ref: int, response_url: str, round_no: int) -> list[str]:
     def command(text: str, i: int) -> str:
         return urlencode({"command": "/social", "text": text, "user_id": f"U0AGENT{i % 5}", "channel_id": CHANNEL,
-                          "team_id": "T0", "response_url": response_url, "trigger_id": f"{round_no}.{i}.t"})
+                          "team_id": "T0", "response_url": response_url, "trigger_id": f"{RUN}.{round_no}.{i}.t"})
 
     def click(action_id: str, i: int) -> str:
         payload = {"type": "block_actions", "user": {"id": f"U0AGENT{i % 5}"}, "team": {"id": "T0"},
-                   "api_app_id": "A0", "trigger_id": f"{round_no}.{i}.c", "channel": {"id": CHANNEL},
+                   "api_app_id": "A0", "trigger_id": f"{RUN}.{round_no}.{i}.c", "channel": {"id": CHANNEL},
                    "container": {"type": "message", "message_ts": "1.1", "channel_id": CHANNEL},
                    "response_url": response_url,
                    "actions": [{"type": "button", "action_id": action_id, "value": str(ref), "block_id": "b",
                                 "action_ts": "1"}]}
         return urlencode({"payload": json.dumps(payload)})
 
-    kinds = [
-        lambda i: command("help", i),
-        lambda i: command("queue", i),
-        lambda i: command("find order", i),
-        lambda i: command(f"assign #{ref} me", i),
-        lambda i: command(f"reply #{ref} Thanks for waiting, update {round_no}-{i} coming", i),
-        lambda i: click(ids.ACTION_ASSIGN_ME, i),
-    ]
-    return [kinds[i % len(kinds)](i) for i in range(n)]
+    return [KINDS[i % len(KINDS)][1](command, click, ref, round_no, i) for i in range(n)]
+
+
+# The request mix, in turn: (label, body maker).
+KINDS: list[tuple[str, Callable[..., str]]] = [
+    ("help", lambda command, click, ref, round_no, i: command("help", i)),
+    ("queue", lambda command, click, ref, round_no, i: command("queue", i)),
+    ("find", lambda command, click, ref, round_no, i: command("find order", i)),
+    ("assign", lambda command, click, ref, round_no, i: command(f"assign #{ref} me", i)),
+    ("reply", lambda command, click, ref, round_no, i: command(
+        f"reply #{ref} Thanks for waiting, update {round_no}-{i} coming", i)),
+    ("click", lambda command, click, ref, round_no, i: click(ids.ACTION_ASSIGN_ME, i)),
+]
 
 
 def fire(base: str, bodies: list[str]) -> list[float]:
@@ -179,12 +190,12 @@ def fire_from_child(base: str, bodies: list[str]) -> list[float]:
     return json.loads(done.stdout)
 
 
-def settle(count: list[int], quiet: float = 0.5, limit: float = 20.0) -> None:
-    """Wait until Parley's post-ack answers stop arriving (its work is done)."""
+def settle(count: Callable[[], int], quiet: float = 0.5, limit: float = 20.0) -> None:
+    """Wait until Parley's post-ack calls stop arriving at the emulators (its work is done)."""
     deadline, last, since = time.monotonic() + limit, -1, time.monotonic()
     while time.monotonic() < deadline:
-        if count[0] != last:
-            last, since = count[0], time.monotonic()
+        if count() != last:
+            last, since = count(), time.monotonic()
         elif time.monotonic() - since >= quiet:
             return
         time.sleep(0.05)
@@ -222,20 +233,31 @@ def measure(args: argparse.Namespace) -> None:
                 children.append(child)
             respond_url = receiver.base_url + "/respond"
             samples: dict[str, list[float]] = {kind: [] for kind in SERVERS}
+            by_kind: dict[str, list[float]] = {label: [] for label, _ in KINDS}  # Parley's, per request kind
             rounds: dict[str, list[float]] = {kind: [] for kind in SERVERS}  # each round's p99
-            for round_no in range(0, args.rounds + 1):  # round 0 warms up: imports, pools, first queries
-                for kind in SERVERS:
-                    bodies = requests_mix(args.concurrency if round_no else 6, 1, respond_url, round_no)
+            def calls() -> int:
+                return answered[0] + sum(len(emulator.calls) for emulator in (stack.slack, stack.x))
+
+            # Round 0 warms up, unmeasured: imports, thread and connection pools, first queries.
+            for round_no in range(0, args.rounds + 1):
+                turn = round_no % len(SERVERS)
+                for kind in SERVERS[turn:] + SERVERS[:turn]:
+                    bodies = requests_mix(args.concurrency, 1, respond_url, round_no)  # all rounds alike
                     taken = fire_from_child(bases[kind], bodies)
                     if round_no:
                         samples[kind] += taken
+                        if kind == "parley":
+                            for i, seconds in enumerate(taken):
+                                by_kind[KINDS[i % len(KINDS)][0]].append(seconds)
                         rounds[kind].append(sorted(taken)[min(len(taken) - 1, int(len(taken) * 0.99))])
-                    settle(answered)
+                    settle(calls)
             print(f"{args.concurrency} concurrent signed requests x {args.rounds} rounds, database "
                   f"{url.split(':')[0]}, each server in its own process; Slack's ack limit is 3000 ms")
             p99 = {kind: report(LABELS[kind], samples[kind]) for kind in SERVERS}
             for kind in SERVERS:  # a shared machine shows here: one slow round among fast ones
                 print(f"  {LABELS[kind]:<30} p99 per round: " + " ".join(f"{p * 1000:.0f}" for p in rounds[kind]))
+            print("  Parley by request kind, p50/max ms: " + ", ".join(
+                f"{label} {statistics.median(v) * 1000:.0f}/{max(v) * 1000:.0f}" for label, v in by_kind.items() if v))
             print(f"Parley p99 / bare async Bolt p99: {p99['parley'] / p99['async-bolt']:.2f}x "
                   f"(the goal: at most 1.5x and under 100 ms)")
             print(f"answers sent through response_url after the acks: {answered[0]}; "

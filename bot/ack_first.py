@@ -9,7 +9,9 @@ arrival to answer (`acknowledging`); a handler's work starts only when no reques
 acknowledged and none has been for `quiet` (requests of one burst arrive a little apart: work started
 in those gaps would run beside the rest of the burst), or after `max_hold` at the latest, so a steady
 stream of requests never starves it (Slack's trigger_id for a modal lasts 3 s). Work already running
-is not paused.
+is not paused. A reply's platform send (`Parley.send_soon`) waits the same way, in a pool of its own
+that shares the acknowledgements (`sibling`): a reply stored in one request's ack must not be sent
+beside the rest of the burst, taking the interpreter and SQLite's write lock from the acks.
 """
 
 from __future__ import annotations
@@ -35,23 +37,28 @@ class AckFirstExecutor(Executor):
                  name: str = "parley-slack") -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._max_hold, self._quiet = max_hold, quiet
-        self._acking = 0
-        self._last_answer = 0.0  # time.monotonic() when the last acknowledgement was answered
-        self._idle = threading.Condition()
+        self._gate = _Gate()
+
+    def sibling(self, workers: int, *, name: str) -> AckFirstExecutor:
+        """Another pool whose tasks wait for the same acknowledgements as this one's."""
+        other = AckFirstExecutor(workers, max_hold=self._max_hold, quiet=self._quiet, name=name)
+        other._gate = self._gate
+        return other
 
     @contextmanager
     def acknowledging(self) -> Iterator[None]:
         """Around one request's path from arrival to its answer."""
-        with self._idle:
-            self._acking += 1
+        gate = self._gate
+        with gate.idle:
+            gate.acking += 1
         try:
             yield
         finally:
-            with self._idle:
-                self._acking -= 1
-                self._last_answer = time.monotonic()
-                if self._acking == 0:
-                    self._idle.notify_all()
+            with gate.idle:
+                gate.acking -= 1
+                gate.last_answer = time.monotonic()
+                if gate.acking == 0:
+                    gate.idle.notify_all()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         def held() -> Any:
@@ -63,16 +70,25 @@ class AckFirstExecutor(Executor):
     def _hold(self) -> None:
         """Wait (at most max_hold) until no request is being acknowledged and none was for `quiet`.
         No polling while requests are in flight: waiting threads wake when the last one is answered."""
-        deadline = time.monotonic() + self._max_hold
-        with self._idle:
+        deadline, gate = time.monotonic() + self._max_hold, self._gate
+        with gate.idle:
             while (now := time.monotonic()) < deadline:
-                if self._acking:
-                    self._idle.wait(deadline - now)
+                if gate.acking:
+                    gate.idle.wait(deadline - now)
                     continue
-                quiet_for = now - self._last_answer
+                quiet_for = now - gate.last_answer
                 if quiet_for >= self._quiet:
                     return
-                self._idle.wait(min(self._quiet - quiet_for, deadline - now))
+                gate.idle.wait(min(self._quiet - quiet_for, deadline - now))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _Gate:
+    """The requests being acknowledged, shared by sibling pools."""
+
+    def __init__(self) -> None:
+        self.acking = 0
+        self.last_answer = 0.0  # time.monotonic() when the last acknowledgement was answered
+        self.idle = threading.Condition()

@@ -10,7 +10,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -63,24 +63,42 @@ class Parley:
     # Jobs beyond polling that the scheduler runs: name -> (interval seconds, function). Issue 4's
     # reminder tick and digest add theirs here before start_background().
     jobs: dict[str, tuple[float, Callable[[], object]]] = field(default_factory=dict)
-    # Platform sends run here, after Slack has been acknowledged.
-    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
+    # Platform sends run here, after Slack has been acknowledged (app.py makes it an AckFirstExecutor).
+    workers: Executor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="send"))
     slack_link: SlackLink = field(default_factory=SlackLink)
     metrics: Metrics = field(default_factory=Metrics)  # served on /metrics (bot/web.py)
     doctor: CheckWatch | None = None  # the scheduled `parley check`; its latest results feed App Home
     started_at: datetime | None = None  # when polling started (a platform never polled is stale after it)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _last_send: dict[int, Future] = field(default_factory=dict)  # per case, its latest send (send_soon)
+    _sends_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_soon(self, message_id: int) -> None:
-        """Deliver a stored reply in the background (the scheduled `deliver_pending` is the safety net)."""
-        def run() -> None:
-            try:
-                self.sender.deliver(message_id)
-            except Exception:
-                log.exception("delivering outbound message %s failed; deliver_pending will settle it", message_id)
+    def send_soon(self, message_id: int, *, case: int | None = None) -> None:
+        """Deliver a stored reply in the background (the scheduled `deliver_pending` is the safety net).
+        Sends of one `case` run one after another, in the order asked for: the pool holds its work
+        while Slack requests are being acknowledged, and two replies released together must still
+        reach the customer in the order staff wrote them."""
+        with self._sends_lock:
+            previous = self._last_send.get(case) if case is not None else None
 
-        self.workers.submit(run)
+            def run() -> None:
+                if previous is not None:
+                    wait([previous])  # submitted earlier to the same first-in first-out pool: never waits for us
+                try:
+                    self.sender.deliver(message_id)
+                except Exception:
+                    log.exception("delivering outbound message %s failed; deliver_pending will settle it", message_id)
+
+            future = self.workers.submit(run)
+            if case is not None:
+                self._last_send[case] = future
+                future.add_done_callback(lambda done: self._forget_send(case, done))
+
+    def _forget_send(self, case: int, done: Future) -> None:
+        with self._sends_lock:
+            if self._last_send.get(case) is done:
+                del self._last_send[case]
 
     def poll_all(self, now: datetime | None = None) -> None:
         for connector in self.connectors:

@@ -8,7 +8,6 @@ nothing has been changed or sent when it is raised.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.cards import escape
@@ -107,28 +105,13 @@ def store_reply(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode
     """Store a reply (idempotent on `key`) and have it sent in the background; UserError if refused.
 
     The message is committed before anything is sent, so a restart in between finishes or reports it
-    (Sender.deliver_pending) instead of losing it or sending it twice. SQLite may refuse a write at
-    once ("database is locked", without waiting out busy_timeout, when a WAL snapshot went stale:
-    https://www.sqlite.org/rescode.html#busy_snapshot); its remedy is to run the transaction again,
-    which `key` makes safe — so the person is not told "Nothing was saved" for a passing clash.
+    (Sender.deliver_pending) instead of losing it or sending it twice. Its commit runs in Slack's
+    acknowledgement (commands/social.py), so it is `Store.write`: writers queue instead of being
+    refused, and the commit skips the disk flush (`durable=False`): a killed process loses nothing
+    committed, and the send's claim a moment later is a durable commit that flushes this one with
+    it, so only an operating-system crash in between could lose it (docs/ARCHITECTURE.md, "Acks").
     """
-    for attempt in range(1, _SQLITE_BUSY_TRIES + 1):
-        try:
-            return _store_reply_once(parley, user_id=user_id, ref=ref, text=text, mode=mode, key=key,
-                                     user_name=user_name)
-        except OperationalError as exc:
-            if "database is locked" not in str(exc.orig) or attempt == _SQLITE_BUSY_TRIES:
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
-
-
-_SQLITE_BUSY_TRIES = 4
-
-
-def _store_reply_once(parley: Parley, *, user_id: str, ref: int, text: str, mode: Mode | str, key: str,
-                      user_name: str) -> Message:
-    with parley.store.transaction() as session:
+    with parley.store.write(durable=False) as session:
         conversation = conversation_or_error(session, ref)
         try:
             message = parley.sender.queue_reply(session, conversation, agent_id=user_id, text=text, mode=mode,
@@ -136,8 +119,8 @@ def _store_reply_once(parley: Parley, *, user_id: str, ref: int, text: str, mode
         except ReplyRefused as refused:
             raise UserError(refused.message) from None
         session.flush()
-        message_id = row_id(message)
-    parley.send_soon(message_id)  # after the commit above
+        message_id, case = row_id(message), row_id(conversation)
+    parley.send_soon(message_id, case=case)  # after the commit above
     return message
 
 

@@ -33,17 +33,9 @@ from bot.replies.permissions import AgentPolicy
 from bot.replies.rules import Mode, Refused, ReplyRefused
 from bot.sla import waiting
 from bot.sla.measured import ALWAYS_OPEN, FirstResponseMeter
-from bot.store.database import Store
+from bot.store.database import Store, own_transaction
 from bot.store.keys import row_id
-from bot.store.models import (
-    AuditEntry,
-    Conversation,
-    Customer,
-    DeliveryStatus,
-    Direction,
-    Message,
-    utcnow,
-)
+from bot.store.models import AuditEntry, Conversation, Customer, DeliveryStatus, Direction, Message, utcnow
 from bot.store.presence import Presence
 from connectors.base import Action, Connector, Rules, SendError, SendResult
 from connectors.registry import Registry
@@ -110,7 +102,7 @@ class Sender(ConversationActions):
         mode = Mode(mode)
         now = self.clock()
         if not self.policy.may_send(agent_id):
-            self._audit_refusal(conversation, agent_id, mode, "not allowed to send for the brand", now)
+            self._audit_refusal(session, conversation, agent_id, mode, "not allowed to send for the brand", now)
             raise ReplyRefused("You are not on the list of people who may reply to customers (PARLEY_AGENTS). "
                                "You can still add a note or assign the case to someone who can.")
         customer = session.get(Customer, conversation.customer_id)
@@ -121,7 +113,7 @@ class Sender(ConversationActions):
                 heard=self._heard(session, conversation), private_replied=self._private_replied(session, conversation),
                 nudge_text=self._nudge_text(conversation, customer), now=now)
         except ReplyRefused as refused:
-            self._audit_refusal(conversation, agent_id, mode, refused.message, now)
+            self._audit_refusal(session, conversation, agent_id, mode, refused.message, now)
             raise
         message = Message(
             conversation_id=row_id(conversation), platform=conversation.platform, external_id=f"out:{idempotency_key}",
@@ -274,11 +266,15 @@ class Sender(ConversationActions):
                                "Nothing was sent.")
         return self.registry.rules(platform)
 
-    def _audit_refusal(self, conversation: Conversation, agent_id: str, mode: Mode, reason: str,
+    def _audit_refusal(self, session: Session, conversation: Conversation, agent_id: str, mode: Mode, reason: str,
                        now: datetime) -> None:
-        with self.store.transaction() as audit:
-            audit.add(AuditEntry(at=now, actor=agent_id, action=f"reply_{mode.value}", conversation_id=conversation.id,
-                                 platform=conversation.platform, outcome="refused", detail=reason))
+        entry = AuditEntry(at=now, actor=agent_id, action=f"reply_{mode.value}", conversation_id=conversation.id,
+                           platform=conversation.platform, outcome="refused", detail=reason)
+
+        def write() -> None:
+            with self.store.transaction() as audit:
+                audit.add(entry)
+        own_transaction(session, write)
 
     @staticmethod
     def _by_key(session: Session, key: str) -> Message | None:

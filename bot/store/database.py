@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -150,6 +151,7 @@ class Store:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._writer = threading.Lock()  # this process's writers through `write`, one at a time (SQLite)
 
     @classmethod
     def from_url(cls, url: str, *, migrate: bool = True, wait: float = 0.0) -> Store:
@@ -185,12 +187,59 @@ class Store:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
+        """`transaction` for a short read-then-write on the acknowledgement path, which must neither
+        fail nor wait by polling under concurrent writers.
+
+        On SQLite the transaction starts with BEGIN IMMEDIATE, so it takes the write lock before its
+        first read: a deferred one that read first is refused at once ("database is locked") when
+        another commit lands in between (https://www.sqlite.org/rescode.html#busy_snapshot), and had
+        to be run again. Writers of this process queue on a lock here rather than in SQLite's busy
+        handler, which sleeps in growing steps (https://www.sqlite.org/c3ref/busy_timeout.html);
+        other writers are still waited for (busy_timeout). It also makes a nested savepoint a real
+        one: the driver issues no BEGIN before a SAVEPOINT, whose RELEASE would otherwise commit.
+        On PostgreSQL it is `transaction`: rows lock, writers do not refuse each other."""
+        if self.is_postgres:
+            with self.transaction(durable=durable) as session:
+                yield session
+            return
+        deferred: list[Callable[[], None]] = []
+        try:
+            with self._writer, Session(self.engine, expire_on_commit=False) as session:
+                session.info[_DEFERRED] = deferred
+                try:
+                    _set_durability(session, durable)  # a PRAGMA that cannot change inside a transaction
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            for run in deferred:
+                run()
+
     def cursors(self) -> dict[str, str | None]:
         with self.transaction() as session:
             return {c.stream: c.value for c in session.exec(select(Cursor)).all()}
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_DEFERRED = "parley.deferred_writes"  # Session.info: what `Store.write` runs once its lock is released
+
+
+def own_transaction(session: Session, write: Callable[[], None]) -> None:
+    """Run `write`, which opens a transaction of its own, now; or, when `session` is a SQLite
+    `Store.write` (it holds the database's one write lock, which `write` would wait for in vain),
+    once that transaction has ended, committed or not."""
+    deferred = session.info.get(_DEFERRED)
+    if deferred is None:
+        write()
+    else:
+        deferred.append(write)
 
 
 def _set_durability(session: Session, durable: bool) -> None:

@@ -48,3 +48,17 @@ def test_work_submitted_with_nothing_in_flight_runs_at_once() -> None:
         assert executor.submit(lambda x: x * 2, 21).result(timeout=1) == 42
     finally:
         executor.shutdown()
+
+
+def test_a_sibling_pool_waits_for_the_same_acknowledgements() -> None:
+    handlers = AckFirstExecutor(1, max_hold=10.0, quiet=0.0)
+    sends = handlers.sibling(1, name="send")
+    started = threading.Event()
+    try:
+        with handlers.acknowledging():
+            future = sends.submit(started.set)
+            assert not started.wait(0.2)  # held: a request is still being answered
+        assert future.result(timeout=5) is None
+    finally:
+        sends.shutdown()
+        handlers.shutdown()

@@ -219,11 +219,12 @@ def test_reply_or_note_while_the_database_fails_gets_could_not_store(stack, serv
     conv = mirror_x_mention(stack, slack.parley)
 
     @contextmanager
-    def failing():
+    def failing(**_options):
         raise OperationalError("INSERT INTO messages …", {}, Exception(fault))
         yield
 
     monkeypatch.setattr(slack.parley.store, "transaction", failing)
+    monkeypatch.setattr(slack.parley.store, "write", failing)  # a reply is stored through this one
     said = ask(slack, command.format(ref=conv.ref), 1)
 
     assert "could not store or read" in said and "try again" in said

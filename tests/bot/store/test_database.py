@@ -1,9 +1,19 @@
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.config_file import ConfigError
-from bot.store.database import Store, check_database_url, make_engine, set_cursor, wait_until_reachable
+from bot.store.database import (
+    Store,
+    check_database_url,
+    make_engine,
+    own_transaction,
+    set_cursor,
+    wait_until_reachable,
+)
 from bot.store.models import Cursor
 
 
@@ -85,3 +95,39 @@ def test_statements_with_percent_signs_and_repeated_parameters_run_as_written(st
     with store.transaction() as s:
         row = s.connection().execute(sa.text("SELECT '100%' || :a || :b || :a"), {"a": "%s", "b": "%(x)s"}).one()
     assert row[0] == "100%%s%(x)s%s"
+
+
+def test_a_write_is_one_transaction_its_savepoints_included(store):
+    # SQLite's driver issues no BEGIN before a SAVEPOINT, whose RELEASE would then commit on its own.
+    with pytest.raises(RuntimeError), store.write() as s:
+        with s.begin_nested():
+            set_cursor(s, "x:mentions", "1")
+        raise RuntimeError("refused after the savepoint")
+    assert store.cursors() == {}
+
+
+def test_concurrent_read_then_write_on_sqlite_queue_and_all_commit(sqlite_store):
+    # Each reads, then writes what it read plus one: none is refused ("database is locked") and
+    # none overwrites another's commit, because each takes the write lock before its first read.
+    def bump() -> None:
+        with sqlite_store.write(durable=False) as s:
+            row = s.get(Cursor, "n")
+            time.sleep(0.005)  # other writers arrive meanwhile
+            set_cursor(s, "n", str(int(row.value if row and row.value else "0") + 1))
+
+    with ThreadPoolExecutor(8) as pool:
+        for future in [pool.submit(bump) for _ in range(16)]:
+            future.result()
+    assert sqlite_store.cursors() == {"n": "16"}
+
+
+def test_a_separate_transaction_asked_for_inside_a_write_runs_after_it_and_survives_its_rollback(store):
+    def audit() -> None:  # on SQLite, run at once it would wait for the write lock its caller holds
+        with store.transaction() as own:
+            set_cursor(own, "audit", "refused")
+
+    with pytest.raises(RuntimeError), store.write() as s:
+        set_cursor(s, "x:mentions", "1")
+        own_transaction(s, audit)
+        raise RuntimeError("refused")
+    assert store.cursors() == {"audit": "refused"}
