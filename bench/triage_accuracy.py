@@ -71,20 +71,14 @@ def public(misses: bool) -> None:
         row(f"tone, {lang} val", len(texts), macro_f1(want, have), macro_f1(want, [vader_tone(t, lang) for t in texts]))
         if misses:
             _misses(texts, want, have)
-    _train, (texts, labels) = triage_data.complaints()
-    want = [bool(y) for y in labels]
-    have = [classify(t, lang_hint="en").complaint for t in texts]
-    baseline = [vader_tone(t, "en") == "negative" for t in texts]
-    row("complaint, en hold-out", len(texts), macro_f1(want, have), macro_f1(want, baseline))
-    if misses:
-        _misses(texts, want, have)
-    _train, (texts, labels) = triage_data.spanish_complaints()
-    want = [bool(y) for y in labels]
-    have = [classify(t, lang_hint="es").complaint for t in texts]
-    baseline = [vader_tone(t, "es") == "negative" for t in texts]
-    row("complaint, es own hold-out", len(texts), macro_f1(want, have), macro_f1(want, baseline))
-    if misses:
-        _misses(texts, want, have)
+    for lang, name, (_train, (texts, labels)) in (("en", "en hold-out", triage_data.complaints()),
+                                                  ("es", "es own hold-out", triage_data.spanish_complaints())):
+        want = [bool(y) for y in labels]
+        have = [classify(t, lang_hint=lang).complaint for t in texts]
+        baseline = [vader_tone(t, lang) == "negative" for t in texts]
+        row(f"complaint, {name}", len(texts), macro_f1(want, have), macro_f1(want, baseline))
+        if misses:
+            _misses(texts, want, have)
 
 
 def _misses(texts: list[str], want: list, have: list) -> None:

@@ -9,12 +9,8 @@ is a Monday.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from bot.reports.first_times import first_responses
@@ -92,23 +88,6 @@ def test_a_resolution_is_measured_for_the_resolution_it_names(store):
 
 
 # --- revision 0010 on a store with data -------------------------------------------------------------
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A database with no schema at all: SQLite in tmp_path, or a new database on the test server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    admin_url = os.environ.get("PARLEY_TEST_POSTGRES_URL") or request.getfixturevalue("postgres_database")
-    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"parley_times_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _old_case(conn: sa.Connection, key: int, seen: datetime, answered: datetime | None,
               resolved: datetime | None) -> None:
     """A conversation as revision 0009 stored it (the tables as they were, not today's models)."""

@@ -5,9 +5,6 @@ whatever people type never raises. Revision 0009 indexes what was stored before 
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -126,23 +123,6 @@ def test_the_index_follows_edits_and_deletes(store, cases):
 
 
 # --- revision 0009 on a store with data --------------------------------------------------------------
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A database with no schema at all: SQLite in tmp_path, or a new database on the test server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    admin_url = os.environ.get("PARLEY_TEST_POSTGRES_URL") or request.getfixturevalue("postgres_database")
-    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"parley_search_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def old_case(conn: sa.Connection, handle: str, name: str, text: str) -> int:
     """`case` written with the columns every revision since 0008 has (revision 0010 added more)."""
     n = next(_N)
