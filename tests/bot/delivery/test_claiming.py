@@ -3,26 +3,11 @@ claimed once, handed back untried when the batch is cut short, and one at a time
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import sqlalchemy as sa
 
 from bot.store.models import OutboxStatus
-from sandbox.emulators.slack_api import SlackEmulator
 from tests.bot.delivery.test_queue import CHANNEL, card_key, case
-from tests.bot.delivery.test_worker import FakeClock, items, posted_keys, worker_for
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def slack(clock: FakeClock) -> Iterator[SlackEmulator]:
-    with SlackEmulator(clock=clock.epoch) as emulator:
-        yield emulator
+from tests.bot.delivery.test_worker import items, posted_keys, worker_for
 
 
 def commits_during(store, action) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import count
 
@@ -19,21 +18,10 @@ from bot.store.models import Conversation, Customer, Message, OutboxItem, Outbox
 from bot.store.outbox import PRIVATE, REACH, ROUTINE, URGENT, enqueue
 from sandbox.emulators.server import Request, Response
 from sandbox.emulators.slack_api import SlackEmulator
-from tests.bot.delivery.test_worker import FakeClock, client_for, conversation, posted_keys, worker_for
+from tests.bot.delivery.test_worker import client_for, conversation, posted_keys, worker_for
 
 CHANNEL, OTHER = "C0SUPPORT1", "C0SALES001"
 _ids = count(10_000)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def slack(clock: FakeClock) -> Iterator[SlackEmulator]:
-    with SlackEmulator(clock=clock.epoch) as emulator:
-        yield emulator
 
 
 def case(store, channel: str = CHANNEL, *, text: str = "nice dashboard", complaint: bool = False,

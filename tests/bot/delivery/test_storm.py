@@ -19,7 +19,7 @@ from bot.store import outbox
 from bot.store.models import Conversation, Customer, Message, OutboxItem, OutboxKind, OutboxStatus
 from bot.store.outbox import enqueue
 from sandbox.emulators.slack_api import SlackEmulator
-from tests.bot.delivery.test_worker import CHANNEL, FakeClock, client_for, clock, items, slack  # noqa: F401
+from tests.bot.delivery.test_worker import CHANNEL, FakeClock, client_for, items
 
 MIN_INTERVAL = timedelta(milliseconds=100)
 POLICY = StormPolicy(window=timedelta(seconds=2), update_every=timedelta(seconds=1))  # capacity 20
@@ -66,7 +66,7 @@ def case(store, *, complaint: bool = False, text: str = "nice dashboard", kind: 
         return conversation.id
 
 
-def worker(store, emulator: SlackEmulator, clock: FakeClock, **kw) -> OutboxWorker:  # noqa: F811
+def worker(store, emulator: SlackEmulator, clock: FakeClock, **kw) -> OutboxWorker:
     policy = kw.pop("storm", StormPolicy(window=POLICY.window, update_every=POLICY.update_every,
                                          alert_channels=("C0MANAGERS",)))
     return OutboxWorker(store, client_for(emulator), clock=clock, sleep=clock.sleep,
@@ -83,7 +83,7 @@ def card_keys(emulator: SlackEmulator) -> Counter[str]:
 
 
 # --- the monitor ----------------------------------------------------------------------------------
-def test_the_monitor_starts_a_storm_past_the_backlog_and_ends_it_when_it_falls(store, clock) -> None:  # noqa: F811
+def test_the_monitor_starts_a_storm_past_the_backlog_and_ends_it_when_it_falls(store, clock) -> None:
     policy = StormPolicy(window=POLICY.window, update_every=POLICY.update_every, check_every=timedelta(0))
     monitor = StormMonitor(store, policy, min_interval=MIN_INTERVAL)
     assert monitor.check(CHANNEL, clock()) is None  # a quiet channel
@@ -108,7 +108,7 @@ def test_the_monitor_starts_a_storm_past_the_backlog_and_ends_it_when_it_falls(s
 
 
 # --- the worker in a storm ------------------------------------------------------------------------
-def test_in_a_storm_complaints_and_dms_get_cards_first_and_the_rest_one_rollup(store, slack, clock) -> None:  # noqa: F811
+def test_in_a_storm_complaints_and_dms_get_cards_first_and_the_rest_one_rollup(store, slack, clock) -> None:
     slack.add_channel("managers", id="C0MANAGERS")
     routine = [case(store) for _ in range(30)]
     complaints = [case(store, complaint=True) for _ in range(3)]
@@ -131,7 +131,7 @@ def test_in_a_storm_complaints_and_dms_get_cards_first_and_the_rest_one_rollup(s
     assert len(slack.posts("C0MANAGERS")) == 1  # the managers' channel has the alert too
 
 
-def test_a_rollup_posted_before_a_crash_is_found_by_its_key_not_posted_again(store, slack, clock,  # noqa: F811
+def test_a_rollup_posted_before_a_crash_is_found_by_its_key_not_posted_again(store, slack, clock,
                                                                               monkeypatch) -> None:
     routine = [case(store) for _ in range(25)]
     real_mark_sent = OutboxWorker._mark_sent
@@ -154,7 +154,7 @@ def test_a_rollup_posted_before_a_crash_is_found_by_its_key_not_posted_again(sto
     assert {i.status for i in items(store)} == {OutboxStatus.SENT, OutboxStatus.ROLLED_UP}
 
 
-def test_a_rollup_slack_refuses_for_good_gives_its_cases_back_to_the_queue(store, slack, clock) -> None:  # noqa: F811
+def test_a_rollup_slack_refuses_for_good_gives_its_cases_back_to_the_queue(store, slack, clock) -> None:
     routine = [case(store) for _ in range(25)]
     slack.fail_next(r"chat\.postMessage$", 200, body={"ok": False, "error": "invalid_blocks"})
     w = worker(store, slack, clock, storm=StormPolicy(window=POLICY.window, update_every=timedelta(hours=1)))
@@ -174,7 +174,7 @@ def test_a_rollup_slack_refuses_for_good_gives_its_cases_back_to_the_queue(store
 
 
 # --- leaving a roll-up --------------------------------------------------------------------------------
-def test_a_follow_up_or_open_as_card_gives_a_rolled_up_case_its_own_card_once(store, slack, clock) -> None:  # noqa: F811
+def test_a_follow_up_or_open_as_card_gives_a_rolled_up_case_its_own_card_once(store, slack, clock) -> None:
     routine = [case(store) for _ in range(25)]
     w = worker(store, slack, clock)
     w.drain()

@@ -19,7 +19,7 @@ from bot.delivery.storm import StormPolicy
 from bot.store.models import Conversation, Customer, OutboxItem
 from sandbox.emulators.slack_workspace import Post
 from tests.bot.delivery.test_storm import POLICY, case, worker
-from tests.bot.delivery.test_worker import CHANNEL, FakeClock, clock, slack  # noqa: F401
+from tests.bot.delivery.test_worker import CHANNEL, FakeClock
 
 CARD_WITHIN = timedelta(seconds=2)  # 20 posts at the tests' 100 ms pace, as 60 s is at 1/s
 
@@ -35,7 +35,7 @@ def big(store, conversation_id: int) -> int:
     return conversation_id
 
 
-def arrived_at_once(store, clock: FakeClock) -> None:  # noqa: F811
+def arrived_at_once(store, clock: FakeClock) -> None:
     """Every queued item arrived now (as in a spike), whatever time creating them took."""
     with store.transaction() as s:
         s.exec(update(OutboxItem).values(created_at=clock()))
@@ -58,7 +58,7 @@ def test_rollup_size_grows_with_the_storm_between_forty_and_the_most_a_message_h
 
 
 def test_a_complaint_storm_cards_what_fits_in_time_and_rolls_up_the_rest_ahead_of_routine(
-        store, slack, clock) -> None:  # noqa: F811
+        store, slack, clock) -> None:
     routine = [case(store) for _ in range(30)]
     complaints = [case(store, complaint=True) for _ in range(40)]
     reach = big(store, case(store, complaint=True))  # a complaint from a large account: always its own card
@@ -87,7 +87,7 @@ def test_a_complaint_storm_cards_what_fits_in_time_and_rolls_up_the_rest_ahead_o
     assert sorted(r for p in tail for r in rollup_refs(p.blocks)) == routine
 
 
-def test_without_a_complaint_storm_every_complaint_gets_its_own_card_first(store, slack, clock) -> None:  # noqa: F811
+def test_without_a_complaint_storm_every_complaint_gets_its_own_card_first(store, slack, clock) -> None:
     routine = [case(store) for _ in range(30)]
     complaints = [case(store, complaint=True) for _ in range(5)]
 
@@ -98,7 +98,7 @@ def test_without_a_complaint_storm_every_complaint_gets_its_own_card_first(store
     assert sorted(rollup_refs(posts[6].blocks)) == routine and len(posts) == 7
 
 
-def test_rollups_hold_more_each_when_the_spike_is_larger(store, slack, clock, monkeypatch) -> None:  # noqa: F811
+def test_rollups_hold_more_each_when_the_spike_is_larger(store, slack, clock, monkeypatch) -> None:
     monkeypatch.setattr(storm_plan, "ROLLUPS_PER_BACKLOG", 2)  # a storm of 130: roll-ups of 65, not 40
     routine = [case(store) for _ in range(130)]
 
@@ -108,7 +108,7 @@ def test_rollups_hold_more_each_when_the_spike_is_larger(store, slack, clock, mo
     assert sizes == [65, 65] and sum(sizes) == len(routine)
 
 
-def test_when_the_storm_ends_the_whole_spike_is_a_csv_in_the_alerts_thread(store, slack, clock) -> None:  # noqa: F811
+def test_when_the_storm_ends_the_whole_spike_is_a_csv_in_the_alerts_thread(store, slack, clock) -> None:
     routine = [case(store) for _ in range(25)]
     formula = case(store, complaint=True, text="=HYPERLINK(\"https://evil.example\")")
     w = worker(store, slack, clock, storm=policy())
@@ -136,7 +136,7 @@ def test_when_the_storm_ends_the_whole_spike_is_a_csv_in_the_alerts_thread(store
     assert last["text"].startswith("'=HYPERLINK")  # a spreadsheet never runs customer words as a formula
 
 
-def test_late_complaints_too_few_for_a_rollup_wait_a_little_while_other_cards_go(store, slack, clock) -> None:  # noqa: F811
+def test_late_complaints_too_few_for_a_rollup_wait_a_little_while_other_cards_go(store, slack, clock) -> None:
     dm = case(store, kind="dm")
     with store.transaction() as s:  # the DM has waited past the deadline: no card slot is in time
         s.exec(update(OutboxItem).values(created_at=clock() - 2 * CARD_WITHIN))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count, pairwise
 
@@ -53,18 +52,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def slack(clock: FakeClock) -> Iterator[SlackEmulator]:
-    emulator = SlackEmulator(clock=clock.epoch)
-    with emulator:
-        yield emulator
 
 
 def client_for(emulator: SlackEmulator) -> WebClient:
