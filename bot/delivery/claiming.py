@@ -67,7 +67,10 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
     it take over items a dead process left in SENDING (bot/store/presence.py).
     """
     claimer = presence.claimer() if presence is not None else None
-    with store.transaction() as session:
+    # Store.write: on SQLite one snapshot from the first read to the claim's UPDATE (a plain
+    # transaction's reads each see the latest commit), so a card never shows older rows than the
+    # updates it collapses; it also queues this process's claimers one at a time.
+    with store.write() as session:
         found = queue.next_heads(session, channel, now, limit=1 if storm is not None else limit,
                                  recovering=recovering, skip=skip, lock=store.is_postgres, alive=presence)
         if found and storm is not None:
@@ -78,8 +81,9 @@ def claim(store: Store, channel: str, now: datetime, *, lease: timedelta, recove
             found = turn
         if not found:
             return []
-        rows = card_rows.load(session, found)
         updates = _pending_updates(store, session, [h.item for h in found if h.item.kind == OutboxKind.UPDATE_CARD])
+        _reread_cases(session, [h.conversation for h in found if h.item.conversation_id in updates])
+        rows = card_rows.load(session, found)  # read after the collapsed updates: shows their changes
         claims = [_take(session, head, now, lease=lease, sla_badge=sla_badge, card_notice=card_notice,
                         rows=rows.get(head.conversation.id or 0), collapsed=updates.get(head.item.conversation_id, []),
                         claimer=claimer)
@@ -150,6 +154,15 @@ def _pending_updates(store: Store, session: Session, heads: list[OutboxItem]) ->
     for row in rows:
         by_conversation.setdefault(row.conversation_id, []).append(row)
     return by_conversation
+
+
+def _reread_cases(session: Session, conversations: list[Conversation]) -> None:
+    """Read again the cases whose queued card updates are collapsed into their head. On PostgreSQL
+    (READ COMMITTED) each statement sees the latest commit: an update committed after the heads
+    were read is collapsed, so the card must show the case as that update's transaction left it."""
+    if conversations:
+        session.exec(select(Conversation).where(col(Conversation.id).in_([row_id(c) for c in conversations]))
+                     .execution_options(populate_existing=True)).all()
 
 
 def _take(session: Session, head: queue.Head, now: datetime, *, lease: timedelta, sla_badge: slack.BadgeFor,

@@ -166,6 +166,44 @@ def test_card_updates_collapse_into_one_call_showing_the_latest_state(store, sla
     assert [i.status for i in items(store)] == [OutboxStatus.SENT] * 4
 
 
+def test_a_change_committed_while_updates_are_claimed_is_shown_or_stays_queued(store, slack, clock, monkeypatch):
+    """Another thread commits a new status with its card update between the claim's first read and
+    its read of the updates to collapse: the chat.update either shows it or leaves it queued."""
+    from bot.delivery import claiming  # noqa: PLC0415 (the module whose step is interleaved)
+
+    conv_id = new_conversation(store)
+    worker = worker_for(store, slack, clock)
+    worker.drain()
+    set_status(store, conv_id, Status.PENDING)
+    original, writers = claiming._pending_updates, []
+
+    def commit_meanwhile(*args, **kwargs):
+        if not writers:
+            # SQLite: the claim holds the write lock, so this waits for it; PostgreSQL: commits now.
+            writers.append(threading.Thread(target=set_status, args=(store, conv_id, Status.RESOLVED)))
+            writers[0].start()
+            writers[0].join(timeout=1.0)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(claiming, "_pending_updates", commit_meanwhile)
+    worker.drain()
+    monkeypatch.setattr(claiming, "_pending_updates", original)
+    writers[0].join()
+    worker.drain()  # whatever was left queued
+
+    card = slack.thread(CHANNEL, conversation(store, conv_id).slack_ts)[0]
+    assert "Resolved" in card.blocks[0]["text"]["text"]
+    assert all(i.status == OutboxStatus.SENT for i in items(store))
+
+
+def set_status(store, conv_id: int, status: Status) -> None:
+    with store.transaction() as s:
+        conv = s.get(Conversation, conv_id)
+        conv.status = status
+        s.add(conv)
+        enqueue(s, kind=OutboxKind.UPDATE_CARD, conversation=conv)
+
+
 def test_thread_messages_and_updates_wait_for_their_card(store, slack, clock):
     conv_id = new_conversation(store)
     follow_up(store, conv_id, "hello?")
