@@ -64,8 +64,10 @@ echo "== lint-imports (dependency rules: [tool.importlinter] in pyproject.toml)"
 "$PYTHON" -c 'from importlinter.cli import lint_imports_command; lint_imports_command(prog_name="lint-imports")'
 
 echo "== pytest"
+# pytest-xdist: one worker per core (at most 4: each opens its own PostgreSQL database and emulators).
+# Most tests wait on loopback HTTP and subprocesses, so two workers on two cores halve the run.
 set +e
-"$PYTHON" -m pytest -p no:cacheprovider "$@"
+"$PYTHON" -m pytest -p no:cacheprovider --numprocesses=auto --maxprocesses=4 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
