@@ -64,12 +64,11 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
     service_level = parley.service_level
     tz = zone(service_level.hours.timezone)
     with parley.store.transaction() as session:
-        # Only the first HOME_ROWS_MAX rows of a list are drawn (and loaded); the others are named by "#N".
-        mine = listed_rows(session, assigned_ids(session, user_id, HOME_LIST_MAX), service_level, now,
-                           drawn=HOME_ROWS_MAX)
-        unassigned = listed_rows(session, unassigned_open(session), service_level, now, drawn=HOME_ROWS_MAX)
         waits = waiting(session, service_level, now)  # judged once for every figure below
-        overdue = listed_rows(session, overdue_ids(waits, HOME_LIST_MAX), service_level, now, drawn=HOME_ROWS_MAX)
+        # Only the first HOME_ROWS_MAX rows of a list are drawn (and loaded); the others are named by "#N".
+        mine, unassigned, overdue = listed_rows(
+            session, [assigned_ids(session, user_id, HOME_LIST_MAX), unassigned_open(session),
+                      overdue_ids(waits, HOME_LIST_MAX)], service_level, now, drawn=HOME_ROWS_MAX)
         today = figures(session, today_so_far(now, tz), service_level, now, waits=waits)
         # The same periods as `/social stats` would read now: today so far, and "7d".
         headlines = (headline(session, today_so_far(now, tz), service_level, now, waits),

@@ -141,24 +141,25 @@ def overdue_ids(waits: Sequence[Waiting], limit: int | None = None) -> list[int]
     return [w.id for w in waits if w.overdue][:limit]
 
 
-def listed_rows(session: Session, ids: Sequence[int], service_level: ServiceLevel, now: datetime, *,
-                drawn: int) -> list[ConversationRow]:
-    """The rows of conversations `ids` in that order, the first `drawn` as `conversation_rows` makes
-    them and the others bare (no badge, words or handle), for a list that draws only its first rows and
-    names the others by "#N" (App Home). Only the drawn ones are loaded as ORM rows: loading 200 full
-    rows per list to draw 15 was a quarter of App Home's time on a large store."""
-    shown = {row_id(c): c for c in session.exec(select(Conversation).where(col(Conversation.id).in_(ids[:drawn])))}
-    rows = conversation_rows(session, [shown[key] for key in ids[:drawn]], service_level, now)
-    if len(ids) <= drawn:
-        return rows
+def listed_rows(session: Session, lists: Sequence[Sequence[int]], service_level: ServiceLevel, now: datetime,
+                *, drawn: int) -> list[list[ConversationRow]]:
+    """The rows of each list of conversation ids, in its order: the first `drawn` of a list as
+    `conversation_rows` makes them and the others bare (no badge, words or handle), for lists that draw
+    only their first rows and name the others by "#N" (App Home). Only the drawn conversations are
+    loaded as ORM rows (loading 200 full rows per list to draw 15 was a quarter of App Home's time on
+    a large store), and every list is read by the same few queries: each is a round trip."""
+    shown = list(session.exec(select(Conversation).where(
+        col(Conversation.id).in_({key for ids in lists for key in ids[:drawn]}))))
+    full = {row_id(c): row for c, row in zip(shown, conversation_rows(session, shown, service_level, now), strict=True)}
     bare: dict[int, ConversationRow] = {}
+    rest = {key for ids in lists for key in ids[drawn:]}
     for key, ref, platform, kind, status, priority, assignee, seen, since in session.connection().execute(
-            sa.select(*_BARE_COLUMNS).where(col(Conversation.id).in_(ids[drawn:]))):
+            sa.select(*_BARE_COLUMNS).where(col(Conversation.id).in_(rest))) if rest else ():
         assert key is not None  # a primary key read back
         bare[key] = ConversationRow(ref=ref or key, platform=platform, kind=kind, handle="", snippet="",
                                     status=status, priority=priority, assignee=assignee, first_seen_at=seen,
                                     waiting_since=since)
-    return rows + [bare[key] for key in ids[drawn:]]
+    return [[full[key] for key in ids[:drawn]] + [bare[key] for key in ids[drawn:]] for ids in lists]
 
 
 def conversation_rows(session: Session, conversations: Sequence[Conversation], service_level: ServiceLevel,
@@ -205,14 +206,14 @@ def figures(session: Session, period: Period, service_level: ServiceLevel, now: 
     overdue = [w for w in waits if w.overdue]
     misses_unanswered = sum(
         1 for w in overdue
-        if w.clock.first_response_at is None and w.overdue == FIRST_RESPONSE
-        and period.start <= w.clock.first_seen_at < period.end)
+        if not w.answered and w.overdue == FIRST_RESPONSE
+        and period.start <= w.first_seen_at < period.end)
     judged = answered.answered + misses_unanswered
     complaints = _count(session, col(Conversation.complaint).is_(True), *_in(Conversation.first_seen_at, period))
     complaints_answered = _count(session, col(Conversation.complaint).is_(True),
                                  *_in(Conversation.first_seen_at, period),
                                  col(Conversation.first_response_at) <= now)
-    oldest_id = next((w.id for w in waits if w.clock.status == Status.OPEN), None)
+    oldest_id = next((w.id for w in waits if w.status == Status.OPEN), None)
     oldest = session.get(Conversation, oldest_id) if oldest_id is not None else None
     return ReportFigures(
         period_label=period.label,

@@ -26,9 +26,11 @@ def test_only_the_drawn_rows_are_full_and_every_row_keeps_its_place(store):
         session.expunge_all()
         loads: list[object] = []
         sa.event.listen(session, "loaded_as_persistent", lambda _, instance: loads.append(instance))
-        listed = listed_rows(session, order, sl, NOW, drawn=3)
-    assert sorted(c.id for c in loads if isinstance(c, Conversation)) == sorted(order[:3])  # only the drawn
+        [listed, again] = listed_rows(session, [order, order[2:]], sl, NOW, drawn=3)
+    # Only the drawn conversations of both lists are loaded as ORM rows.
+    assert sorted(c.id for c in loads if isinstance(c, Conversation)) == sorted(order[:5])
     assert listed == expected
+    assert again[:3] == every[2:5] and again[3:] == expected[5:]
     assert [row.ref for row in listed] == order
     assert all(row.sla is None and row.snippet == "" for row in listed[3:])
 
@@ -37,6 +39,6 @@ def test_short_and_empty_lists(store):
     sl = service_level()
     one = add_case(store, seen=NOW - timedelta(hours=1), waiting_since=NOW - timedelta(hours=1))
     with store.transaction() as session:
-        assert listed_rows(session, [], sl, NOW, drawn=15) == []
-        [row] = listed_rows(session, [one], sl, NOW, drawn=15)
+        assert listed_rows(session, [[], []], sl, NOW, drawn=15) == [[], []]
+        [[row]] = listed_rows(session, [[one]], sl, NOW, drawn=15)
         assert row.ref == one and row.snippet == "where is my order?" and row.sla is not None

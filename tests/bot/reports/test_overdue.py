@@ -42,24 +42,24 @@ clocks = st.builds(
 def test_the_judge_agrees_with_the_clock(service_level, batch, now):
     judge = OverdueJudge(service_level, now)  # one judge for many clocks, as `waiting` uses it
     for clock in batch:
-        assert judge.overdue(clock) == overdue_kind(clock, service_level.config, service_level.hours, now)
+        assert judge.clock(clock) == overdue_kind(clock, service_level.config, service_level.hours, now)
 
 
 def test_a_wait_exactly_at_its_target_is_overdue_and_a_microsecond_later_is_not():
     service_level = ServiceLevel.of(SlaConfig())  # normal first response: 4 h, 24/7
     on_time = ClockInput("open", "normal", "x", "C1", NOW, waiting_since=NOW - timedelta(hours=4))
     late = ClockInput("open", "normal", "x", "C1", NOW, waiting_since=NOW - timedelta(hours=4, microseconds=-1))
-    assert OverdueJudge(service_level, NOW).overdue(on_time) == "first_response"
-    assert OverdueJudge(service_level, NOW).overdue(late) is None
+    assert OverdueJudge(service_level, NOW).clock(on_time) == "first_response"
+    assert OverdueJudge(service_level, NOW).clock(late) is None
 
 
 def test_a_changed_target_or_business_hours_apply_at_the_next_judgement():
     clock = ClockInput("open", "normal", "x", "C1", NOW, waiting_since=NOW - timedelta(hours=3))
-    assert OverdueJudge(ServiceLevel.of(SlaConfig()), NOW).overdue(clock) is None  # 4 h target
+    assert OverdueJudge(ServiceLevel.of(SlaConfig()), NOW).clock(clock) is None  # 4 h target
     shorter = SlaConfig().with_first_response(timedelta(hours=2))
-    assert OverdueJudge(ServiceLevel.of(shorter), NOW).overdue(clock) == "first_response"
+    assert OverdueJudge(ServiceLevel.of(shorter), NOW).clock(clock) == "first_response"
     # Under office hours (Tuesday 12:30 Madrid, opened 09:00) the same 3 h wait is 3 business hours.
     office = ServiceLevel.of(OFFICE)
-    assert OverdueJudge(office, NOW).overdue(clock) == "first_response"
-    assert OverdueJudge(office, NOW).overdue(ClockInput("open", "normal", "facebook", "C1", NOW,
+    assert OverdueJudge(office, NOW).clock(clock) == "first_response"
+    assert OverdueJudge(office, NOW).clock(ClockInput("open", "normal", "facebook", "C1", NOW,
                                                         waiting_since=NOW - timedelta(hours=3))) is None
