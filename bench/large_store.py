@@ -6,7 +6,8 @@ PARLEY_TEST_POSTGRES_URL names): the schema is migrated to 0007, N conversations
 (bench/large_store_seed.py; the time is printed, it is not a target), then upgraded to head — so
 revisions 0009 and 0011 index an existing store and 0010 measures its stored first-response and
 resolution times, and that time is printed too. A fresh process then times
-each operation `--repeat` times after one warm-up call (shown as "first"), and reports p50/p95 beside
+each operation `--repeat` times after one warm-up call (shown as "first"), with the start-up objects
+frozen out of the cyclic collector as `Parley.serve` does (gc.freeze), and reports p50/p95 beside
 a floor measured in the same process (SELECT 1 through a Store transaction), and its peak RSS:
 
 - reminder tick   `ReminderTick.run(now)` (its first call claims and queues what is due)
@@ -24,6 +25,7 @@ Prints numbers; asserts nothing. Seeding 1M takes several minutes per database.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import resource
@@ -124,6 +126,7 @@ def _operations(url: str, now: datetime) -> dict[str, Callable[[], object]]:
 
 def _time_child(url: str, now: datetime, repeat: int, results: multiprocessing.Queue) -> None:
     operations = _operations(url, now)
+    gc.freeze()  # as `Parley.serve` does after start-up: what lives as long as the process is not re-walked
     imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {}
     for name, fn in operations.items():

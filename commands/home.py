@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.cards import PlatformHealthRow, home_view
 from bot.cards.home import HOME_ROWS_MAX
-from bot.reports.figures import conversation_rows, figures, overdue_conversations, parse_period, today_so_far
+from bot.reports.figures import figures, listed_rows, overdue_ids, parse_period, today_so_far
 from bot.reports.headline import headline
 from bot.reports.overdue import waiting
 from bot.runtime import Parley
@@ -29,7 +29,7 @@ from bot.sla.hours import zone
 from bot.store.claims import claim_once, prune
 from bot.store.models import ACTIVE, Claim, Conversation, Status
 from commands.acking import after_ack
-from commands.lookup import assigned_to
+from commands.lookup import assigned_ids, id_list
 from connectors.base import Connector
 from connectors.checks import Status as CheckStatus
 
@@ -51,10 +51,10 @@ def health_rows(connectors: list[Connector], now: datetime) -> list[PlatformHeal
             for c in connectors]
 
 
-def unassigned_open(session: Session, limit: int = HOME_LIST_MAX) -> list[Conversation]:
-    """Open conversations (waiting on us) with no assignee, oldest wait first."""
+def unassigned_open(session: Session, limit: int = HOME_LIST_MAX) -> list[int]:
+    """The ids of open conversations (waiting on us) with no assignee, oldest wait first."""
     waited = func.coalesce(Conversation.waiting_since, Conversation.first_seen_at)
-    return list(session.exec(select(Conversation).where(
+    return id_list(session.exec(select(col(Conversation.id)).where(
         ACTIVE, Conversation.status == Status.OPEN, col(Conversation.assignee).is_(None))
         .order_by(waited.asc(), col(Conversation.id).asc()).limit(limit)).all())
 
@@ -64,13 +64,11 @@ def build_home(parley: Parley, user_id: str, now: datetime) -> dict:
     service_level = parley.service_level
     tz = zone(service_level.hours.timezone)
     with parley.store.transaction() as session:
-        # Only the first HOME_ROWS_MAX rows of a list are drawn; the others are named by "#N".
-        mine = conversation_rows(session, assigned_to(session, user_id, HOME_LIST_MAX), service_level, now,
-                                 drawn=HOME_ROWS_MAX)
-        unassigned = conversation_rows(session, unassigned_open(session), service_level, now, drawn=HOME_ROWS_MAX)
         waits = waiting(session, service_level, now)  # judged once for every figure below
-        overdue = conversation_rows(session, overdue_conversations(session, service_level, now, HOME_LIST_MAX,
-                                                                   waits), service_level, now, drawn=HOME_ROWS_MAX)
+        # Only the first HOME_ROWS_MAX rows of a list are drawn (and loaded); the others are named by "#N".
+        mine, unassigned, overdue = listed_rows(
+            session, [assigned_ids(session, user_id, HOME_LIST_MAX), unassigned_open(session),
+                      overdue_ids(waits, HOME_LIST_MAX)], service_level, now, drawn=HOME_ROWS_MAX)
         today = figures(session, today_so_far(now, tz), service_level, now, waits=waits)
         # The same periods as `/social stats` would read now: today so far, and "7d".
         headlines = (headline(session, today_so_far(now, tz), service_level, now, waits),

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
@@ -121,6 +122,11 @@ def nearest_rank(values: Sequence[timedelta], percent: float) -> timedelta | Non
     return ordered[rank - 1]
 
 
+_BARE_COLUMNS = (col(Conversation.id), col(Conversation.ref), col(Conversation.platform), col(Conversation.kind),
+                 col(Conversation.status), col(Conversation.priority), col(Conversation.assignee),
+                 col(Conversation.first_seen_at), col(Conversation.waiting_since))
+
+
 def _in(column: datetime | None, period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return col(column) >= period.start, col(column) < period.end
 
@@ -129,24 +135,36 @@ def _count(session: Session, *conditions: ColumnElement[bool] | bool) -> int:
     return session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
 
 
-def overdue_conversations(session: Session, service_level: ServiceLevel, now: datetime,
-                          limit: int | None = None, waits: Sequence[Waiting] | None = None) -> list[Conversation]:
-    """Waiting conversations whose SLA clock is breached or escalated at `now`, oldest wait first
-    (the first `limit` of them when given); `waits` as for `figures`."""
-    judged = waiting(session, service_level, now) if waits is None else waits
-    ids = [w.id for w in judged if w.overdue][:limit]
-    rows = {row_id(c): c for c in session.exec(select(Conversation).where(col(Conversation.id).in_(ids))).all()}
-    return [rows[key] for key in ids]
+def overdue_ids(waits: Sequence[Waiting], limit: int | None = None) -> list[int]:
+    """The judged waiting cases (`overdue.waiting`) that are breached or escalated, oldest wait first
+    (the first `limit` of them when given)."""
+    return [w.id for w in waits if w.overdue][:limit]
+
+
+def listed_rows(session: Session, lists: Sequence[Sequence[int]], service_level: ServiceLevel, now: datetime,
+                *, drawn: int) -> list[list[ConversationRow]]:
+    """The rows of each list of conversation ids, in its order: the first `drawn` of a list as
+    `conversation_rows` makes them and the others bare (no badge, words or handle), for lists that draw
+    only their first rows and name the others by "#N" (App Home). Only the drawn conversations are
+    loaded as ORM rows (loading 200 full rows per list to draw 15 was a quarter of App Home's time on
+    a large store), and every list is read by the same few queries: each is a round trip."""
+    shown = list(session.exec(select(Conversation).where(
+        col(Conversation.id).in_({key for ids in lists for key in ids[:drawn]}))))
+    full = {row_id(c): row for c, row in zip(shown, conversation_rows(session, shown, service_level, now), strict=True)}
+    bare: dict[int, ConversationRow] = {}
+    rest = {key for ids in lists for key in ids[drawn:]}
+    for key, ref, platform, kind, status, priority, assignee, seen, since in session.connection().execute(
+            sa.select(*_BARE_COLUMNS).where(col(Conversation.id).in_(rest))) if rest else ():
+        assert key is not None  # a primary key read back
+        bare[key] = ConversationRow(ref=ref or key, platform=platform, kind=kind, handle="", snippet="",
+                                    status=status, priority=priority, assignee=assignee, first_seen_at=seen,
+                                    waiting_since=since)
+    return [[full[key] for key in ids[:drawn]] + [bare[key] for key in ids[drawn:]] for ids in lists]
 
 
 def conversation_rows(session: Session, conversations: Sequence[Conversation], service_level: ServiceLevel,
-                      now: datetime, *, drawn: int | None = None) -> list[ConversationRow]:
-    """Rows (with SLA badges at `now` and the customer's latest words) in the given order. With `drawn`,
-    the rows after the first `drawn` are bare (no badge, words or handle): for a list that draws only
-    its first rows and names the others by "#N" (App Home)."""
-    if drawn is not None and len(conversations) > drawn:
-        bare = [service_level.row(c, None, "", now, badge=False) for c in conversations[drawn:]]
-        return conversation_rows(session, conversations[:drawn], service_level, now) + bare
+                      now: datetime) -> list[ConversationRow]:
+    """Rows (with SLA badges at `now` and the customer's latest words) in the given order."""
     if not conversations:
         return []
     conv_ids = [c.id for c in conversations]
@@ -188,14 +206,14 @@ def figures(session: Session, period: Period, service_level: ServiceLevel, now: 
     overdue = [w for w in waits if w.overdue]
     misses_unanswered = sum(
         1 for w in overdue
-        if w.clock.first_response_at is None and w.overdue == FIRST_RESPONSE
-        and period.start <= w.clock.first_seen_at < period.end)
+        if not w.answered and w.overdue == FIRST_RESPONSE
+        and period.start <= w.first_seen_at < period.end)
     judged = answered.answered + misses_unanswered
     complaints = _count(session, col(Conversation.complaint).is_(True), *_in(Conversation.first_seen_at, period))
     complaints_answered = _count(session, col(Conversation.complaint).is_(True),
                                  *_in(Conversation.first_seen_at, period),
                                  col(Conversation.first_response_at) <= now)
-    oldest_id = next((w.id for w in waits if w.clock.status == Status.OPEN), None)
+    oldest_id = next((w.id for w in waits if w.status == Status.OPEN), None)
     oldest = session.get(Conversation, oldest_id) if oldest_id is not None else None
     return ReportFigures(
         period_label=period.label,

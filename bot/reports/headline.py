@@ -44,8 +44,8 @@ def headline(session: Session, period: Period, sl: ServiceLevel, now: datetime,
     replied = session.exec(select(func.count()).select_from(Conversation).where(
         *seen, col(Conversation.first_response_at) <= now)).one()
     misses = sum(1 for w in (waiting(session, sl, now) if waits is None else waits)
-                 if w.overdue == FIRST_RESPONSE and w.clock.first_response_at is None
-                 and period.start <= w.clock.first_seen_at < period.end)
+                 if w.overdue == FIRST_RESPONSE and not w.answered
+                 and period.start <= w.first_seen_at < period.end)
     backlog = session.exec(select(func.count()).select_from(Conversation)
                            .where(Conversation.status == Status.OPEN)).one()
     return Headline(period_label=period.label, first_response_median=answered.median_business,

@@ -10,15 +10,13 @@ measured here before the figures are taken, and written back: the steady state r
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col
 
-from bot.reports.first_times import nearest_ranks
+from bot.reports.first_times import integer_table, nearest_ranks
 from bot.reports.service_level import ServiceLevel
 from bot.sla.measured import microseconds
 from bot.store.models import Conversation, UTCDateTime
@@ -56,7 +54,5 @@ def median_resolution(session: Session, sl: ServiceLevel, start: datetime, end: 
     when none was."""
     where = (resolved_at >= start, resolved_at < end)
     remeasure(session, sl, *where)
-    rows = session.connection().execute(sa.select(business_us).where(*where)).all()
-    if not rows:
-        return None
-    return nearest_ranks(np.fromiter(itertools.chain.from_iterable(rows), np.int64, len(rows)), 50)[0]
+    times = integer_table(session, where, business_us)[:, 0]
+    return nearest_ranks(times, 50)[0] if len(times) else None

@@ -247,3 +247,31 @@ class BusinessHours:
                 return lo + remaining
             remaining -= b - lo
         raise AssertionError("unreachable: _walk never ends")  # pragma: no cover
+
+    def latest_start(self, end: datetime, duration: timedelta) -> datetime:
+        """The latest instant `s` with `business_time(s, end) >= duration`: a wait that began at or
+        before it has lasted `duration` by `end`, one that began after it has not (business time only
+        shrinks as the start moves later). So "overdue" becomes one comparison per case.
+
+        With 09:00-17:00 days, Tue 10:00 back 2h is Mon 16:00. A zero duration returns `end`.
+        """
+        end = _utc(end)
+        if duration < timedelta(0):
+            raise ValueError("cannot subtract a negative business duration")
+        if duration == timedelta(0) or self.is_24_7:
+            return end - duration
+        remaining, closed = duration, 0
+        day = end.astimezone(self._zone).date() + timedelta(days=1)
+        while closed <= MAX_CLOSED_DAYS:
+            found = False
+            for a, b in reversed(self.intervals(day)):
+                hi = min(b, end)
+                if hi <= a:
+                    continue
+                found = True
+                if hi - a >= remaining:
+                    return hi - remaining
+                remaining -= hi - a
+            closed = 0 if found else closed + 1
+            day -= timedelta(days=1)
+        raise ValueError(f"business hours are closed for more than {MAX_CLOSED_DAYS} days in a row")
