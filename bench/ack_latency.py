@@ -23,6 +23,7 @@ Prints numbers; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -37,7 +38,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 import requests
 import uvicorn
@@ -134,7 +135,8 @@ def signed(body: str) -> dict[str, str]:
             "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)}
 
 
-def requests_mix(n: int, ref: int, response_url: str, round_no: int) -> list[str]:
+def requests_mix(n: int, ref: int, response_url: str, round_no: int,
+                 kinds: list[tuple[str, Callable[..., str]]]) -> list[str]:
     def command(text: str, i: int) -> str:
         return urlencode({"command": "/social", "text": text, "user_id": f"U0AGENT{i % 5}", "channel_id": CHANNEL,
                           "team_id": "T0", "response_url": response_url, "trigger_id": f"{RUN}.{round_no}.{i}.t"})
@@ -148,7 +150,7 @@ def requests_mix(n: int, ref: int, response_url: str, round_no: int) -> list[str
                                 "action_ts": "1"}]}
         return urlencode({"payload": json.dumps(payload)})
 
-    return [KINDS[i % len(KINDS)][1](command, click, ref, round_no, i) for i in range(n)]
+    return [kinds[i % len(kinds)][1](command, click, ref, round_no, i) for i in range(n)]
 
 
 # The request mix, in turn: (label, body maker).
@@ -164,6 +166,50 @@ KINDS: list[tuple[str, Callable[..., str]]] = [
 
 
 def fire(base: str, bodies: list[str]) -> list[float]:
+    """Each request's time to its whole response, all sent at once from one event loop over
+    connections opened beforehand, as raw HTTP/1.1: the client spends microseconds per request, so
+    the time is the server's (a thread per request with `requests` added up to ~90 ms of the
+    client's own interpreter time to the last ones, for every server alike)."""
+    return asyncio.run(_fire_all(urlsplit(base), bodies))
+
+
+async def _fire_all(base: SplitResult, bodies: list[str]) -> list[float]:
+    host, port = base.hostname or "127.0.0.1", base.port or 80
+    raws = [_raw_request(host, port, body) for body in bodies]  # signing is not the server's time
+    connections = [await asyncio.open_connection(host, port) for _ in raws]
+    try:
+        return list(await asyncio.gather(*(_one(conn, raw) for conn, raw in zip(connections, raws, strict=True))))
+    finally:
+        for _, writer in connections:
+            writer.close()
+
+
+def _raw_request(host: str, port: int, body: str) -> bytes:
+    data = body.encode()
+    headers = {"Host": f"{host}:{port}", "Content-Length": str(len(data)), "Connection": "close", **signed(body)}
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"POST /slack/events HTTP/1.1\r\n{head}\r\n".encode() + data
+
+
+async def _one(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], raw: bytes) -> float:
+    reader, writer = connection
+    started = time.perf_counter()
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), None)
+    if length is None:
+        raise RuntimeError(f"no Content-Length in {head[:200]!r}")
+    body = await reader.readexactly(length)
+    elapsed = time.perf_counter() - started
+    status = int(head.split(b" ", 2)[1])
+    if status != 200:
+        raise RuntimeError(f"HTTP {status}: {body[:200]!r}")
+    return elapsed
+
+
+def fire_threads(base: str, bodies: list[str]) -> list[float]:
+    """The earlier client, a `requests` call per thread (`--client threads`), for comparison."""
     session = requests.Session()
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=len(bodies)))
     prepared = [(body.encode(), signed(body)) for body in bodies]  # signing is not the server's time
@@ -182,11 +228,11 @@ def fire(base: str, bodies: list[str]) -> list[float]:
         return list(pool.map(one, prepared))
 
 
-def fire_from_child(base: str, bodies: list[str]) -> list[float]:
+def fire_from_child(base: str, bodies: list[str], client: str) -> list[float]:
     """`fire` in a process of its own: the emulators answering Parley's post-ack calls live in this
     one, and must not hold up the clock of the requests being measured."""
-    done = subprocess.run([sys.executable, __file__, "--load", base], input=json.dumps(bodies), text=True,
-                          capture_output=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, check=True)
+    done = subprocess.run([sys.executable, __file__, "--load", base, "--client", client], input=json.dumps(bodies),
+                          text=True, capture_output=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, check=True)
     return json.loads(done.stdout)
 
 
@@ -216,6 +262,10 @@ def measure(args: argparse.Namespace) -> None:
         answered[0] += 1
         return {"ok": True}
 
+    wanted = args.kinds.split(",") if args.kinds else [label for label, _ in KINDS]
+    kinds = [(label, make) for label, make in KINDS if label in wanted]
+    if len(kinds) != len(wanted):
+        raise SystemExit(f"--kinds: choose among {', '.join(label for label, _ in KINDS)}")
     receiver = Emulator()
     receiver.route("POST", r"/respond", respond)
     children: list[subprocess.Popen] = []
@@ -233,7 +283,7 @@ def measure(args: argparse.Namespace) -> None:
                 children.append(child)
             respond_url = receiver.base_url + "/respond"
             samples: dict[str, list[float]] = {kind: [] for kind in SERVERS}
-            by_kind: dict[str, list[float]] = {label: [] for label, _ in KINDS}  # Parley's, per request kind
+            by_kind: dict[str, list[float]] = {label: [] for label, _ in kinds}  # Parley's, per request kind
             rounds: dict[str, list[float]] = {kind: [] for kind in SERVERS}  # each round's p99
             def calls() -> int:
                 return answered[0] + sum(len(emulator.calls) for emulator in (stack.slack, stack.x))
@@ -242,13 +292,13 @@ def measure(args: argparse.Namespace) -> None:
             for round_no in range(0, args.rounds + 1):
                 turn = round_no % len(SERVERS)
                 for kind in SERVERS[turn:] + SERVERS[:turn]:
-                    bodies = requests_mix(args.concurrency, 1, respond_url, round_no)  # all rounds alike
-                    taken = fire_from_child(bases[kind], bodies)
+                    bodies = requests_mix(args.concurrency, 1, respond_url, round_no, kinds)  # all rounds alike
+                    taken = fire_from_child(bases[kind], bodies, args.client)
                     if round_no:
                         samples[kind] += taken
                         if kind == "parley":
                             for i, seconds in enumerate(taken):
-                                by_kind[KINDS[i % len(KINDS)][0]].append(seconds)
+                                by_kind[kinds[i % len(kinds)][0]].append(seconds)
                         rounds[kind].append(sorted(taken)[min(len(taken) - 1, int(len(taken) * 0.99))])
                     settle(calls)
             print(f"{args.concurrency} concurrent signed requests x {args.rounds} rounds, database "
@@ -274,12 +324,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--database-url")
+    parser.add_argument("--kinds", help="comma-separated request kinds to mix (default: all of "
+                        + ", ".join(label for label, _ in KINDS) + "); the issue measured `queue` alone")
     parser.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=("asyncio", "threads"), default="asyncio",
+                        help="the load generator: raw HTTP from one event loop (default), or a thread per request")
     args = parser.parse_args()
     if args.load:
-        print(json.dumps(fire(args.load, json.loads(sys.stdin.read()))))
+        load = fire if args.client == "asyncio" else fire_threads
+        print(json.dumps(load(args.load, json.loads(sys.stdin.read()))))
     elif args.serve:
         {"parley": serve_parley, "async-bolt": serve_async_bolt,
          "threaded-bolt": serve_threaded_bolt}[args.serve](json.loads(os.environ["BENCH_ENV"]), args.port)
