@@ -41,8 +41,9 @@ from bot.store.database import Store
 from bot.store.models import utcnow
 from bot.store.presence import Presence
 from bot.store.spend import StoreLedger
-from bot.web import FacebookWebhookConfig, build_http_app
+from bot.web import EarlyAnswer, FacebookWebhookConfig, build_http_app
 from commands import register_all
+from commands.early import answered_at_once
 from commands.home import republish_homes
 from connectors.email.connector import EmailConnector
 from connectors.facebook.connector import FacebookConnector
@@ -269,7 +270,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Parley:
     parley.http = build_http_app(bolt=None if settings.socket_mode else bolt, facebook=facebook,
                                  health=parley.health,
                                  slack_signing_secret=secret(settings.slack_signing_secret) or None,
-                                 metrics=metrics, acknowledging=handlers.acknowledging)
+                                 metrics=metrics, acknowledging=handlers.acknowledging,
+                                 early=EarlyAnswer(answers=answered_at_once, later=handlers))
     return parley
 
 

@@ -7,20 +7,25 @@ logged once, never a 500 with a traceback).
 Bolt's own Starlette adapter calls the synchronous `App.dispatch` on the event loop, which would
 serialise every request behind the slowest one; here dispatch runs in Starlette's thread pool so
 concurrent requests are acknowledged concurrently. Dispatch returns at the ack: handlers' work runs
-after it (commands/acking.py), and waits while other requests are being acknowledged.
+after it (commands/acking.py), and waits while other requests are being acknowledged. A request
+whose answer is a plain 200 owed before any work (`early`, commands/early.py) is answered from the
+event loop at once and dispatched after, in the handlers' pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
@@ -67,10 +72,23 @@ class FacebookWebhookConfig:
 
 
 Acknowledging = Callable[[], AbstractContextManager[None]]
+# In a Slack request's Bolt context (HTTP mode): call it right after a plain `ack()` to have Slack
+# answered at once while the listener goes on (a durable /social command: commands/social.py).
+ANSWER_NOW = "parley_answer_now"
+
+
+@dataclass(frozen=True)
+class EarlyAnswer:
+    """Requests answered with an empty 200 before Bolt runs (`answers` says which: commands/early.py),
+    and the pool Bolt then runs them in (`later`: the handlers' pool, which waits for the acks)."""
+
+    answers: Callable[[dict], bool]
+    later: Executor
 
 
 def _slack_endpoint(bolt: App, verifier: SignatureVerifier, metrics: Metrics | None,
-                    acknowledging: Acknowledging) -> Callable[[Request], Awaitable[Response]]:
+                    acknowledging: Acknowledging,
+                    early: EarlyAnswer | None) -> Callable[[Request], Awaitable[Response]]:
     """POST /slack/events: bound the body, verify the signature on the raw bytes, then parse; the
     time to answer goes to the ack latency histogram. Handlers' work waits while any request is
     inside `acknowledging` (bot/ack_first.py)."""
@@ -101,10 +119,46 @@ def _slack_endpoint(bolt: App, verifier: SignatureVerifier, metrics: Metrics | N
         if problem is not None:
             log.warning("signed Slack request refused (400): %s", problem)
             return PlainTextResponse(f"malformed request: {problem}", status_code=400)
-        bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
-        return to_starlette_response(bolt_response)
+        bolt_request = to_bolt_request(request, body)
+        if early is not None and early.answers(bolt_request.body):
+            early.later.submit(_dispatch_answered, bolt, bolt_request)
+            return Response(status_code=200)
+        return await _dispatch(bolt, bolt_request)
 
     return slack_events
+
+
+async def _dispatch(bolt: App, request: BoltRequest) -> Response:
+    """Bolt's answer, or an empty 200 as soon as a listener calls the context's ANSWER_NOW (after a
+    plain `ack()`: the rest of its work then goes on without holding Slack's answer)."""
+    loop = asyncio.get_running_loop()
+    answered: asyncio.Future[None] = loop.create_future()
+
+    def answer() -> None:
+        if not answered.done():
+            answered.set_result(None)
+
+    request.context[ANSWER_NOW] = lambda: loop.call_soon_threadsafe(answer)
+    dispatched: asyncio.Future[BoltResponse] = asyncio.ensure_future(run_in_threadpool(bolt.dispatch, request))
+    either: list[asyncio.Future[Any]] = [dispatched, answered]
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    if dispatched.done():
+        answered.cancel()
+        return to_starlette_response(dispatched.result())
+    dispatched.add_done_callback(_log_late_failure)
+    return Response(status_code=200)
+
+
+def _log_late_failure(dispatched: asyncio.Future[BoltResponse]) -> None:
+    if not dispatched.cancelled() and dispatched.exception() is not None:
+        log.error("Slack request failed after it was answered", exc_info=dispatched.exception())
+
+
+def _dispatch_answered(bolt: App, request: BoltRequest) -> None:
+    """Run Bolt on a request Slack was already answered for; its own answer goes nowhere."""
+    response = bolt.dispatch(request)
+    if response.status != 200:
+        log.warning("Slack request answered early got %d from Bolt: %s", response.status, response.body[:200])
 
 
 def _facebook_routes(facebook: FacebookWebhookConfig | None) -> list[Route]:
@@ -176,15 +230,17 @@ def build_http_app(
     slack_signing_secret: str | None = None,
     metrics: Metrics | None = None,
     acknowledging: Acknowledging = nullcontext,
+    early: EarlyAnswer | None = None,
 ) -> Starlette:
     """The Starlette app. `health` says whether the process is ready, and why (`Parley.health`);
-    `metrics` is served on /metrics; `acknowledging` marks each Slack request until it is answered."""
+    `metrics` is served on /metrics; `acknowledging` marks each Slack request until it is answered;
+    `early` names the Slack requests answered before Bolt runs."""
     routes = [*_facebook_routes(facebook), *_health_routes(health)]
     if metrics is not None:
         routes.append(_metrics_route(metrics))
     if bolt is not None:
         if not slack_signing_secret:
             raise ValueError("Slack in HTTP mode needs the signing secret to verify requests")
-        endpoint = _slack_endpoint(bolt, SignatureVerifier(slack_signing_secret), metrics, acknowledging)
+        endpoint = _slack_endpoint(bolt, SignatureVerifier(slack_signing_secret), metrics, acknowledging, early)
         routes.append(Route(SLACK_EVENTS_PATH, endpoint, methods=["POST"]))
     return Starlette(routes=routes)

@@ -59,6 +59,10 @@ def _send(parley: Parley, invocation: Invocation, respond: Respond, *, mode: str
     message = store_reply(parley, user_id=invocation.user_id, ref=ref, text=text, mode=mode,
                           key=invocation_key(invocation.trigger_id), user_name=invocation.user_name)
     invocation.ack()  # stored: now Slack may be told the command was received (commands/social.py)
+    invocation.after(lambda: _say_sending(parley, respond, message, ref))
+
+
+def _say_sending(parley: Parley, respond: Respond, message: Message, ref: int) -> None:
     with parley.store.transaction() as session:
         conversation = conversation_or_error(session, ref)
         who = _who(session, conversation)

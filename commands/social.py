@@ -7,11 +7,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import ids
 from bot.cards import escape
 from bot.runtime import Parley
+from bot.web import ANSWER_NOW
 from commands import failures
 from commands.acking import after_ack
 from commands.context import UserError
@@ -29,6 +30,10 @@ class Invocation:
     # Answers Slack's request (once). A `durable` subcommand calls it once its request is stored;
     # for the others it was called before they run.
     ack: Callable[[], None] = lambda: None
+    # Runs what is left once Slack was answered. A durable subcommand's rest (its "Sending…" answer)
+    # is handed to a pool that waits while other requests are being acknowledged (bot/ack_first.py):
+    # run in the request's thread it took the interpreter from the burst's acks.
+    after: Callable[[Callable[[], None]], None] = lambda work: work()
 
 
 @dataclass(frozen=True)
@@ -77,17 +82,20 @@ def register(app: App, parley: Parley) -> None:
     runs in the ack and acks once the reply is stored (one insert), as the reply modal's submission
     does, so a process killed right after Slack was answered can never lose a reply staff were told
     was accepted (bench/kill_drill.py found that loss)."""
-    def ack_social(ack: Ack, command: dict, respond: Respond) -> None:
-        if _durable(command):
+    def ack_social(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
+        if is_durable(command):
             def answer_slack() -> None:
                 ack()
+                answer_now = context.get(ANSWER_NOW)  # HTTP mode: Slack hears 200 now, not after the rest
+                if answer_now is not None:
+                    answer_now()
             _run(parley, command, respond, answer_slack)
         else:
             ack()
 
     @after_ack(app.command(ids.SLASH_COMMAND), ack=ack_social)
     def social(command: dict, respond: Respond) -> None:
-        if not _durable(command):  # a durable one already ran, before the ack
+        if not is_durable(command):  # a durable one already ran, before the ack
             _run(parley, command, respond, lambda: None)
 
 
@@ -97,9 +105,31 @@ def _parsed(command: dict) -> tuple[str, str]:
     return (words[0].lower() if words else ids.SUB_HELP), (words[1] if len(words) > 1 else "")
 
 
-def _durable(command: dict) -> bool:
+def is_durable(command: dict) -> bool:
+    """Whether this `/social` invocation runs in its ack (a reply is stored before Slack hears 200)."""
     sub = SUBCOMMANDS.get(_parsed(command)[0])
     return sub is not None and sub.durable
+
+
+def _now(work: Callable[[], None]) -> None:
+    work()
+
+
+def _later(parley: Parley, respond: Respond, name: str) -> Callable[[Callable[[], None]], None]:
+    """`Invocation.after` for a durable subcommand: the work runs in Parley's workers, which wait for
+    the acknowledgements in flight; a failure is told to the person as `_run` would."""
+    def guarded(work: Callable[[], None]) -> None:
+        try:
+            work()
+        except UserError as error:
+            respond(response_type="ephemeral", text=error.message)
+        except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
+            failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))
+
+    def submit(work: Callable[[], None]) -> None:
+        parley.workers.submit(guarded, work)
+
+    return submit
 
 
 def _run(parley: Parley, command: dict, respond: Respond, ack: Callable[[], None]) -> None:
@@ -121,7 +151,7 @@ def _run(parley: Parley, command: dict, respond: Respond, ack: Callable[[], None
         return
     invocation = Invocation(command["user_id"], command.get("channel_id", ""), args.strip(),
                             trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""),
-                            ack=ack_once)
+                            ack=ack_once, after=_later(parley, respond, name) if sub.durable else _now)
     try:
         sub.run(parley, invocation, respond)
     except UserError as error:  # nothing was changed or sent; tell the person what to type
