@@ -23,6 +23,9 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+# In a Slack request's Bolt context (HTTP mode, bot/web.py): a listener calls it right after a plain
+# `ack()` to have Slack answered at once while it goes on (a durable /social command: commands/social.py).
+ANSWER_NOW = "parley_answer_now"
 # How long a handler's work waits for acknowledgements at most: under Slack's 3 s, with room for it.
 MAX_HOLD = 0.5
 # How long no request must have been acknowledged before work starts: a burst's requests come a few

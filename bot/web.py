@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.ack_first import ANSWER_NOW
 from bot.metrics import Metrics
 from bot.web_checks import BodyTooLarge, read_bounded, reject_constant, slack_body_problem
 from connectors.base import InboundMessage, MalformedDelivery
@@ -72,9 +73,6 @@ class FacebookWebhookConfig:
 
 
 Acknowledging = Callable[[], AbstractContextManager[None]]
-# In a Slack request's Bolt context (HTTP mode): call it right after a plain `ack()` to have Slack
-# answered at once while the listener goes on (a durable /social command: commands/social.py).
-ANSWER_NOW = "parley_answer_now"
 
 
 @dataclass(frozen=True)

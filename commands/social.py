@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import ids
+from bot.ack_first import ANSWER_NOW
 from bot.cards import escape
 from bot.runtime import Parley
-from bot.web import ANSWER_NOW
 from commands import failures
 from commands.acking import after_ack
 from commands.context import UserError

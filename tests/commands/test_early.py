@@ -20,7 +20,8 @@ from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 
 from bot import ids
-from bot.web import ANSWER_NOW, EarlyAnswer, build_http_app
+from bot.ack_first import ANSWER_NOW
+from bot.web import EarlyAnswer, build_http_app
 from commands.early import PLAIN_ACTIONS, PLAIN_CLOSES, answered_at_once
 from sandbox.emulators.server import Emulator
 from sandbox.emulators.stack import free_port
