@@ -9,7 +9,8 @@
   message per second per channel"), so 150 complaints cannot each get a card within a minute. A
   *plain* complaint (not urgent, not a private message, not from a large or verified account) gets
   its own card while the pace can still post it within `card_within` of the oldest card-worthy
-  item's arrival; the plain complaints beyond that go into complaint roll-ups, ahead of every
+  item's arrival (counting the urgent cards that share its class, not the high-reach and private
+  ones, which queue after it); the plain complaints beyond that go into complaint roll-ups, ahead of every
   other card, as soon as `COMPLAINT_BATCH` of them wait or the oldest has waited a sixth of
   `card_within` (meanwhile other cards go). Urgent, private and high-reach cases always get their
   own cards.
@@ -86,7 +87,9 @@ def complaint_overflow(session: Session, channel: str, now: datetime, *, card_wi
     cards in time, and whether the rest are rolled up now: when `COMPLAINT_BATCH` of them wait, or
     the oldest of them has waited a sixth of `card_within` (so complaints arriving in a trickle make a few
     full roll-ups, not one small one a second). None when every one gets its card in time."""
-    ahead = (col(OutboxItem.channel) == channel, _QUEUED, col(OutboxItem.rank) < ROUTINE)
+    # Only the urgent class goes with (and among) the complaints; high-reach and private cards queue
+    # after it (bot/store/outbox.py), so they take no slot a complaint's card needs in time.
+    ahead = (col(OutboxItem.channel) == channel, _QUEUED, col(OutboxItem.rank) == URGENT)
     oldest, queued = session.exec(select(func.min(OutboxItem.created_at), func.count())
                                   .select_from(OutboxItem).where(*ahead)).one()
     plain = session.exec(_plain(channel, func.count(), ordered=False)).one()

@@ -10,7 +10,7 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 
 from bot import ids
 from bot.cards.rollup import BUTTONS_MAX, ROLLUP_MAX, rollup_refs
@@ -74,8 +74,9 @@ def test_a_complaint_storm_cards_what_fits_in_time_and_rolls_up_the_rest_ahead_o
     rolled = rollup_refs(posts[late].blocks)
     carded = [own_card(p) for p in posts if own_card(p) is not None]
     # 18 slots in time (20 with the pace's margin), 3 kept for the alert and roll-ups, 1 for the complaint
-    # roll-up, 2 for the high-reach complaint and the DM: the 12 oldest plain complaints get their own cards.
-    assert carded == [*complaints[:12], reach, dm] and rolled == complaints[12:]
+    # roll-up, 1 for the high-reach complaint (urgent like them; the DM queues after complaints and takes
+    # no slot): the 13 oldest plain complaints get their own cards.
+    assert carded == [*complaints[:13], reach, dm] and rolled == complaints[13:]
     # The late ones wait a sixth of the 2 s for company (they are fewer than a full batch), then go
     # before any other card: visible within half a second of arriving.
     assert posts[late].at - start <= CARD_WITHIN.total_seconds() / 6 + 0.2
@@ -137,16 +138,17 @@ def test_when_the_storm_ends_the_whole_spike_is_a_csv_in_the_alerts_thread(store
 
 
 def test_late_complaints_too_few_for_a_rollup_wait_a_little_while_other_cards_go(store, slack, clock) -> None:
-    dm = case(store, kind="dm")
-    with store.transaction() as s:  # the DM has waited past the deadline: no card slot is in time
-        s.exec(update(OutboxItem).values(created_at=clock() - 2 * CARD_WITHIN))
     complaints = [case(store, complaint=True) for _ in range(5)]
+    reach = big(store, case(store, complaint=True))  # urgent too, queued after them
+    with store.transaction() as s:  # … but it has waited past the deadline: no card slot is in time
+        s.exec(update(OutboxItem).where(col(OutboxItem.conversation_id) == reach)
+               .values(created_at=clock() - 2 * CARD_WITHIN))
     routine = [case(store) for _ in range(30)]
 
     worker(store, slack, clock, storm=policy()).drain()
 
     posts = slack.posts(CHANNEL)
-    # The five fresh complaints were held (too few for a roll-up, not waiting long), so the DM went
-    # first; then, the old DM gone, the complaints were in time again and got their own cards.
-    assert [own_card(p) for p in posts[1:7]] == [dm, *complaints]
+    # The five fresh complaints were held (too few for a roll-up, not waiting long), so the old
+    # high-reach one went first; then, it gone, they were in time again and got their own cards.
+    assert [own_card(p) for p in posts[1:7]] == [reach, *complaints]
     assert sorted(rollup_refs(posts[7].blocks)) == routine and len(posts) == 8
