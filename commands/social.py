@@ -4,7 +4,8 @@ SUBCOMMANDS through `subcommand()`; unknown input gets an ephemeral error saying
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -20,6 +21,10 @@ from commands.context import UserError
 log = logging.getLogger(__name__)
 
 
+def _run_now(work: Callable[[], None]) -> None:
+    work()
+
+
 @dataclass(frozen=True)
 class Invocation:
     user_id: str
@@ -33,7 +38,7 @@ class Invocation:
     # Runs what is left once Slack was answered. A durable subcommand's rest (its "Sending…" answer)
     # is handed to a pool that waits while other requests are being acknowledged (bot/ack_first.py):
     # run in the request's thread it took the interpreter from the burst's acks.
-    after: Callable[[Callable[[], None]], None] = lambda work: work()
+    after: Callable[[Callable[[], None]], None] = _run_now
 
 
 @dataclass(frozen=True)
@@ -111,20 +116,26 @@ def is_durable(command: dict) -> bool:
     return sub is not None and sub.durable
 
 
-def _now(work: Callable[[], None]) -> None:
-    work()
+@contextmanager
+def _failures_told(respond: Respond, name: str, first: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """What a subcommand's work raises is told to the person (after `first`): a UserError as it says
+    (nothing was changed or sent; it says what to type), anything else logged with an id."""
+    try:
+        yield
+    except UserError as error:
+        first()
+        respond(response_type="ephemeral", text=error.message)
+    except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
+        first()
+        failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))
 
 
 def _later(parley: Parley, respond: Respond, name: str) -> Callable[[Callable[[], None]], None]:
     """`Invocation.after` for a durable subcommand: the work runs in Parley's workers, which wait for
-    the acknowledgements in flight; a failure is told to the person as `_run` would."""
+    the acknowledgements in flight; a failure is told to the person as `_run` tells it."""
     def guarded(work: Callable[[], None]) -> None:
-        try:
+        with _failures_told(respond, name):
             work()
-        except UserError as error:
-            respond(response_type="ephemeral", text=error.message)
-        except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
-            failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))
 
     def submit(work: Callable[[], None]) -> None:
         parley.workers.submit(guarded, work)
@@ -151,14 +162,9 @@ def _run(parley: Parley, command: dict, respond: Respond, ack: Callable[[], None
         return
     invocation = Invocation(command["user_id"], command.get("channel_id", ""), args.strip(),
                             trigger_id=command.get("trigger_id", ""), user_name=command.get("user_name", ""),
-                            ack=ack_once, after=_later(parley, respond, name) if sub.durable else _now)
+                            ack=ack_once, after=_later(parley, respond, name) if sub.durable else _run_now)
     try:
-        sub.run(parley, invocation, respond)
-    except UserError as error:  # nothing was changed or sent; tell the person what to type
-        ack_once()
-        respond(response_type="ephemeral", text=error.message)
-    except Exception as error:  # unplanned: logged with an id, and the agent still gets an answer
-        ack_once()
-        failures.tell(respond, failures.report(error, f"`/social {escape(name)}`"))
+        with _failures_told(respond, name, first=ack_once):
+            sub.run(parley, invocation, respond)
     finally:
         ack_once()
